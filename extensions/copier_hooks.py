@@ -1,0 +1,55 @@
+"""Jinja glue: how Copier reaches hexforge's Python code.
+
+Loaded by ``copier_template_extensions.TemplateExtensionLoader`` from this file's
+path. The sibling modules are imported by their plain names from this folder;
+``copier update`` loads two template versions in one process, so a sibling
+already imported from another folder (the other version) is dropped first.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+_HERE = Path(__file__).resolve().parent
+_SIBLINGS = ("naming", "fields", "validation", "context")
+for _name in _SIBLINGS:
+    _module = sys.modules.get(_name)
+    if _module is not None and Path(getattr(_module, "__file__", "") or "").resolve().parent != _HERE:
+        del sys.modules[_name]
+if str(_HERE) in sys.path:
+    sys.path.remove(str(_HERE))
+sys.path.insert(0, str(_HERE))
+
+import context as derived_context  # noqa: E402
+import naming  # noqa: E402
+import validation  # noqa: E402
+from copier_template_extensions import ContextHook  # noqa: E402
+from jinja2 import Environment  # noqa: E402
+from jinja2.ext import Extension  # noqa: E402
+
+
+class Validators(Extension):
+    """Expose the question validators and default-name helpers as Jinja globals."""
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.globals.update(
+            hx_kind_error=validation.kind_error,
+            hx_project_name_error=validation.project_name_error,
+            hx_component_name_error=validation.component_name_error,
+            hx_entity_name_error=validation.entity_name_error,
+            hx_fields_error=validation.fields_error,
+            hx_story_id_error=validation.story_id_error,
+            hx_feature_dir_error=validation.feature_dir_error,
+            hx_default_entity_name=naming.default_entity_name,
+            hx_default_project_name=naming.default_project_name,
+        )
+
+
+class DerivedContext(ContextHook):
+    """Add the derived names and parsed fields to every render."""
+
+    def hook(self, context: dict[str, Any]) -> None:
+        derived_context.derive(context)

@@ -1,0 +1,173 @@
+"""The ``fields`` answer: its syntax, its types and what each type becomes.
+
+``customer:str, total:decimal, placed_on:date, note:str?`` is parsed once, here,
+into :class:`Field` objects that carry everything a template needs (Python
+annotation, SQL column type, sample values for the generated tests, the domain
+rule that keeps the in-memory and PostgreSQL adapters behaving alike). Stdlib only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from naming import snake_rule_error
+
+SYNTAX = "comma-separated name:type pairs, a trailing ? for optional (e.g. 'title:str, due:date?')"
+
+
+@dataclass(frozen=True)
+class FieldType:
+    name: str
+    python: str  # annotation in domain and DTO code
+    imports: tuple[tuple[str, str], ...]  # (module, name) pairs the annotation needs
+    sql: str  # PostgreSQL column type
+    samples: tuple[str, str]  # two distinct Python expressions of this type, for tests
+    rule: str | None  # the domain rule this type carries, as prose (None: no rule)
+
+
+TYPES: dict[str, FieldType] = {
+    t.name: t
+    for t in (
+        FieldType("str", "str", (), "text", ('"alpha"', '"beta"'), "must not contain NUL characters"),
+        FieldType("int", "int", (), "bigint", ("7", "-11"), "must fit in a signed 64-bit integer"),
+        FieldType("float", "float", (), "double precision", ("1.5", "-2.25"), "must be finite"),
+        FieldType("bool", "bool", (), "boolean", ("True", "False"), None),
+        FieldType(
+            "decimal",
+            "Decimal",
+            (("decimal", "Decimal"),),
+            "numeric",
+            ('Decimal("10.50")', 'Decimal("-3.125")'),
+            "must be finite",
+        ),
+        FieldType(
+            "date",
+            "date",
+            (("datetime", "date"),),
+            "date",
+            ("date(2024, 1, 31)", "date(1999, 12, 1)"),
+            None,
+        ),
+        FieldType(
+            "datetime",
+            "datetime",
+            (("datetime", "datetime"), ("datetime", "UTC")),
+            "timestamp with time zone",
+            ("datetime(2024, 1, 31, 12, 30, tzinfo=UTC)", "datetime(1999, 12, 1, 8, 0, 5, tzinfo=UTC)"),
+            "must be timezone-aware",
+        ),
+        FieldType(
+            "uuid",
+            "UUID",
+            (("uuid", "UUID"),),
+            "uuid",
+            (
+                'UUID("6f1c2a3e-0d4b-4c5a-9e8f-7a6b5c4d3e2f")',
+                'UUID("0a9b8c7d-6e5f-4a3b-8c2d-1e0f9a8b7c6d")',
+            ),
+            None,
+        ),
+    )
+}
+
+# Names the generated code already uses on the entity, its DTOs or in annotations
+# next to the fields: a field with one of these names would shadow or break them.
+RESERVED = frozenset(
+    {"id", "version", "self", "cls", "type", "str", "int", "float", "bool", "date", "datetime"}
+    | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
+    | {"schema", "schema_json", "update_forward_refs", "validate"}
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: FieldType
+    optional: bool
+
+    @property
+    def annotation(self) -> str:
+        return f"{self.type.python} | None" if self.optional else self.type.python
+
+    @property
+    def sql_column(self) -> str:
+        return f'"{self.name}" {self.type.sql}' + ("" if self.optional else " NOT NULL")
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}:{self.type.name}" + ("?" if self.optional else "")
+
+
+class FieldsError(ValueError):
+    """The fields answer broke a rule; the message names the value and the rule."""
+
+
+def parse_fields(text: str) -> list[Field]:
+    """Parse a fields answer; raise :class:`FieldsError` naming the culprit."""
+    if not text or not text.strip():
+        raise FieldsError(f"must list at least one field: {SYNTAX}")
+    fields: list[Field] = []
+    seen: set[str] = set()
+    for raw in text.split(","):
+        item = raw.strip()
+        if not item:
+            raise FieldsError(f"{text!r} has an empty entry (a stray comma?): {SYNTAX}")
+        name, colon, type_spec = (part.strip() for part in item.partition(":"))
+        if not colon or not name or not type_spec:
+            raise FieldsError(f"{item!r} is not name:type: {SYNTAX}")
+        optional = type_spec.endswith("?")
+        type_name = type_spec.removesuffix("?").strip()
+        if (problem := snake_rule_error(name)) is not None:
+            raise FieldsError(f"field name {problem}")
+        if name in RESERVED or name.startswith("model_"):
+            raise FieldsError(
+                f"field name {name!r} is reserved (id and version are implicit; names starting "
+                f"with model_ and {', '.join(sorted(RESERVED - {'id', 'version'}))} clash with "
+                "generated code)"
+            )
+        if name in seen:
+            raise FieldsError(f"field name {name!r} appears twice: field names must be unique")
+        if type_name not in TYPES:
+            raise FieldsError(
+                f"field {name!r} has unknown type {type_name!r}: use one of {', '.join(TYPES)}"
+            )
+        seen.add(name)
+        fields.append(Field(name, TYPES[type_name], optional))
+    return fields
+
+
+def fields_error(text: object) -> str:
+    """Validator form of :func:`parse_fields`: the message, or '' when valid."""
+    if not isinstance(text, str):
+        return f"{text!r} is not text: {SYNTAX}"
+    try:
+        parse_fields(text)
+    except FieldsError as error:
+        return str(error)
+    return ""
+
+
+def normalise_fields(text: str) -> str:
+    """The canonical spelling of a valid fields answer."""
+    return ", ".join(field.spec for field in parse_fields(text))
+
+
+def imports_for(fields: list[Field]) -> list[str]:
+    """``from x import a, b`` lines the annotations of ``fields`` need, sorted."""
+    by_module: dict[str, set[str]] = {}
+    for field in fields:
+        for module, name in field.type.imports:
+            by_module.setdefault(module, set()).add(name)
+    return [
+        f"from {module} import {', '.join(sorted(names, key=_import_sort_key))}"
+        for module, names in sorted(by_module.items())
+    ]
+
+
+def _import_sort_key(name: str) -> tuple[int, str]:
+    # ruff's isort orders constants (UTC) before classes (Decimal) before functions.
+    if name.isupper():
+        return (0, name)
+    if name[:1].isupper():
+        return (1, name)
+    return (2, name)

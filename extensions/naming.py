@@ -1,0 +1,162 @@
+"""Naming rules and the names derived from them.
+
+This module is the single place where hexforge decides what a valid name is and
+how one name becomes another (component -> entity class, table, URL path...).
+Validators, templates and the wiring code all call it, so a rule changed here
+changes everywhere at once. Stdlib only: it runs inside Copier's interpreter.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass
+
+SNAKE_RE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+PASCAL_RE = re.compile(r"[A-Z][a-zA-Z0-9]*")
+STORY_ID_RE = re.compile(r"[A-Z][A-Z0-9]*-[0-9]+")
+PROJECT_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+# Python keywords and soft keywords (match, case, type, _) are never names.
+PYTHON_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+
+
+def snake_rule_error(value: str) -> str | None:
+    """Return why ``value`` is not a usable snake_case identifier, or None."""
+    if not value:
+        return "must not be empty"
+    if not value.isascii():
+        return f"{value!r} has non-ASCII characters: use a-z, 0-9 and _ only"
+    if value.startswith("__") or value.endswith("__"):
+        return f"{value!r} is a dunder name, which Python reserves"
+    if not SNAKE_RE.fullmatch(value):
+        return (
+            f"{value!r} is not snake_case: use lowercase letters, digits and single "
+            "underscores, starting with a letter (for example order_items)"
+        )
+    if value in PYTHON_KEYWORDS:
+        return f"{value!r} is a Python keyword"
+    return None
+
+
+def pascal_rule_error(value: str) -> str | None:
+    """Return why ``value`` is not a usable PascalCase class name, or None."""
+    if not value:
+        return "must not be empty"
+    if not value.isascii():
+        return f"{value!r} has non-ASCII characters: use A-Z, a-z and 0-9 only"
+    if not PASCAL_RE.fullmatch(value):
+        return (
+            f"{value!r} is not PascalCase: start with an uppercase letter and use only "
+            "letters and digits (for example OrderItem)"
+        )
+    if value in PYTHON_KEYWORDS:
+        return f"{value!r} is a Python keyword"
+    return None
+
+
+def singular(word: str) -> str:
+    """English singular of one lowercase word, good enough for code names."""
+    for plural_end, singular_end in (
+        ("ies", "y"),
+        ("sses", "ss"),
+        ("shes", "sh"),
+        ("ches", "ch"),
+        ("xes", "x"),
+        ("zzes", "zz"),
+    ):
+        if word.endswith(plural_end) and len(word) > len(plural_end):
+            return word[: -len(plural_end)] + singular_end
+    if word.endswith(("ss", "us", "is")) or not word.endswith("s") or len(word) < 3:
+        return word
+    return word[:-1]
+
+
+def plural(word: str) -> str:
+    """English plural of one lowercase word, the inverse of :func:`singular`."""
+    if word.endswith("y") and len(word) > 1 and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "z", "ch", "sh")):
+        return word + "es"
+    return word + "s"
+
+
+def snake_to_pascal(snake: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
+
+
+def pascal_to_snake(pascal: str) -> str:
+    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|[0-9]|$)|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+", pascal)
+    return "_".join(word.lower() for word in words)
+
+
+def default_entity_name(component_name: str) -> str:
+    """``orders`` -> ``Order``; ``order_items`` -> ``OrderItem``."""
+    if not component_name:
+        return ""
+    *head, last = component_name.split("_")
+    return snake_to_pascal("_".join([*head, singular(last)]))
+
+
+def default_project_name(folder_name: str) -> str:
+    """A PEP 508 distribution name from a folder name (``My App`` -> ``my-app``)."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", folder_name).strip("-._").lower()
+    return slug or "app"
+
+
+@dataclass(frozen=True)
+class ComponentNames:
+    """Every name the component templates and the wiring derive from the answers."""
+
+    component: str  # orders (package and table name)
+    entity: str  # Order (entity class)
+    entity_snake: str  # order (variables, parameters)
+    entity_plural: str  # orders (collection variables, use-case names)
+    entity_title: str  # order (prose)
+    id_type: str  # OrderId
+    id_param: str  # order_id
+    table: str  # orders
+    url_path: str  # /orders
+    repository_port: str  # OrderRepository
+    use_cases_port: str  # OrderUseCases
+    service: str  # OrderService
+    postgres_repository: str  # PostgresOrderRepository
+    memory_repository: str  # InMemoryOrderRepository
+    draft: str  # OrderDraft
+    page: str  # OrderPage
+    error: str  # OrderError
+    not_found: str  # OrderNotFound
+    stale: str  # StaleOrder
+    invalid: str  # InvalidOrder
+
+
+def component_names(component_name: str, entity_name: str) -> ComponentNames:
+    entity_snake = pascal_to_snake(entity_name)
+    plural_snake = plural_of_snake(entity_snake)
+    return ComponentNames(
+        component=component_name,
+        entity=entity_name,
+        entity_snake=entity_snake,
+        entity_plural=plural_snake,
+        entity_title=entity_snake.replace("_", " "),
+        id_type=f"{entity_name}Id",
+        id_param=f"{entity_snake}_id",
+        table=component_name,
+        url_path="/" + component_name.replace("_", "-"),
+        repository_port=f"{entity_name}Repository",
+        use_cases_port=f"{entity_name}UseCases",
+        service=f"{entity_name}Service",
+        postgres_repository=f"Postgres{entity_name}Repository",
+        memory_repository=f"InMemory{entity_name}Repository",
+        draft=f"{entity_name}Draft",
+        page=f"{entity_name}Page",
+        error=f"{entity_name}Error",
+        not_found=f"{entity_name}NotFound",
+        stale=f"Stale{entity_name}",
+        invalid=f"Invalid{entity_name}",
+    )
+
+
+def plural_of_snake(snake: str) -> str:
+    *head, last = snake.split("_")
+    return "_".join([*head, plural(last)])

@@ -1,0 +1,2 @@
+import sys
+print("wiring stub", sys.argv[1:])
