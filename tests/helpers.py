@@ -1,0 +1,147 @@
+"""Shared test helpers: render the template the way users do, with the copier CLI.
+
+Tests never import Copier in-process: a real user runs the CLI, and `copier update`
+loads two template versions in one process, which only the CLI exercises faithfully.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+COPIER = str(BIN / "copier")
+
+# What a template snapshot contains: the files a template release ships.
+TEMPLATE_PARTS = ("copier.yml", "extensions", "template")
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "hexforge tests",
+    "GIT_AUTHOR_EMAIL": "tests@hexforge.invalid",
+    "GIT_COMMITTER_NAME": "hexforge tests",
+    "GIT_COMMITTER_EMAIL": "tests@hexforge.invalid",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def run(
+    args: Sequence[str | Path],
+    cwd: Path,
+    *,
+    check: bool = True,
+    env: Mapping[str, str] | None = None,
+    input_text: str | None = None,
+    timeout: float = 600,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command, capturing text output; on failure show everything it said."""
+    full_env = {**os.environ, **GIT_ENV, **(env or {})}
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        input=input_text,
+        timeout=timeout,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, args))} exited {result.returncode} in {cwd}\n"
+            f"--- stdout ---\n{result.stdout}\n--- stderr ---\n{result.stderr}"
+        )
+    return result
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> str:
+    return run(["git", *args], cwd, check=check).stdout
+
+
+def init_repo(path: Path) -> Path:
+    """An empty git repository with one commit, like a fresh project."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "commit", "-q", "--allow-empty", "-m", "empty project")
+    return path
+
+
+def commit_all(path: Path, message: str = "snapshot") -> None:
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "--allow-empty", "-m", message)
+
+
+def snapshot_template(dest: Path, tag: str | None = "v1") -> Path:
+    """Copy the working tree's template into its own git repo, optionally tagged.
+
+    Tests render from a snapshot, not from this checkout, so uncommitted work is
+    tested and version tags (v1, v2...) can be made without touching the real repo.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    for part in TEMPLATE_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(
+                source, dest / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        else:
+            shutil.copy2(source, dest / part)
+    git(dest, "init", "-q", "-b", "main")
+    commit_all(dest, "template snapshot")
+    if tag:
+        git(dest, "tag", tag)
+    return dest
+
+
+def tag_template(template: Path, tag: str, message: str = "template change") -> None:
+    commit_all(template, message)
+    git(template, "tag", tag)
+
+
+def copier_copy(
+    template: Path,
+    project: Path,
+    data: Mapping[str, str],
+    *,
+    check: bool = True,
+    extra: Iterable[str] = (),
+    vcs_ref: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    args: list[str | Path] = [COPIER, "copy", "--trust", "--defaults", "--quiet"]
+    if vcs_ref:
+        args += ["--vcs-ref", vcs_ref]
+    for key, value in data.items():
+        args += ["-d", f"{key}={value}"]
+    args += [*extra, str(template), str(project)]
+    return run(args, project, check=check)
+
+
+def copier_update(
+    project: Path,
+    answers_file: str,
+    *,
+    data: Mapping[str, str] | None = None,
+    check: bool = True,
+    vcs_ref: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    args: list[str | Path] = [COPIER, "update", "--trust", "--defaults", "--quiet", "-a", answers_file]
+    if vcs_ref:
+        args += ["--vcs-ref", vcs_ref]
+    for key, value in (data or {}).items():
+        args += ["-d", f"{key}={value}"]
+    args.append(str(project))
+    return run(args, project, check=check)
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    """Every file under root (outside .git) with its bytes, to prove nothing changed."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.relative_to(root).parts
+    }
