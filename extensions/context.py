@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fields import FieldsError, imports_for, parse_fields
+from fields import FieldsError, parse_fields
 from naming import component_names, pascal_rule_error, snake_rule_error
 
 
 def derive(context: dict[str, Any]) -> None:
-    """Add ``names``, ``field_list`` and ``field_imports`` to ``context`` in place.
+    """Add ``names``, ``field_list``, ``ruled_fields``, ``optional_fields`` in place.
 
     Answers may still be half-typed while Copier prompts; then nothing is added
     and the validators report the problem.
@@ -31,4 +31,5 @@ def derive(context: dict[str, Any]) -> None:
         return
     context["names"] = component_names(component, entity)
     context["field_list"] = field_list
-    context["field_imports"] = imports_for(field_list)
+    context["ruled_fields"] = [field for field in field_list if field.type.rule]
+    context["optional_fields"] = [field for field in field_list if field.optional]

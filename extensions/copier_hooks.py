@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 _HERE = Path(__file__).resolve().parent
-_SIBLINGS = ("naming", "fields", "validation", "context")
+_SIBLINGS = ("naming", "pycode", "fields", "validation", "context")
 for _name in _SIBLINGS:
     _module = sys.modules.get(_name)
     if _module is not None and Path(getattr(_module, "__file__", "") or "").resolve().parent != _HERE:
@@ -23,15 +23,17 @@ if str(_HERE) in sys.path:
 sys.path.insert(0, str(_HERE))
 
 import context as derived_context  # noqa: E402
+import fields  # noqa: E402
 import naming  # noqa: E402
+import pycode  # noqa: E402
 import validation  # noqa: E402
 from copier_template_extensions import ContextHook  # noqa: E402
 from jinja2 import Environment  # noqa: E402
 from jinja2.ext import Extension  # noqa: E402
 
 
-class Validators(Extension):
-    """Expose the question validators and default-name helpers as Jinja globals."""
+class Globals(Extension):
+    """Expose validators, default-name helpers and import helpers as Jinja globals."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -45,6 +47,9 @@ class Validators(Extension):
             hx_feature_dir_error=validation.feature_dir_error,
             hx_default_entity_name=naming.default_entity_name,
             hx_default_project_name=naming.default_project_name,
+            hx_imports=fields.imports_for,
+            hx_isort_sorted=pycode.isort_sorted,
+            hx_from=pycode.from_import,
         )
 
 

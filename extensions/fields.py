@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from naming import snake_rule_error
+from pycode import import_lines
 
 SYNTAX = "comma-separated name:type pairs, a trailing ? for optional (e.g. 'title:str, due:date?')"
 
@@ -23,14 +24,43 @@ class FieldType:
     sql: str  # PostgreSQL column type
     samples: tuple[str, str]  # two distinct Python expressions of this type, for tests
     rule: str | None  # the domain rule this type carries, as prose (None: no rule)
+    invalid: str | None = None  # a Python value breaking the rule, for the rule's test
+    invalid_json: str | None = None  # the same as it would arrive in a JSON body
 
 
 TYPES: dict[str, FieldType] = {
     t.name: t
     for t in (
-        FieldType("str", "str", (), "text", ('"alpha"', '"beta"'), "must not contain NUL characters"),
-        FieldType("int", "int", (), "bigint", ("7", "-11"), "must fit in a signed 64-bit integer"),
-        FieldType("float", "float", (), "double precision", ("1.5", "-2.25"), "must be finite"),
+        FieldType(
+            "str",
+            "str",
+            (),
+            "text",
+            ('"alpha"', '"beta"'),
+            "must not contain NUL characters",
+            '"bad\\x00value"',
+            '"bad\\x00value"',
+        ),
+        FieldType(
+            "int",
+            "int",
+            (),
+            "bigint",
+            ("7", "-11"),
+            "must fit in a signed 64-bit integer",
+            "2**63",
+            "2**63",
+        ),
+        FieldType(
+            "float",
+            "float",
+            (),
+            "double precision",
+            ("1.5", "-2.25"),
+            "must be finite",
+            'float("nan")',
+            '"NaN"',
+        ),
         FieldType("bool", "bool", (), "boolean", ("True", "False"), None),
         FieldType(
             "decimal",
@@ -39,6 +69,8 @@ TYPES: dict[str, FieldType] = {
             "numeric",
             ('Decimal("10.50")', 'Decimal("-3.125")'),
             "must be finite",
+            'Decimal("NaN")',
+            '"NaN"',
         ),
         FieldType(
             "date",
@@ -51,10 +83,12 @@ TYPES: dict[str, FieldType] = {
         FieldType(
             "datetime",
             "datetime",
-            (("datetime", "datetime"), ("datetime", "UTC")),
+            (("datetime", "datetime"),),
             "timestamp with time zone",
             ("datetime(2024, 1, 31, 12, 30, tzinfo=UTC)", "datetime(1999, 12, 1, 8, 0, 5, tzinfo=UTC)"),
             "must be timezone-aware",
+            "datetime(2024, 1, 31, 12, 30)",
+            '"2024-01-31T12:30:00"',
         ),
         FieldType(
             "uuid",
@@ -152,22 +186,20 @@ def normalise_fields(text: str) -> str:
     return ", ".join(field.spec for field in parse_fields(text))
 
 
-def imports_for(fields: list[Field]) -> list[str]:
-    """``from x import a, b`` lines the annotations of ``fields`` need, sorted."""
-    by_module: dict[str, set[str]] = {}
-    for field in fields:
-        for module, name in field.type.imports:
-            by_module.setdefault(module, set()).add(name)
-    return [
-        f"from {module} import {', '.join(sorted(names, key=_import_sort_key))}"
-        for module, names in sorted(by_module.items())
-    ]
+SAMPLE_IMPORTS: dict[str, tuple[tuple[str, str], ...]] = {"datetime": (("datetime", "UTC"),)}
 
 
-def _import_sort_key(name: str) -> tuple[int, str]:
-    # ruff's isort orders constants (UTC) before classes (Decimal) before functions.
-    if name.isupper():
-        return (0, name)
-    if name[:1].isupper():
-        return (1, name)
-    return (2, name)
+def imports_for(fields: list[Field], *extra: str, samples: bool = False) -> list[str]:
+    """Sorted ``from x import a, b`` lines for the annotations of ``fields``.
+
+    ``extra`` adds ``module.name`` entries the file needs anyway (merged, so a
+    module is never imported twice); ``samples`` adds what the test sample
+    expressions use.
+    """
+    pairs = [pair for field in fields for pair in field.type.imports]
+    if samples:
+        pairs += [pair for field in fields for pair in SAMPLE_IMPORTS.get(field.type.name, ())]
+    for item in extra:
+        module, _, name = item.rpartition(".")
+        pairs.append((module, name))
+    return import_lines(pairs)

@@ -126,6 +126,7 @@ class ComponentNames:
     page: str  # OrderPage
     error: str  # OrderError
     not_found: str  # OrderNotFound
+    already_exists: str  # OrderAlreadyExists
     stale: str  # StaleOrder
     invalid: str  # InvalidOrder
 
@@ -152,6 +153,7 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         page=f"{entity_name}Page",
         error=f"{entity_name}Error",
         not_found=f"{entity_name}NotFound",
+        already_exists=f"{entity_name}AlreadyExists",
         stale=f"Stale{entity_name}",
         invalid=f"Invalid{entity_name}",
     )
