@@ -8,11 +8,22 @@ already imported from another folder (the other version) is dropped first.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
 _HERE = Path(__file__).resolve().parent
+
+# Checked here, when Copier loads the template and before it writes anything: the
+# tasks need these in Copier's own environment.
+_MISSING = [m for m in ("ruff", "tomlkit", "ruamel.yaml") if importlib.util.find_spec(m) is None]
+if _MISSING:
+    raise RuntimeError(
+        f"hexforge needs {', '.join(_MISSING)} next to Copier: run "
+        "pip install copier copier-template-extensions tomlkit ruamel.yaml ruff "
+        "(or pipx inject copier copier-template-extensions tomlkit ruamel.yaml ruff)"
+    )
 _SIBLINGS = ("naming", "pycode", "fields", "validation", "context")
 for _name in _SIBLINGS:
     _module = sys.modules.get(_name)

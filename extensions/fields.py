@@ -110,6 +110,7 @@ RESERVED = frozenset(
     {"id", "version", "self", "cls", "type", "str", "int", "float", "bool", "date", "datetime"}
     | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
     | {"schema", "schema_json", "update_forward_refs", "validate"}
+    | {"create", "revised", "to_draft", "from_entity", "from_page"}
 )
 
 
@@ -153,11 +154,12 @@ def parse_fields(text: str) -> list[Field]:
         type_name = type_spec.removesuffix("?").strip()
         if (problem := snake_rule_error(name)) is not None:
             raise FieldsError(f"field name {problem}")
+        if name in {"id", "version"}:
+            raise FieldsError(f"field name {name!r} is reserved: hexforge adds id and version itself")
         if name in RESERVED or name.startswith("model_"):
             raise FieldsError(
-                f"field name {name!r} is reserved (id and version are implicit; names starting "
-                f"with model_ and {', '.join(sorted(RESERVED - {'id', 'version'}))} clash with "
-                "generated code)"
+                f"field name {name!r} clashes with the generated code (reserved: names starting "
+                f"with model_, and {', '.join(sorted(RESERVED - {'id', 'version'}))})"
             )
         if name in seen:
             raise FieldsError(f"field name {name!r} appears twice: field names must be unique")

@@ -18,7 +18,11 @@ STORY_ID_RE = re.compile(r"[A-Z][A-Z0-9]*-[0-9]+")
 PROJECT_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 # Python keywords and soft keywords (match, case, type, _) are never names.
-PYTHON_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+PYTHON_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist) | {"type"}
+
+# Long enough for real names, short enough that every generated line stays within
+# ruff's 100 columns and every identifier within PostgreSQL's 63 bytes.
+MAX_NAME_LENGTH = 30
 
 
 def snake_rule_error(value: str) -> str | None:
@@ -36,6 +40,8 @@ def snake_rule_error(value: str) -> str | None:
         )
     if value in PYTHON_KEYWORDS:
         return f"{value!r} is a Python keyword"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"{value!r} is longer than {MAX_NAME_LENGTH} characters"
     return None
 
 
@@ -50,9 +56,33 @@ def pascal_rule_error(value: str) -> str | None:
             f"{value!r} is not PascalCase: start with an uppercase letter and use only "
             "letters and digits (for example OrderItem)"
         )
-    if value in PYTHON_KEYWORDS:
-        return f"{value!r} is a Python keyword"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"{value!r} is longer than {MAX_NAME_LENGTH} characters"
+    if value in ENTITY_RESERVED:
+        return f"{value!r} is a name the generated modules already import; choose another"
+    snake = pascal_to_snake(value)
+    if not SNAKE_RE.fullmatch(snake) or snake in PYTHON_KEYWORDS or snake in ENTITY_SNAKE_RESERVED:
+        return (
+            f"{value!r} would be the variable name {snake!r}, which clashes with Python or "
+            "the generated code; choose another entity name"
+        )
     return None
+
+
+# Names the generated modules import or define next to the entity class.
+ENTITY_RESERVED = frozenset(
+    {"ABC", "APIRouter", "Annotated", "Any", "AsyncConnection", "AsyncConnectionPool"}
+    | {"AwareDatetime", "BaseModel", "Component", "ConfigDict", "Decimal", "FastAPI"}
+    | {"HTTPException", "HTTPStatus", "NewType", "Pool", "Protocol", "Query", "Response"}
+    | {"TupleRow", "UUID", "UniqueViolation", "FrozenInstanceError"}
+)
+
+# Local names in generated code that the snake_case entity name must not shadow.
+ENTITY_SNAKE_RESERVED = frozenset(
+    {"self", "cls", "draft", "limit", "offset", "page", "body", "current", "revised", "latest"}
+    | {"repository", "use_cases", "router", "service", "pool", "connection", "cursor", "row"}
+    | {"rows", "error", "item", "values", "payload", "response", "created", "stored", "http"}
+)
 
 
 def singular(word: str) -> str:
