@@ -1,0 +1,567 @@
+"""tools/quality_gates.py, the gate runner every generated project carries.
+
+The fast tests load the script as a module and check its parsing and file handling.
+The slow ones build a tiny project by hand (one component, a passing unit and
+integration test, a stub audit) and run the script in it as a subprocess, the way
+an agent does, then read the evidence files it wrote.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "template" / "project" / "tools" / "quality_gates.py"
+PROJECT_PYPROJECT = REPO / "extensions" / "project_pyproject.toml"
+BIN = Path(sys.executable).parent
+
+GATE_ORDER = ["ruff", "format", "mypy", "imports", "audit", "unit", "integration", "stories"]
+EVIDENCE = Path(".claude") / "evidence"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture(scope="module")
+def qg() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("quality_gates_under_test", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses resolve annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def clean_env() -> dict[str, str]:
+    """The outer pytest's variables must not steer the pytest the gates start."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("PYTEST_")}
+
+
+def run_gates(project: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "tools/quality_gates.py", *args],
+        cwd=project,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def evidence(project: Path, name: str) -> Any:
+    return json.loads((project / EVIDENCE / name).read_text(encoding="utf-8"))
+
+
+def gates_by_name(project: Path) -> dict[str, dict[str, Any]]:
+    return {gate["name"]: gate for gate in evidence(project, "quality_gates_run.json")["gates"]}
+
+
+def write(root: Path, relative: str, text: str) -> None:
+    path = root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def project_pyproject() -> str:
+    text = PROJECT_PYPROJECT.read_text(encoding="utf-8").replace("{project_name}", "gates-demo")
+    if importlib.util.find_spec("pytest_asyncio") is None:
+        # Keep the demo project free of "unknown config option" noise.
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("asyncio_"))
+    return text + "\n"
+
+
+CLEAN_AUDIT = '''
+"""Stand-in for the architecture audit: nothing to report."""
+
+import sys
+
+print("hex_audit: 1 component checked, clean")
+sys.exit(0)
+'''
+
+FAILING_AUDIT = '''
+"""Stand-in for the architecture audit: two violations."""
+
+import sys
+
+print("components/widgets/domain/model.py:1: HEX201 domain imports an adapter")
+print("components/widgets/domain/model.py:2: HEX301 domain model calls the clock")
+sys.exit(1)
+'''
+
+STORY_LOG_STUB = '''
+"""Stand-in for the story log checker: a log is valid once it says it is complete."""
+
+import sys
+from pathlib import Path
+
+log = Path(sys.argv[2]) / "BACKEND-LOG.md"
+if "BACKEND COMPLETE" in log.read_text(encoding="utf-8"):
+    sys.exit(0)
+print(f"{log.as_posix()}:1: the completion signal is missing")
+sys.exit(1)
+'''
+
+PASSING_UNIT_TEST = """
+import pytest
+
+from components.widgets.domain.model import double
+
+
+@pytest.mark.unit
+def test_double() -> None:
+    assert double(2) == 4
+
+
+@pytest.mark.unit
+class TestDouble:
+    def test_zero(self) -> None:
+        assert double(0) == 0
+
+    @pytest.mark.skip(reason="shows up as skipped in the report")
+    def test_later(self) -> None:
+        assert double(1) == 2
+"""
+
+
+def build_project(root: Path) -> Path:
+    """A project with the shape hexforge gives one, reduced to the bare minimum."""
+    write(root, "pyproject.toml", project_pyproject())
+    write(
+        root,
+        ".importlinter",
+        """
+        [importlinter]
+        root_package = components
+
+        [importlinter:contract:domain-not-adapters]
+        name = domain never imports adapters
+        type = forbidden
+        source_modules =
+            components.widgets.domain
+        forbidden_modules =
+            components.widgets.adapters
+        """,
+    )
+    write(root, "app/__init__.py", "")
+    write(root, "components/__init__.py", "")
+    write(root, "components/widgets/__init__.py", "")
+    write(root, "components/widgets/domain/__init__.py", "")
+    write(
+        root,
+        "components/widgets/domain/model.py",
+        """
+        def double(value: int) -> int:
+            return value * 2
+        """,
+    )
+    write(root, "components/widgets/adapters/__init__.py", "")
+    write(
+        root,
+        "components/widgets/adapters/memory_store.py",
+        """
+        from components.widgets.domain.model import double
+
+
+        class MemoryStore:
+            def __init__(self) -> None:
+                self.items: list[int] = []
+
+            def add(self, value: int) -> int:
+                self.items.append(double(value))
+                return self.items[-1]
+        """,
+    )
+    for tier in ("", "unit/", "integration/", "regression/"):
+        write(root, f"components/widgets/tests/{tier}__init__.py", "")
+    write(root, "components/widgets/tests/unit/test_model.py", PASSING_UNIT_TEST)
+    write(
+        root,
+        "components/widgets/tests/integration/test_store.py",
+        """
+        import pytest
+
+        from components.widgets.adapters.memory_store import MemoryStore
+
+
+        @pytest.mark.integration
+        def test_add() -> None:
+            assert MemoryStore().add(3) == 6
+        """,
+    )
+    write(root, "tools/hex_audit.py", CLEAN_AUDIT)
+    write(root, "tools/story_log.py", STORY_LOG_STUB)
+    shutil.copy2(SCRIPT, root / "tools" / "quality_gates.py")
+    return root
+
+
+@pytest.fixture(scope="module")
+def base_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """One full run in a clean project; later tests copy the project (caches warm)."""
+    project = build_project(tmp_path_factory.mktemp("gates") / "demo")
+    return project, run_gates(project)
+
+
+@pytest.fixture
+def project(base_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> Path:
+    copy = tmp_path / "demo"
+    shutil.copytree(base_run[0], copy, symlinks=True)
+    return copy
+
+
+# --------------------------------------------------------------------------- fast
+
+
+def test_script_is_clean_under_the_generated_projects_config(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(project_pyproject(), encoding="utf-8")
+    shutil.copy2(SCRIPT, tmp_path / "quality_gates.py")
+    commands: list[list[str | Path]] = [
+        [BIN / "ruff", "check", "--no-cache", "quality_gates.py"],
+        [BIN / "ruff", "format", "--no-cache", "--check", "quality_gates.py"],
+        [BIN / "mypy", "--strict", "--no-incremental", "quality_gates.py"],
+    ]
+    for command in commands:
+        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"
+
+
+def test_script_imports_only_the_standard_library() -> None:
+    tree = ast.parse(SCRIPT.read_text(encoding="utf-8"))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    assert roots - {"__future__"} <= set(sys.stdlib_module_names), roots
+
+
+def test_list_shows_every_gate_in_order(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--list"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    names = [line.split()[0] for line in done.stdout.splitlines() if line.strip()]
+    assert names == GATE_ORDER
+
+
+def test_help_says_every_gate_runs_after_a_failure() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--help"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert "even after a failure" in " ".join(done.stdout.split())
+    assert "--fail-fast" in done.stdout
+
+
+@pytest.mark.parametrize("only", [["--only", "nope"], ["--only", "unit,lint"], ["--only", ""]])
+def test_unknown_gate_is_a_usage_error(tmp_path: Path, only: list[str]) -> None:
+    (tmp_path / "tools").mkdir()
+    shutil.copy2(SCRIPT, tmp_path / "tools" / "quality_gates.py")
+    done = run_gates(tmp_path, *only)
+    assert done.returncode == 2
+    assert ", ".join(GATE_ORDER) in done.stderr
+    assert not (tmp_path / EVIDENCE).exists()
+
+
+def test_test_ids_are_pytest_node_ids(qg: ModuleType, tmp_path: Path) -> None:
+    write(tmp_path, "components/shop/tests/unit/test_cart.py", "")
+    junit = tmp_path / "junit.xml"
+    junit.write_text(
+        """<?xml version="1.0" encoding="utf-8"?>
+        <testsuites><testsuite name="pytest" tests="5">
+        <testcase classname="components.shop.tests.unit.test_cart.TestCart" name="test_ok"/>
+        <testcase classname="components.shop.tests.unit.test_cart.TestCart" name="test_add[1.5]">
+          <failure message="assert 1 == 2">long traceback\nE   assert 1 == 2</failure>
+        </testcase>
+        <testcase classname="components.shop.tests.unit.test_cart" name="test_db">
+          <error message="failed on setup with &quot;OSError&quot;">setup broke</error>
+        </testcase>
+        <testcase classname="components.shop.tests.unit.test_cart" name="test_later">
+          <skipped message="not yet"/>
+        </testcase>
+        <testcase classname="" name="components.shop.tests.unit.test_cart">
+          <error message="collection failure">ImportError</error>
+        </testcase>
+        </testsuite></testsuites>
+        """,
+        encoding="utf-8",
+    )
+    counts, failures = qg.read_junit(junit, tmp_path, "unit")
+    assert counts.to_json() == {"tests": 5, "passed": 1, "failed": 1, "errors": 2, "skipped": 1}
+    module = "components/shop/tests/unit/test_cart.py"
+    assert [(f["test_id"], f["kind"]) for f in failures] == [
+        (f"{module}::TestCart::test_add[1.5]", "failed"),
+        (f"{module}::test_db", "error"),
+        (module, "error"),
+    ]
+    assert failures[0]["tier"] == "unit"
+    assert failures[0]["message"] == "assert 1 == 2"
+    assert failures[0]["details"].endswith("assert 1 == 2")
+
+
+def test_long_failure_details_keep_their_end(qg: ModuleType) -> None:
+    text = "x" * 10_000 + "E   the real error"
+    kept = qg.truncate_tail(text, qg.DETAILS_LIMIT)
+    assert len(kept) < qg.DETAILS_LIMIT + 20
+    assert kept.endswith("E   the real error")
+
+
+@pytest.mark.parametrize(
+    ("summarize", "code", "output", "expected"),
+    [
+        ("summarize_ruff", 0, "All checks passed!\n", (0, "no findings")),
+        (
+            "summarize_ruff",
+            1,
+            "F401 unused\nFound 3 errors.\n[*] 2 fixable with the `--fix` option.\n",
+            (3, "3 findings (2 fixable with ruff check --fix)"),
+        ),
+        (
+            "summarize_ruff",
+            1,
+            "F401 unused\nFound 1 error.\n[*] 1 fixable with `--fix`.\n",
+            (1, "1 finding (1 fixable with ruff check --fix)"),
+        ),
+        ("summarize_ruff", 2, "error: bad config\n", (None, "ruff exited 2")),
+        ("summarize_format", 0, "12 files already formatted\n", (0, "12 files formatted")),
+        (
+            "summarize_format",
+            1,
+            "Would reformat: a.py\n1 file would be reformatted, 3 files already formatted\n",
+            (1, "1 file to reformat (ruff format .)"),
+        ),
+        (
+            "summarize_mypy",
+            0,
+            "Success: no issues found in 9 source files\n",
+            (0, "no issues in 9 files"),
+        ),
+        (
+            "summarize_mypy",
+            1,
+            "a.py:1: error: x\nFound 4 errors in 2 files (checked 9 source files)\n",
+            (4, "4 errors in 2 files"),
+        ),
+        ("summarize_imports", 0, "Contracts: 3 kept, 0 broken.\n", (0, "3 contracts kept")),
+        ("summarize_imports", 1, "Contracts: 2 kept, 1 broken.\n", (1, "1 broken, 2 kept")),
+    ],
+)
+def test_tool_output_summaries(
+    qg: ModuleType, summarize: str, code: int, output: str, expected: tuple[int | None, str]
+) -> None:
+    assert getattr(qg, summarize)(code, output) == expected
+
+
+@pytest.mark.parametrize(
+    ("code", "output", "expected"),
+    [
+        (0, "anything", 0),
+        (1, "a/b.py:3: HEX101 x\nc.py:9:4: HEX202 y\n", 2),
+        (1, "lots of words\n7 violations\n", 7),
+        (1, "something went wrong\n", None),
+    ],
+)
+def test_findings_in_project_tool_output(
+    qg: ModuleType, code: int, output: str, expected: int | None
+) -> None:
+    assert qg.count_findings(code, output) == expected
+
+
+def test_story_logs_are_found_outside_environments(qg: ModuleType, tmp_path: Path) -> None:
+    log = "in-progress/WISH-1/_implementation/BACKEND-LOG.md"
+    for place in ("plans/features/wish", "a/b", ".venv/lib", ".git/x", "node_modules/y"):
+        write(tmp_path, f"{place}/{log}", "log")
+    write(tmp_path, "plans/features/wish/done/WISH-0/_implementation/BACKEND-LOG.md", "old")
+    write(tmp_path, "plans/features/wish/in-progress/WISH-2/_implementation/SCOPE.md", "no log")
+    found = [path.as_posix() for path in qg.find_story_dirs(tmp_path)]
+    assert found == [
+        "a/b/in-progress/WISH-1/_implementation",
+        "plans/features/wish/in-progress/WISH-1/_implementation",
+    ]
+
+
+def test_evidence_writes_leave_no_temporary_files(qg: ModuleType, tmp_path: Path) -> None:
+    target = tmp_path / "evidence" / "report.json"
+    qg.write_json_atomic(target, {"a": 1})
+    qg.write_json_atomic(target, {"a": 2})
+    assert json.loads(target.read_text(encoding="utf-8")) == {"a": 2}
+    assert [path.name for path in target.parent.iterdir()] == ["report.json"]
+
+
+# --------------------------------------------------------------------------- slow
+
+
+@pytest.mark.slow
+def test_all_gates_pass_and_the_evidence_says_so(
+    base_run: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    project, done = base_run
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    for name in GATE_ORDER:
+        assert any(f" {name} " in f"{line} " for line in lines), (name, done.stdout)
+
+    run = evidence(project, "quality_gates_run.json")
+    assert run["schema_version"] == 1
+    assert run["passed"] is True
+    assert run["started_at"].endswith("Z") and run["finished_at"] >= run["started_at"]
+    assert [gate["name"] for gate in run["gates"]] == GATE_ORDER
+    statuses = {gate["name"]: gate["status"] for gate in run["gates"]}
+    assert statuses == {**dict.fromkeys(GATE_ORDER, "passed"), "stories": "skipped"}
+    for gate in run["gates"]:
+        assert set(gate) >= {
+            "name",
+            "command",
+            "status",
+            "exit_code",
+            "duration_s",
+            "summary",
+            "findings",
+        }
+        assert isinstance(gate["command"], list) and gate["command"]
+        assert isinstance(gate["duration_s"], float) and gate["duration_s"] >= 0
+        if gate["status"] == "passed":
+            assert gate["exit_code"] == 0 and gate["findings"] == 0 and gate["duration_s"] > 0
+
+    report = evidence(project, "test_report.json")
+    assert {k: report["unit"][k] for k in ("tests", "passed", "failed", "errors", "skipped")} == {
+        "tests": 3,
+        "passed": 2,
+        "failed": 0,
+        "errors": 0,
+        "skipped": 1,
+    }
+    assert report["integration"]["tests"] == report["integration"]["passed"] == 1
+    assert report["totals"]["tests"] == 4 and report["totals"]["passed"] == 3
+    assert not (project / EVIDENCE / "test_failures.json").exists()
+
+
+@pytest.mark.slow
+def test_a_failing_test_is_named_and_cleared_once_fixed(project: Path) -> None:
+    test_file = "components/widgets/tests/unit/test_model.py"
+    write(project, test_file, PASSING_UNIT_TEST.replace("double(0) == 0", "double(0) == 1"))
+    done = run_gates(project)
+    assert done.returncode == 1, done.stdout
+    assert "FAIL" in done.stdout and "assert 0 == 1" in done.stdout  # the output tail
+
+    gates = gates_by_name(project)
+    assert gates["unit"]["status"] == "failed"
+    assert gates["unit"]["findings"] == 1
+    assert gates["unit"]["summary"] == "1 passed, 1 failed, 1 skipped"
+    assert gates["integration"]["status"] == "passed"
+    assert evidence(project, "quality_gates_run.json")["passed"] is False
+    assert evidence(project, "test_report.json")["unit"]["failed"] == 1
+
+    failures = evidence(project, "test_failures.json")["failures"]
+    assert [(f["tier"], f["test_id"]) for f in failures] == [
+        ("unit", "components/widgets/tests/unit/test_model.py::TestDouble::test_zero")
+    ]
+    assert "assert 0 == 1" in failures[0]["message"] + failures[0]["details"]
+
+    write(project, test_file, PASSING_UNIT_TEST)
+    again = run_gates(project)
+    assert again.returncode == 0, again.stdout
+    assert not (project / EVIDENCE / "test_failures.json").exists()
+
+
+@pytest.mark.slow
+def test_a_broken_test_module_is_an_error_with_its_path(project: Path) -> None:
+    write(project, "components/widgets/tests/unit/test_broken.py", "import not_a_module\n")
+    done = run_gates(project, "--only", "unit")
+    assert done.returncode == 1, done.stdout
+    unit = gates_by_name(project)["unit"]
+    assert unit["status"] == "error"
+    failures = evidence(project, "test_failures.json")["failures"]
+    assert {f["test_id"] for f in failures} == {"components/widgets/tests/unit/test_broken.py"}
+
+
+@pytest.mark.slow
+def test_a_lint_error_fails_ruff_and_the_other_gates_still_run(project: Path) -> None:
+    model = project / "components/widgets/domain/model.py"
+    model.write_text("import os\n\n\n" + model.read_text(encoding="utf-8"), encoding="utf-8")
+    done = run_gates(project)
+    assert done.returncode == 1
+    gates = gates_by_name(project)
+    assert gates["ruff"]["status"] == "failed"
+    assert gates["ruff"]["findings"] == 1
+    assert "F401" in done.stdout
+    for name in ("format", "mypy", "imports", "audit", "unit", "integration"):
+        assert gates[name]["status"] == "passed", gates[name]
+    assert done.stdout.rstrip().splitlines()[-1].startswith("FAILED: ruff")
+
+
+@pytest.mark.slow
+def test_fail_fast_stops_after_the_first_failure(project: Path) -> None:
+    model = project / "components/widgets/domain/model.py"
+    model.write_text("import os\n\n\n" + model.read_text(encoding="utf-8"), encoding="utf-8")
+    done = run_gates(project, "--fail-fast")
+    assert done.returncode == 1
+    gates = gates_by_name(project)
+    assert gates["ruff"]["status"] == "failed"
+    assert {gates[name]["status"] for name in GATE_ORDER[1:]} == {"skipped"}
+
+
+@pytest.mark.slow
+def test_only_unit_runs_just_that_gate(project: Path) -> None:
+    shutil.rmtree(project / EVIDENCE)
+    done = run_gates(project, "--only", "unit")
+    assert done.returncode == 0, done.stdout
+    ran = [line for line in done.stdout.splitlines() if line.startswith("[")]
+    assert len(ran) == 1 and " unit " in ran[0]
+
+    run = evidence(project, "quality_gates_run.json")
+    assert run["only"] == ["unit"]
+    statuses = {gate["name"]: gate["status"] for gate in run["gates"]}
+    assert statuses == {**dict.fromkeys(GATE_ORDER, "skipped"), "unit": "passed"}
+    report = evidence(project, "test_report.json")
+    assert report["unit"]["passed"] == 2
+    assert report["integration"] is None
+
+
+@pytest.mark.slow
+def test_audit_findings_fail_the_audit_gate(project: Path) -> None:
+    write(project, "tools/hex_audit.py", FAILING_AUDIT)
+    done = run_gates(project, "--only", "audit")
+    assert done.returncode == 1
+    audit = gates_by_name(project)["audit"]
+    assert (audit["status"], audit["exit_code"], audit["findings"]) == ("failed", 1, 2)
+    assert audit["summary"] == "2 findings"
+    assert "HEX201" in done.stdout
+
+
+@pytest.mark.slow
+def test_every_active_story_log_is_checked(project: Path) -> None:
+    good = "plans/features/wish/in-progress/WISH-1/_implementation"
+    bad = "plans/features/wish/in-progress/WISH-2/_implementation"
+    write(project, f"{good}/BACKEND-LOG.md", "## Chunk 1\nBACKEND COMPLETE\n")
+    write(project, f"{bad}/BACKEND-LOG.md", "## Chunk 1\n")
+    done = run_gates(project, "--only", "stories")
+    assert done.returncode == 1
+    stories = gates_by_name(project)["stories"]
+    assert stories["status"] == "failed"
+    assert [(t["dir"], t["status"]) for t in stories["targets"]] == [
+        (good, "passed"),
+        (bad, "failed"),
+    ]
+    assert stories["findings"] == 1
+    assert "completion signal is missing" in done.stdout
+
+    write(project, f"{bad}/BACKEND-LOG.md", "## Chunk 1\nBACKEND COMPLETE\n")
+    assert run_gates(project, "--only", "stories").returncode == 0
+    assert gates_by_name(project)["stories"]["summary"] == "2 story logs valid"
