@@ -1,0 +1,29 @@
+# Sourced by scripts/test and scripts/demo: a virtualenv with hexforge's test and
+# template dependencies in .venv, and PostgreSQL's server binaries on the machine.
+set -euo pipefail
+HEXFORGE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="$HEXFORGE_ROOT/.venv"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+stamp="$VENV/.hexforge-deps"
+if [ ! -f "$stamp" ] || [ "$HEXFORGE_ROOT/pyproject.toml" -nt "$stamp" ]; then
+  "$VENV/bin/python" -m pip install --quiet --upgrade pip
+  "$VENV/bin/python" -m pip install --quiet -e "$HEXFORGE_ROOT[test]"
+  touch "$stamp"
+fi
+
+have_postgres() {
+  command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+}
+if ! have_postgres; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "hexforge: installing Debian's postgresql (server binaries for the tests)" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "hexforge: PostgreSQL server binaries not found; install postgresql or set TEST_DATABASE_URL" >&2
+  fi
+fi
+export PATH="$VENV/bin:$PATH"
