@@ -1,2 +1,321 @@
+"""The wiring: Copier's task after every `copier copy` and `copier update` of hexforge.
+
+    python extensions/wiring.py --kind=KIND --template=SRC --ref=COMMIT --project-name=NAME
+
+runs with the project root as its working directory. It makes the project's
+wiring match what is on disk: pyproject.toml has what hexforge needs, app/main.py
+and .claude/manifest.yaml list exactly the components under components/, and the
+agent's workspace folders exist. A component or story scaffolded into a project
+that was never wired wires it first, with a nested `copier copy` of kind=project.
+
+Copier also runs this task inside the throwaway copies it renders during an
+update; there it does nothing. Every run happens under one project-wide lock and
+writes only files whose bytes change, so concurrent scaffolds lose nothing and a
+second run is a no-op.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
 import sys
-print("wiring stub", sys.argv[1:])
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
+
+try:
+    import app_main
+    import manifest
+    import pyproject_merge
+    import registry
+    from atomic import held_lock_env, project_lock, write_if_changed, write_text_if_changed
+except ModuleNotFoundError as missing:
+    if (missing.name or "").split(".")[0] not in {"tomlkit", "ruamel"}:
+        raise
+    sys.exit(
+        f"hexforge: the wiring needs the Python package {missing.name!r} in Copier's "
+        f"environment ({sys.executable}); install it there with: {INSTALL_HINT}"
+    )
+
+KINDS = ("project", "component", "story")
+
+# Copier renders `copier update`'s before/after snapshots in temporary folders
+# named like this and runs the tasks there too; only the real project is wired.
+TEMPORARY_COPY = re.compile(r"copier\.(_)?main\.(old|new)_copy\.")
+
+# Template sources Copier fetches itself; anything else must be a local folder.
+REMOTE_PREFIXES = (
+    "gh:",
+    "gl:",
+    "git@",
+    "git+",
+    "git://",
+    "ssh://",
+    "https://",
+    "http://",
+    "file://",
+)
+
+PROJECT_ANSWERS = ".copier-answers.yml"
+MANIFEST = ".claude/manifest.yaml"
+GITIGNORE = ".claude/.gitignore"
+LOCK_NAME = ".hexforge.lock"
+
+SMALL_FILES = {
+    "app/__init__.py": '"""The application: app.main builds it from the components."""\n',
+    "components/__init__.py": '"""Hexagonal components: one package per bounded context."""\n',
+    ".claude/evidence/.gitkeep": "",
+}
+
+
+class WiringError(RuntimeError):
+    """Wiring cannot go on; the message says what to do."""
+
+
+@dataclass
+class Report:
+    created: list[str] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """What changed, as short lines; empty when nothing did."""
+        created = [f"created {', '.join(self.created)}"] if self.created else []
+        return created + self.changes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    root = Path.cwd()
+    if in_temporary_copy(root):
+        return 0
+    try:
+        if args.kind != "project" and not is_wired(root):
+            check_template(root, args.template)  # before the lock: fail without a trace
+        with project_lock(root):
+            # Checked again under the lock: a concurrent scaffold may have wired it.
+            if args.kind != "project" and not is_wired(root):
+                wire_project_first(root, args.template, args.ref, args.project_name)
+            report = wire(root, args.project_name)
+    except WiringError as error:
+        print(f"hexforge: {error}", file=sys.stderr)
+        return 1
+    for line in report.lines():
+        print(line)
+    for warning in report.warnings:
+        print(f"hexforge: warning: {warning}", file=sys.stderr)
+    for problem in report.errors:
+        print(f"hexforge: error: {problem}", file=sys.stderr)
+    return 1 if report.errors else 0
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Wire a project for hexforge (Copier task).")
+    parser.add_argument("--kind", choices=KINDS, required=True)
+    parser.add_argument("--template", required=True, help="the template source, as given to copier")
+    parser.add_argument("--ref", default="", help="the template version rendered (_commit)")
+    parser.add_argument("--project-name", required=True, help="name for a new pyproject.toml")
+    return parser.parse_args(argv)
+
+
+def in_temporary_copy(path: Path) -> bool:
+    return any(TEMPORARY_COPY.match(part) for part in path.resolve().parts)
+
+
+def is_wired(root: Path) -> bool:
+    """Whether the project answers of hexforge (kind: project) are at ``root``."""
+    answers = registry.read_answers(root / PROJECT_ANSWERS)
+    return answers is not None and answers.get("kind") == "project"
+
+
+def wire_project_first(root: Path, template: str, ref: str, project_name: str) -> None:
+    """Render kind=project into ``root`` with a nested `copier copy` (lock held)."""
+    command = [sys.executable, "-m", "copier", "copy", "--trust", "--defaults", "--quiet"]
+    vcs_ref = nested_ref(root, template, ref)
+    if vcs_ref:
+        command += ["--vcs-ref", vcs_ref]
+    command += ["-d", "kind=project", "-d", f"project_name={project_name}", template, "."]
+    completed = subprocess.run(
+        command, cwd=root, env={**os.environ, **held_lock_env(root)}, check=False
+    )
+    if completed.returncode != 0:
+        raise WiringError(
+            f"wiring the project failed (exit {completed.returncode}); "
+            f"run it alone to see why: {' '.join(command[1:])}"
+        )
+
+
+def check_template(root: Path, template: str) -> None:
+    """Fail unless the nested copy can reach ``template`` from the project root.
+
+    Copier records a local template path as the user typed it, relative to
+    wherever they ran the command, which need not be the project root.
+    """
+    if template.startswith(REMOTE_PREFIXES):
+        return
+    folder = root / template
+    if not ((folder / "copier.yml").is_file() or (folder / "copier.yaml").is_file()):
+        raise WiringError(
+            f"cannot wire the project: the template {template!r} is not a folder with a "
+            f"copier.yml when seen from {root}; run the command again with the template's "
+            "absolute path"
+        )
+
+
+def nested_ref(root: Path, template: str, ref: str) -> str | None:
+    """The --vcs-ref for the nested copy: the version the user's scaffold used.
+
+    A local template with uncommitted changes is rendered by Copier from a commit
+    it makes in its own clone, which the template repository does not have; the
+    nested copy then renders HEAD, which includes the same uncommitted changes.
+    """
+    if not ref:
+        return None
+    folder = root / template
+    if folder.is_dir() and not template.startswith(REMOTE_PREFIXES):
+        check = ["git", "-C", str(folder), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"]
+        if subprocess.run(check, capture_output=True, check=False).returncode != 0:
+            return None
+    return ref
+
+
+def wire(root: Path, project_name: str) -> Report:
+    """Bring every wiring-owned file of the project at ``root`` up to date."""
+    report = Report()
+    _ensure_gitignore(root, report)
+    _wire_pyproject(root, project_name, report)
+    for relative, content in SMALL_FILES.items():
+        _create_if_absent(root, relative, content, report)
+    found = registry.scan(root)
+    report.warnings.extend(found.warnings)
+    main_updated = _wire_app_main(root, _app_title(root, project_name), found.components, report)
+    registration = _wire_manifest(root, found.components, report)
+    report.changes.extend(registration)
+    if main_updated and not registration:
+        report.changes.append("updated the component blocks of app/main.py")
+    return report
+
+
+def _create_if_absent(root: Path, relative: str, content: str, report: Report) -> None:
+    path = root / relative
+    if not path.exists() and write_text_if_changed(path, content):
+        report.created.append(relative)
+
+
+def _ensure_gitignore(root: Path, report: Report) -> None:
+    # The lock file is runtime state: untracked, it would leave the repository
+    # dirty, and `copier update` refuses to run in a dirty repository.
+    path = root / GITIGNORE
+    if not path.exists():
+        _create_if_absent(root, GITIGNORE, f"# hexforge's wiring lock\n{LOCK_NAME}\n", report)
+        return
+    data = path.read_bytes()
+    if LOCK_NAME.encode() in (line.strip() for line in data.splitlines()):
+        return
+    separator = b"" if not data or data.endswith(b"\n") else b"\n"
+    if write_if_changed(path, data + separator + LOCK_NAME.encode() + b"\n"):
+        report.changes.append(f"added {LOCK_NAME} to {GITIGNORE}")
+
+
+def _wire_pyproject(root: Path, project_name: str, report: Report) -> None:
+    path = root / "pyproject.toml"
+    if not path.exists():
+        _create_if_absent(
+            root, "pyproject.toml", pyproject_merge.new_pyproject(project_name), report
+        )
+        return
+    pytest_files = pyproject_merge.pytest_config_files(root)
+    try:
+        result = pyproject_merge.merge_pyproject(_read_text(path), project_name, pytest_files)
+    except pyproject_merge.PyprojectError as error:
+        report.errors.append(str(error))
+        return
+    report.warnings.extend(result.warnings)
+    if write_text_if_changed(path, result.text) and result.changes:
+        report.changes.append(f"wired pyproject.toml: added {', '.join(result.changes)}")
+
+
+def _read_text(path: Path) -> str:
+    # Bytes decoded by hand: read_text() would turn CRLF into LF and, written
+    # back, silently change every line of a Windows-edited file.
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise WiringError(f"{path.name} is not UTF-8 text; hexforge cannot edit it") from None
+
+
+def _app_title(root: Path, project_name: str) -> str:
+    """The distribution name in pyproject.toml, which may predate hexforge."""
+    try:
+        data: dict[str, Any] = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return project_name
+    project = data.get("project")
+    name = project.get("name") if isinstance(project, dict) else None
+    return name if isinstance(name, str) and name else project_name
+
+
+def _wire_app_main(
+    root: Path, title: str, components: list[registry.Component], report: Report
+) -> bool:
+    """Create app/main.py or refresh its blocks; whether an existing file changed."""
+    path = root / "app" / "main.py"
+    names = [component.name for component in components]
+    if not path.exists():
+        _create_if_absent(root, "app/main.py", app_main.new_app_main(title, names), report)
+        return False
+    try:
+        updated = app_main.update_app_main(_read_text(path), names)
+    except app_main.MarkersMissing as error:
+        report.warnings.append(str(error))
+        return False
+    return write_text_if_changed(path, updated)
+
+
+def _wire_manifest(root: Path, components: list[registry.Component], report: Report) -> list[str]:
+    """Create the manifest or refresh its `components:`; the registrations that changed."""
+    path = root / MANIFEST
+    if not path.exists():
+        _create_if_absent(root, MANIFEST, manifest.new_manifest(components), report)
+        return _registration_changes({}, components)
+    text = _read_text(path)
+    try:
+        updated = manifest.update_manifest(text, components)
+    except manifest.ManifestError as error:
+        report.errors.append(
+            f"{MANIFEST} was left alone because {error}; fix it so that `components:` is a "
+            "top-level key written as a block, then re-run the scaffold"
+        )
+        return []
+    if not write_text_if_changed(path, updated):
+        return []
+    return _registration_changes(manifest.registered(text), components)
+
+
+def _registration_changes(
+    before: dict[str, Any], components: Iterable[registry.Component]
+) -> list[str]:
+    after = {component.name: component for component in components}
+    lines = [f"registered component {name}" for name in after if name not in before]
+    lines += [
+        f"unregistered component {name} (its folder is gone)"
+        for name in before
+        if name not in after
+    ]
+    lines += [
+        f"updated the registry entry of component {name}"
+        for name, component in after.items()
+        if name in before and before[name] != manifest.entry(component)
+    ]
+    return lines
+
+
+if __name__ == "__main__":
+    sys.exit(main())

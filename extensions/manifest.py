@@ -1,0 +1,163 @@
+""".claude/manifest.yaml: hexforge's ``components:`` key inside the agent's file.
+
+The manifest belongs to the coding agent, which keeps its own keys there (phase,
+versions, notes...). hexforge owns one top-level key, ``components:``, and
+rewrites only the lines of that key. A YAML round-trip (load, change, dump)
+cannot promise that: ruamel.yaml drops a comment that follows the replaced
+value and re-indents block sequences. So ruamel.yaml is used to *find* the key
+and to *check* the result, and the replacement itself is textual; every other
+byte of the file stays as it was.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from registry import Component
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+KEY = "components"
+
+HEADER = """\
+# The coding agent's workspace manifest.
+# hexforge keeps the `components:` key up to date on every scaffold (one entry per
+# component under components/, rebuilt from their .copier-answers.yml files);
+# every other key in this file belongs to the agent and is never touched.
+"""
+
+
+class ManifestError(ValueError):
+    """The manifest cannot be updated without touching the agent's content."""
+
+
+def new_manifest(components: Iterable[Component]) -> str:
+    return HEADER + components_block(components)
+
+
+def entry(component: Component) -> dict[str, str | None]:
+    """What the manifest records about one component."""
+    return {
+        "entity": component.entity,
+        "fields": component.fields,
+        "template_version": component.template_version,
+    }
+
+
+def registered(text: str) -> dict[str, Any]:
+    """The ``components:`` mapping of a manifest's text; empty when there is none."""
+    try:
+        data = _load(text)
+    except ManifestError:
+        return {}
+    value = data.get(KEY) if isinstance(data, dict) else None
+    return _plain(value) if isinstance(value, dict) else {}
+
+
+def components_block(components: Iterable[Component]) -> str:
+    """The ``components:`` key as YAML text, entries in the given order."""
+    registry = {component.name: entry(component) for component in components}
+    yaml = YAML(typ="rt", pure=True)
+    yaml.width = 1_000_000  # never fold a long fields answer over two lines
+    yaml.representer.add_representer(type(None), _represent_null)
+    stream = io.StringIO()
+    yaml.dump({KEY: registry}, stream)
+    return stream.getvalue()
+
+
+def _represent_null(representer: Any, _: None) -> Any:
+    # `template_version: null` says "no version" more plainly than an empty value.
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+def update_manifest(text: str, components: Iterable[Component]) -> str:
+    """``text`` with its ``components:`` key replaced (or appended) for ``components``.
+
+    Raises :class:`ManifestError` when the manifest is not a single YAML mapping,
+    or when the textual replacement would not give exactly the intended data.
+    """
+    components = list(components)
+    before = _load(text)
+    lines = text.splitlines(keepends=True)
+    block = components_block(components)
+    if before is None or KEY not in before:
+        start = end = len(lines)
+        if lines and not lines[-1].endswith("\n"):
+            lines[-1] += "\n"
+    else:
+        start, end = _key_span(lines, *_key_position(before))
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    updated = "".join([*lines[:start], block.replace("\n", newline), *lines[end:]])
+    _check(before, _load(updated), components)
+    return updated
+
+
+def _load(text: str) -> Any:
+    try:
+        data = YAML(typ="rt", pure=True).load(text)
+    except YAMLError as error:
+        raise ManifestError(f"it is not valid YAML ({_one_line(error)})") from None
+    if data is not None and not isinstance(data, dict):
+        raise ManifestError("its top level is not a mapping of keys")
+    return data
+
+
+def _key_position(data: Any) -> tuple[int, int]:
+    try:
+        line, column = data.lc.key(KEY)
+    except (AttributeError, KeyError, TypeError):  # inherited through a YAML merge key
+        raise ManifestError("its `components:` key is not written in the file itself") from None
+    return int(line), int(column)
+
+
+def _key_span(lines: list[str], line: int, column: int) -> tuple[int, int]:
+    """Lines [start, end) holding the key at ``line``/``column`` and its value.
+
+    The value goes on while lines are indented deeper than the key, or are list
+    items at the key's own indentation (YAML allows `key:` then `- item`). Blank
+    lines and comments that end the block stay outside it: they belong to the
+    next key as much as to this one.
+    """
+    end = line + 1
+    last = end
+    while end < len(lines):
+        content = lines[end].rstrip("\r\n")
+        stripped = content.lstrip(" ")
+        depth = len(content) - len(stripped)
+        if stripped and not stripped.startswith("#"):
+            if depth < column or (depth == column and not _is_list_item(stripped)):
+                break
+            last = end + 1
+        end += 1
+    return line, last
+
+
+def _is_list_item(stripped: str) -> bool:
+    return stripped == "-" or stripped.startswith("- ")
+
+
+def _check(before: Any, after: Any, components: list[Component]) -> None:
+    """The edit must change ``components:`` and nothing else, not even key order."""
+    expected = {component.name: entry(component) for component in components}
+    old = {} if before is None else dict(before)
+    new = dict(after) if isinstance(after, dict) else {}
+    if _plain(new.pop(KEY, None)) != expected:
+        raise ManifestError("its `components:` key could not be located as a block")
+    old.pop(KEY, None)
+    if list(old) != list(new) or repr(_plain(old)) != repr(_plain(new)):
+        raise ManifestError("rewriting `components:` would have changed other keys")
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists, for comparison."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _one_line(error: YAMLError) -> str:
+    return " ".join(str(error).split())

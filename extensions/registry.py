@@ -1,0 +1,70 @@
+"""The component registry: which components the project has, read from disk.
+
+There is no list kept anywhere else to drift out of date: a component is
+registered exactly when ``components/<name>/.copier-answers.yml`` exists and
+says ``kind: component``. Every wiring run rebuilds app/main.py's blocks and
+the manifest's ``components:`` key from this scan, so a registration can never
+be lost to a concurrent run, and a deleted component disappears on the next one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from naming import snake_rule_error
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+ANSWERS_FILE = ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str  # the package folder: components/<name>/
+    entity: str
+    fields: str
+    template_version: str | None  # the template's _commit when rendered (tag or hash)
+
+
+@dataclass
+class Scan:
+    components: list[Component]
+    warnings: list[str]
+
+
+def scan(root: Path) -> Scan:
+    """Every component under ``root/components``, sorted by name."""
+    result = Scan([], [])
+    for answers_path in sorted((root / "components").glob(f"*/{ANSWERS_FILE}")):
+        name = answers_path.parent.name
+        answers = read_answers(answers_path)
+        if answers is None:
+            result.warnings.append(f"components/{name}/{ANSWERS_FILE} is not YAML: skipped")
+        elif answers.get("kind") != "component":
+            continue  # a folder rendered by another template, not a hexforge component
+        elif (problem := snake_rule_error(name)) is not None:
+            result.warnings.append(f"components/{name} is not a package name ({problem}): skipped")
+        else:
+            result.components.append(_component(name, answers))
+    return result
+
+
+def read_answers(path: Path) -> dict[str, Any] | None:
+    """A Copier answers file as a dict; None when it is not a readable YAML mapping."""
+    try:
+        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _component(name: str, answers: dict[str, Any]) -> Component:
+    commit = answers.get("_commit")
+    return Component(
+        name=name,
+        entity=str(answers.get("entity_name", "")),
+        fields=str(answers.get("fields", "")),
+        template_version=None if commit is None else str(commit),
+    )

@@ -1,0 +1,1336 @@
+"""Architecture audit for the hexagonal components of this project.
+
+    python tools/hex_audit.py [PATH ...] [--format text|json]
+
+PATH (default ``components/``) is a directory of components, or one component
+directory (a directory with ``domain/`` or ``ports/``). Exit status: 0 clean,
+1 findings, 2 usage error. The audit reads the code as text and with ``ast``; it
+never imports it, so it needs nothing beyond the standard library.
+
+Every finding names a rule, ``path:line`` and a fix. Line 0 means the whole file
+or directory (it is missing). The rules:
+
+HEX001  a file the audit has to parse has a syntax error (or cannot be read)
+HEX101  a file of the canonical component tree (below) is missing
+HEX102  a test tier directory (tests/unit, tests/integration, tests/regression) is missing
+HEX201  domain/ imports an adapter, of this or another component
+HEX202  ports/ imports an adapter, of this or another component
+HEX203  adapters/inbound/ imports adapters/outbound/, of this or another component
+HEX301  domain/model.py imports something other than the stdlib and its own domain package
+HEX302  domain/model.py reads the clock or randomness (datetime.now, date.today,
+        time.time, uuid4, random, secrets...)
+HEX303  domain/model.py does I/O (open, print, input; os, io, pathlib, socket, ...)
+HEX401  a public class in ports/inbound.py or ports/outbound.py is not an ABC
+HEX402  a public port method is not decorated with @abstractmethod
+HEX403  a public port method lacks a parameter or return annotation
+HEX501  a public class of ports/outbound.py has no in-memory implementation: no class in
+        adapters/outbound/memory_*.py names it among its bases
+
+The direction rules (HEX2xx) see every form of import: absolute, relative,
+``from pkg import module``, aliases, imports inside functions and imports under
+``if TYPE_CHECKING:`` (type-only imports still couple the layers), and literal
+``importlib.import_module("...")`` calls.
+
+The canonical component tree::
+
+    <name>/__init__.py  README.md
+    <name>/domain/{__init__,model,service,exceptions,rules}.py
+    <name>/ports/{__init__,inbound,outbound}.py
+    <name>/adapters/__init__.py
+    <name>/adapters/inbound/{__init__,api_handler}.py
+    <name>/adapters/outbound/{__init__,postgres_repo,memory_repo}.py
+    <name>/tests/{__init__,conftest}.py
+    <name>/tests/unit/  tests/integration/  tests/regression/
+
+Speed: most files are settled by a text pre-check; a file is parsed only when its
+text could hold a violation, and every finding comes from the parsed tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from typing import NamedTuple, NoReturn
+
+
+class Rule(NamedTuple):
+    id: str
+    title: str
+    fix: str
+
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            "HEX001",
+            "file cannot be parsed",
+            "fix the syntax error (ruff check shows it); the audit checks parseable code only",
+        ),
+        Rule(
+            "HEX101",
+            "required file is missing",
+            "create it (copier update restores template files); the tree is in the "
+            "docstring of tools/hex_audit.py",
+        ),
+        Rule(
+            "HEX102",
+            "test tier directory is missing",
+            "create it with an empty __init__.py; keep every tier, even when it has no tests",
+        ),
+        Rule(
+            "HEX201",
+            "domain imports an adapter",
+            "depend on a port (an ABC in ports/outbound.py) and let the composition root "
+            "(app/main.py) pass the adapter in",
+        ),
+        Rule(
+            "HEX202",
+            "port imports an adapter",
+            "ports only name domain types: move the type the port needs into domain/",
+        ),
+        Rule(
+            "HEX203",
+            "inbound adapter imports an outbound adapter",
+            "call the use case through ports/inbound.py; only the composition root "
+            "(app/main.py) wires outbound adapters",
+        ),
+        Rule(
+            "HEX301",
+            "domain model imports outside the standard library",
+            "keep domain/model.py stdlib-only (dataclasses, enum, typing, NewType); "
+            "convert to Pydantic/ORM types in an adapter",
+        ),
+        Rule(
+            "HEX302",
+            "domain model is non-deterministic",
+            "take the value as a parameter (at: datetime, order_id: OrderId) and get it in "
+            "the service from a Clock or IdGenerator port",
+        ),
+        Rule(
+            "HEX303",
+            "domain model does I/O",
+            "move the I/O into an adapter behind a port; the model only computes",
+        ),
+        Rule(
+            "HEX401",
+            "port class is not an ABC",
+            "inherit from abc.ABC (or use metaclass=ABCMeta); data types belong in domain/model.py",
+        ),
+        Rule(
+            "HEX402",
+            "port method is not abstract",
+            "decorate it with @abstractmethod; behaviour belongs in the domain service or "
+            "an adapter",
+        ),
+        Rule(
+            "HEX403",
+            "port method is not fully annotated",
+            "annotate every parameter except self/cls, and the return type",
+        ),
+        Rule(
+            "HEX501",
+            "outbound port has no in-memory implementation",
+            "add class InMemory<Port>(<Port>) to adapters/outbound/memory_repo.py (or "
+            "another memory_*.py)",
+        ),
+    )
+}
+
+REQUIRED_FILES = (
+    "__init__.py",
+    "README.md",
+    "domain/__init__.py",
+    "domain/model.py",
+    "domain/service.py",
+    "domain/exceptions.py",
+    "domain/rules.py",
+    "ports/__init__.py",
+    "ports/inbound.py",
+    "ports/outbound.py",
+    "adapters/__init__.py",
+    "adapters/inbound/__init__.py",
+    "adapters/inbound/api_handler.py",
+    "adapters/outbound/__init__.py",
+    "adapters/outbound/postgres_repo.py",
+    "adapters/outbound/memory_repo.py",
+    "tests/__init__.py",
+    "tests/conftest.py",
+)
+TEST_TIERS = ("tests/unit", "tests/integration", "tests/regression")
+PORT_MODULES = ("ports/inbound.py", "ports/outbound.py")
+MODEL = "domain/model.py"
+
+NONDETERMINISTIC = frozenset(
+    {
+        "datetime.datetime.now",
+        "datetime.datetime.utcnow",
+        "datetime.datetime.today",
+        "datetime.date.today",
+        "time.time",
+        "time.time_ns",
+        "time.monotonic",
+        "time.monotonic_ns",
+        "time.perf_counter",
+        "time.perf_counter_ns",
+        "time.process_time",
+        "time.process_time_ns",
+        "time.thread_time",
+        "time.thread_time_ns",
+        "time.clock_gettime",
+        "time.clock_gettime_ns",
+        "uuid.uuid1",
+        "uuid.uuid4",
+        "uuid.uuid6",
+        "uuid.uuid7",
+        "uuid.getnode",
+        "os.urandom",
+        "os.getrandom",
+    }
+)
+
+
+def _index_by_prefix(names: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
+    """ "datetime.datetime" -> [("now",), ("today",), ...]: what may follow a prefix."""
+    index: dict[str, list[tuple[str, ...]]] = {}
+    for name in sorted(names):
+        parts = name.split(".")
+        for cut in range(1, len(parts) + 1):
+            index.setdefault(".".join(parts[:cut]), []).append(tuple(parts[cut:]))
+    return index
+
+
+_NONDETERMINISTIC_AFTER = _index_by_prefix(NONDETERMINISTIC)
+RANDOM_MODULES = frozenset({"random", "secrets"})
+IO_MODULES = frozenset(
+    {
+        "os",
+        "io",
+        "pathlib",
+        "shutil",
+        "tempfile",
+        "glob",
+        "fileinput",
+        "mmap",
+        "socket",
+        "socketserver",
+        "ssl",
+        "select",
+        "selectors",
+        "subprocess",
+        "sqlite3",
+        "dbm",
+        "shelve",
+        "urllib",
+        "http",
+        "ftplib",
+        "smtplib",
+        "poplib",
+        "imaplib",
+        "webbrowser",
+    }
+)
+IO_BUILTINS = frozenset({"open", "print", "input"})
+STDLIB = frozenset(sys.stdlib_module_names)
+
+# Skipped everywhere: byte-code caches and tool/VCS state are never components.
+SKIPPED_DIRS = frozenset({"__pycache__"})
+
+Target = tuple[str, ...]
+
+
+class Finding(NamedTuple):
+    path: str
+    line: int
+    rule: str
+    message: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str | int]:
+        return {
+            "rule": self.rule,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+            "fix": self.fix,
+        }
+
+    def as_text(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule} {self.message} (fix: {self.fix})"
+
+
+class Import(NamedTuple):
+    """One import, found by the parser or by the text pre-check (which has no line)."""
+
+    line: int
+    level: int
+    module: str
+    names: tuple[tuple[str, str | None], ...]
+    is_from: bool
+
+
+class Component(NamedTuple):
+    directory: str
+    root_package: str
+
+
+class UsageError(Exception):
+    """Bad command line: reported on one line, exit status 2."""
+
+
+# --- Module names -------------------------------------------------------------------
+
+
+def resolve_base(package: Target, level: int, module: str) -> Target | None:
+    """The absolute module a `from <dots><module> import` reads, or None above the root."""
+    if level == 0:
+        return tuple(module.split("."))
+    keep = len(package) - (level - 1)
+    if keep < 1:
+        return None
+    base = package[:keep]
+    return base + tuple(module.split(".")) if module else base
+
+
+def import_targets(imp: Import, package: Target) -> list[Target | None]:
+    """Every module (or module attribute) one import statement can bind."""
+    if not imp.is_from:
+        return [tuple(name.split(".")) for name, _ in imp.names]
+    base = resolve_base(package, imp.level, imp.module)
+    if base is None:
+        return [None]
+    return [base if name == "*" else (*base, name) for name, _ in imp.names]
+
+
+def locate(target: Target, root_package: str) -> tuple[str, str, str] | None:
+    """(component, layer, sub-layer) of a module inside the components package."""
+    try:
+        index = target.index(root_package)
+    except ValueError:
+        return None
+    rest = target[index + 1 :]
+    if not rest:
+        return None
+    return (rest[0], rest[1] if len(rest) > 1 else "", rest[2] if len(rest) > 2 else "")
+
+
+def bindings(imports: Iterable[Import], package: Target) -> dict[str, str]:
+    """Local name -> the dotted name it stands for, to see through aliases."""
+    bound: dict[str, str] = {}
+    for imp in imports:
+        if not imp.is_from:
+            for name, alias in imp.names:
+                if alias:
+                    bound[alias] = name
+                else:
+                    head = name.partition(".")[0]
+                    bound[head] = head
+            continue
+        base = resolve_base(package, imp.level, imp.module)
+        if base is None:
+            continue
+        dotted = ".".join(base)
+        for name, alias in imp.names:
+            if name == "*":
+                # A star import of datetime/time/uuid still binds the clock readers.
+                for forbidden in NONDETERMINISTIC:
+                    module, _, rest = forbidden.partition(".")
+                    if module == dotted:
+                        first = rest.partition(".")[0]
+                        bound[first] = f"{dotted}.{first}"
+            else:
+                bound[alias or name] = f"{dotted}.{name}"
+    return bound
+
+
+def resolve(dotted: str, bound: dict[str, str]) -> str:
+    head, dot, rest = dotted.partition(".")
+    canonical = bound.get(head)
+    if canonical is None:
+        return dotted
+    return canonical + dot + rest
+
+
+def dotted_name(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+# --- Text pre-check -----------------------------------------------------------------
+#
+# The pre-check may only ever conclude "clean". It reads every `import` keyword of
+# the text and the line around it; whenever a line is not plainly an import
+# statement (a string, a comment, a continuation) or anything could be a violation,
+# the file goes through the parser, which alone produces findings. A docstring that
+# shows an import is read as one: that costs a parse, never a missed finding.
+
+_FROM_HEAD = re.compile(r"\s*from(?!\w)\s*(\.*)\s*([\w.]*)\s*")
+_ALIAS = re.compile(r"\s*([\w.]+|\*)(?:\s+as\s+(\w+))?\s*")
+_COMMENT = re.compile(r"#[^\n]*")
+_IO_CALL = re.compile(r"\b(?:open|print|input)\s*\(")
+_CLASS_BASES = re.compile(r"class[ \t]+\w+[ \t]*\(([^)]*)\)")
+_WORD = re.compile(r"\w+")
+
+
+def _is_word_char(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+
+def _aliases(text: str, dotted: bool) -> tuple[tuple[str, str | None], ...] | None:
+    names: list[tuple[str, str | None]] = []
+    for piece in text.split(","):
+        if not piece.strip():
+            continue
+        match = _ALIAS.fullmatch(piece)
+        if match is None or (not dotted and "." in match[1]):
+            return None
+        names.append((match[1], match[2]))
+    return tuple(names) or None
+
+
+_UNRELATED = Import(0, 0, "", (), is_from=False)
+
+
+def _text_import(text: str, start: int, word: str) -> Import | None:
+    """The import statement whose `import` keyword is at start; None if unsure, and
+    _UNRELATED if the statement cannot mention word (so cannot break the rule)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if "\\" in text[max(line_start - 3, 0) : line_start]:
+        return None  # a backslash-continued statement: leave it to the parser
+    head = text[line_start:start]
+    if "'" in head or '"' in head or "#" in head:
+        return None
+    head = head[max(head.rfind(";"), head.rfind(":")) + 1 :]
+    end = start + len("import")
+    rest = end
+    while rest < len(text) and text[rest] in " \t":
+        rest += 1
+    if text.startswith("(", rest):
+        close = text.find(")", rest)
+        if close < 0:
+            return None
+        names_text = _COMMENT.sub("", text[rest + 1 : close])
+    else:
+        line_end = text.find("\n", end)
+        names_text = text[end : len(text) if line_end < 0 else line_end]
+        names_text = names_text.partition(";")[0].partition("#")[0]
+    if "'" in names_text or '"' in names_text or "\\" in names_text:
+        return None
+    if word and word not in head and word not in names_text:
+        return _UNRELATED
+    if not head.strip():
+        names = _aliases(names_text, dotted=True)
+        return None if names is None else Import(0, 0, "", names, is_from=False)
+    match = _FROM_HEAD.fullmatch(head)
+    if match is None or not (match[1] or match[2]):
+        return None
+    names = _aliases(names_text, dotted=False)
+    return None if names is None else Import(0, len(match[1]), match[2], names, is_from=True)
+
+
+def text_imports(text: str, word: str = "") -> list[Import] | None:
+    """Every import statement of the text (only those that mention word, if given), or
+    None when any statement is not plainly readable."""
+    if "__import__" in text or "import_module" in text:
+        return None
+    found: list[Import] = []
+    start = text.find("import")
+    while start >= 0:
+        if not (_is_word_char(text, start - 1) or _is_word_char(text, start + 6)):
+            imp = _text_import(text, start, word)
+            if imp is None:
+                return None
+            if imp.is_from:
+                found.append(imp)
+            elif imp is not _UNRELATED:
+                found.extend(imp._replace(names=(alias,)) for alias in imp.names)
+        start = text.find("import", start + 6)
+    return found
+
+
+def without_docstrings(text: str) -> str:
+    """The text with its plain triple-quoted statements (docstrings) replaced by "".
+
+    Docstrings often mention "adapters" or "outbound". Only a string that stands alone
+    on its lines is removed; at the first doubt (another quote style, a backslash,
+    code beside the quotes) the text is returned unchanged, which is always safe.
+    """
+    if "'''" in text:
+        return text
+    pieces: list[str] = []
+    last = 0
+    start = text.find('"""')
+    while start >= 0:
+        close = text.find('"""', start + 3)
+        if close < 0:
+            return text
+        line_start = text.rfind("\n", 0, start) + 1
+        line_end = text.find("\n", close + 3)
+        if line_end < 0:
+            line_end = len(text)
+        if (
+            text[line_start:start].strip()
+            or text[close + 3 : line_end].strip()
+            or "\\" in text[max(line_start - 3, 0) : close]
+        ):
+            return text
+        pieces += (text[last:start], '""')
+        last = close + 3
+        start = text.find('"""', last)
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def code_of(data: bytes) -> str | None:
+    """The source without docstrings, for the pre-checks; None when it is not UTF-8."""
+    try:
+        return without_docstrings(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return None
+
+
+_CLASS_HEAD = re.compile(r"class\s+(\w+)\s*(?:\((.*)\))?\s*:\s*", re.DOTALL)
+_DEF_HEAD = re.compile(r"(?:async\s+)?def\s+(\w+)\s*\(")
+_DOTTED = re.compile(r"[\w.]+")
+_OPENERS = "([{"
+_CLOSERS = ")]}"
+
+
+def logical_lines(code: str) -> list[tuple[str, str]] | None:
+    """(indentation, statement) per logical line, or None when a string literal or a
+    backslash could hide a bracket, a colon or a comment sign from this simple reader."""
+    statements: list[tuple[str, str]] = []
+    depth = 0
+    indent = ""
+    parts: list[str] = []
+    for raw in code.split("\n"):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if ("'" in raw or '"' in raw) and stripped != '""':
+            return None
+        if "\\" in raw:
+            return None
+        if "#" in raw:
+            raw = raw.partition("#")[0]
+            stripped = raw.strip()
+        if depth == 0:
+            indent = raw[: len(raw) - len(raw.lstrip())]
+            parts = []
+        parts.append(stripped)
+        depth += sum(map(raw.count, _OPENERS)) - sum(map(raw.count, _CLOSERS))
+        if depth < 0:
+            return None
+        if depth == 0:
+            statements.append((indent, " ".join(parts)))
+    return statements if depth == 0 else None
+
+
+def _split_top_level(text: str, separator: str) -> list[str]:
+    pieces: list[str] = []
+    depth = 0
+    start = 0
+    for index, char in enumerate(text):
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+        elif char == separator and depth == 0:
+            pieces.append(text[start:index].strip())
+            start = index + 1
+    pieces.append(text[start:].strip())
+    return [piece for piece in pieces if piece]
+
+
+def _top_level_index(text: str, char: str) -> int:
+    depth = 0
+    for index, current in enumerate(text):
+        if current in _OPENERS:
+            depth += 1
+        elif current in _CLOSERS:
+            depth -= 1
+        elif current == char and depth == 0:
+            return index
+    return -1
+
+
+def _abc_by_text(bases: str, bound: dict[str, str], abstract: set[str]) -> bool:
+    for base in _split_top_level(bases, ","):
+        key, equals, value = base.partition("=")
+        if equals:
+            if key.strip() == "metaclass" and resolve(value.strip(), bound) in (
+                "abc.ABCMeta",
+                "ABCMeta",
+            ):
+                return True
+        elif _DOTTED.fullmatch(base) and (
+            resolve(base, bound) in ("abc.ABC", "ABC") or base in abstract
+        ):
+            return True
+    return False
+
+
+def _method_clean_by_text(statement: str, decorators: list[str], bound: dict[str, str]) -> bool:
+    """Whether a port method statement is abstract and fully annotated (or private)."""
+    head = _DEF_HEAD.match(statement)
+    if head is None:
+        return False
+    if head[1].startswith("_"):
+        return True
+    signature = statement[head.end() - 1 :]
+    close = _top_level_index(signature[1:], ")") + 1
+    if close == 0 or not signature[close + 1 :].lstrip().startswith("->"):
+        return False
+    if not {resolve(d, bound) for d in decorators} & {"abc.abstractmethod", "abstractmethod"}:
+        return False
+    params = _split_top_level(signature[1:close], ",")
+    is_static = bool({"staticmethod", "builtins.staticmethod"} & set(decorators))
+    if params and not is_static and not params[0].startswith("*"):
+        params = params[1:]
+    for param in params:
+        if param in ("*", "/"):
+            continue
+        colon = _top_level_index(param, ":")
+        equals = _top_level_index(param, "=")
+        if colon < 0 or 0 <= equals < colon:
+            return False
+    return True
+
+
+def ports_by_text(code: str, bound: dict[str, str]) -> dict[str, set[str]] | None:
+    """The public classes of a port module with the words of their bases, when the text
+    shows plainly that every rule holds; None when the parser has to decide."""
+    statements = logical_lines(code)
+    if statements is None:
+        return None
+    classes: dict[str, set[str]] = {}
+    abstract: set[str] = set()
+    current = ""
+    body = ""
+    decorators: list[str] = []
+    for indent, statement in statements:
+        if not indent:
+            current, body, decorators = "", "", []
+            if statement.startswith(("class ", "class\t")):
+                head = _CLASS_HEAD.fullmatch(statement)
+                if head is None:
+                    return None
+                name, bases = head[1], head[2] or ""
+                if _abc_by_text(bases, bound, abstract):
+                    abstract.add(name)
+                elif not name.startswith("_"):
+                    return None
+                if not name.startswith("_"):
+                    classes[name] = set(_WORD.findall(bases))
+                    current = name
+            continue
+        if not current:
+            continue
+        body = body or indent
+        if indent != body:
+            if indent.startswith(body):
+                continue  # inside a method body
+            return None
+        if statement.startswith("@"):
+            decorators.append(statement[1:].replace(" ", ""))
+            continue
+        if statement.startswith(("def ", "async ")) and not _method_clean_by_text(
+            statement, decorators, bound
+        ):
+            return None
+        decorators = []
+    return classes
+
+
+def _follows_dot(text: str, word: str) -> bool:
+    """Whether word occurs as an attribute (after a dot, maybe across whitespace)."""
+    start = text.find(word)
+    while start >= 0:
+        before = start - 1
+        while before >= 0 and text[before] in " \t\r\n\\":
+            before -= 1
+        if before >= 0 and text[before] == ".":
+            return True
+        start = text.find(word, start + len(word))
+    return False
+
+
+# --- Parsed-tree helpers --------------------------------------------------------------
+
+
+def _is_import_module(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in ("__import__", "import_module")
+    return isinstance(func, ast.Attribute) and func.attr == "import_module"
+
+
+def statement_imports(node: ast.Import | ast.ImportFrom) -> list[Import]:
+    if isinstance(node, ast.Import):
+        return [
+            Import(node.lineno, 0, "", ((alias.name, alias.asname),), is_from=False)
+            for alias in node.names
+        ]
+    names = tuple((alias.name, alias.asname) for alias in node.names)
+    return [Import(node.lineno, node.level, node.module or "", names, is_from=True)]
+
+
+def tree_imports(tree: ast.AST) -> list[Import]:
+    """Every import anywhere in the tree, including literal importlib calls."""
+    found: list[Import] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found += statement_imports(node)
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and _is_import_module(node.func)
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and not node.args[0].value.startswith(".")
+        ):
+            found.append(Import(node.lineno, 0, "", ((node.args[0].value, None),), is_from=False))
+    return found
+
+
+def top_level_imports(body: Sequence[ast.stmt]) -> list[Import]:
+    """Imports of a module body and its if/try blocks: enough to resolve decorators."""
+    found: list[Import] = []
+    for node in body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found += statement_imports(node)
+        elif isinstance(node, ast.If):
+            found += top_level_imports(node.body) + top_level_imports(node.orelse)
+        elif isinstance(node, ast.Try):
+            found += top_level_imports([*node.body, *node.orelse, *node.finalbody])
+    return found
+
+
+def _names_in(expressions: Iterable[ast.expr]) -> set[str]:
+    names: set[str] = set()
+    for expression in expressions:
+        for node in ast.walk(expression):
+            if isinstance(node, ast.Name):
+                names.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                names.add(node.attr)
+    return names
+
+
+def _class_base_names(node: ast.ClassDef) -> set[str]:
+    return _names_in([*node.bases, *(k.value for k in node.keywords)])
+
+
+def _missing_annotations(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[str]:
+    args = function.args
+    positional = [*args.posonlyargs, *args.args]
+    is_static = any(
+        dotted_name(d) in ("staticmethod", "builtins.staticmethod") for d in function.decorator_list
+    )
+    if positional and not is_static:
+        positional = positional[1:]  # self or cls: typed by the class itself
+    params = [*positional, *args.kwonlyargs]
+    if args.vararg:
+        params.append(args.vararg)
+    if args.kwarg:
+        params.append(args.kwarg)
+    missing = [p.arg for p in params if p.annotation is None]
+    if function.returns is None:
+        missing.append("return")
+    return missing
+
+
+# --- The audit ------------------------------------------------------------------------
+
+
+class Source(NamedTuple):
+    path: str
+    shown: str
+    relative: str
+    package: Target
+
+
+class ComponentAudit:
+    """Checks one component directory and collects its findings."""
+
+    def __init__(self, component: Component, shown: str, *, fast: bool) -> None:
+        self.directory = component.directory
+        self.root = component.root_package
+        self.name = os.path.basename(component.directory)
+        self.shown = shown
+        self.fast = fast
+        self.findings: list[Finding] = []
+
+    # Reporting
+
+    def report(self, rule: str, shown: str, line: int, message: str) -> None:
+        self.findings.append(Finding(shown, line, rule, message, RULES[rule].fix))
+
+    def source(self, relative: str) -> Source:
+        parts = relative.split("/")
+        return Source(
+            os.path.join(self.directory, *parts),
+            f"{self.shown}/{relative}",
+            relative,
+            (self.root, self.name, *parts[:-1]),
+        )
+
+    def read(self, source: Source) -> bytes | None:
+        try:
+            with open(source.path, "rb") as handle:
+                return handle.read()
+        except OSError as error:
+            self.report("HEX001", source.shown, 0, f"cannot read the file: {error.strerror}")
+            return None
+
+    def parse(self, source: Source, data: bytes) -> ast.Module | None:
+        try:
+            return ast.parse(data, filename=source.path)
+        except (SyntaxError, ValueError) as error:
+            line = error.lineno if isinstance(error, SyntaxError) and error.lineno else 0
+            detail = error.msg if isinstance(error, SyntaxError) else str(error)
+            self.report("HEX001", source.shown, line, f"cannot parse the file: {detail}")
+            return None
+
+    # Entry point
+
+    def run(self) -> list[Finding]:
+        files, dirs = self.listing()
+        for relative in REQUIRED_FILES:
+            if relative not in files:
+                self.report("HEX101", f"{self.shown}/{relative}", 0, f"{relative} is missing")
+        for relative in TEST_TIERS:
+            if relative not in dirs:
+                self.report(
+                    "HEX102", f"{self.shown}/{relative}", 0, f"test tier {relative}/ is missing"
+                )
+        ports: dict[str, tuple[int, set[str]]] = {}
+        outbound_port = ""
+        for relative in sorted(files):
+            if not relative.endswith(".py"):
+                continue
+            layer = _layer(relative)
+            if relative == MODEL:
+                self.check_model(self.source(relative))
+            elif relative in PORT_MODULES:
+                found = self.check_port_module(self.source(relative))
+                if relative == "ports/outbound.py" and found is not None:
+                    ports, outbound_port = found, relative
+            elif layer:
+                self.check_direction(self.source(relative), layer)
+        if ports:
+            memory = [
+                r
+                for r in sorted(files)
+                if r.startswith("adapters/outbound/memory_")
+                and r.endswith(".py")
+                and r.count("/") == 2
+            ]
+            self.check_memory_twins(ports, self.source(outbound_port), memory)
+        return self.findings
+
+    def listing(self) -> tuple[set[str], set[str]]:
+        """Relative paths of the files and directories the rules look at."""
+        files: set[str] = set()
+        dirs: set[str] = set()
+        pending = [""]
+        while pending:
+            relative = pending.pop()
+            try:
+                with os.scandir(os.path.join(self.directory, relative)) as entries:
+                    for entry in entries:
+                        path = f"{relative}{entry.name}"
+                        if entry.is_dir():
+                            if entry.name in SKIPPED_DIRS or entry.name.startswith("."):
+                                continue
+                            dirs.add(path)
+                            # Test code is not audited: list tests/ itself, not its tiers.
+                            if path.partition("/")[0] in ("domain", "ports", "adapters") or (
+                                path == "tests"
+                            ):
+                                pending.append(path + "/")
+                        elif entry.is_file():
+                            files.add(path)
+            except OSError:
+                continue
+        return files, dirs
+
+    # Dependency direction
+
+    def direction_rule(self, layer: str, target: Target | None) -> str | None:
+        if target is None:
+            return None
+        where = locate(target, self.root)
+        if where is None or where[1] != "adapters":
+            return None
+        if layer == "domain":
+            return "HEX201"
+        if layer == "ports":
+            return "HEX202"
+        if layer == "inbound" and where[2] == "outbound":
+            return "HEX203"
+        return None
+
+    def report_direction(self, source: Source, layer: str, imports: Iterable[Import]) -> None:
+        for imp in imports:
+            for target in import_targets(imp, source.package):
+                rule = self.direction_rule(layer, target)
+                if rule is not None and target is not None:
+                    what = {"HEX201": "domain", "HEX202": "port", "HEX203": "inbound adapter"}
+                    self.report(
+                        rule,
+                        source.shown,
+                        imp.line,
+                        f"{what[rule]} module imports {'.'.join(target)}",
+                    )
+                    break
+
+    def direction_clean_by_text(self, code: str | None, source: Source, layer: str) -> bool:
+        if code is None:
+            return False
+        word = "outbound" if layer == "inbound" else "adapters"
+        if word not in code:
+            return True
+        imports = text_imports(code, word)
+        return imports is not None and not any(
+            self.direction_rule(layer, target)
+            for imp in imports
+            for target in import_targets(imp, source.package)
+        )
+
+    def check_direction(self, source: Source, layer: str) -> None:
+        data = self.read(source)
+        if data is None:
+            return
+        # Any import that reaches an adapter spells "adapters" (or, from an inbound
+        # adapter, "outbound") somewhere in the file: most files never do.
+        if (b"outbound" if layer == "inbound" else b"adapters") not in data:
+            return
+        if self.fast and self.direction_clean_by_text(code_of(data), source, layer):
+            return
+        tree = self.parse(source, data)
+        if tree is not None:
+            self.report_direction(source, layer, tree_imports(tree))
+
+    # Domain model purity
+
+    def model_import_rule(self, target: Target | None) -> str | None:
+        if target is None:
+            return "HEX301"
+        where = locate(target, self.root)
+        if where is not None and where[:2] == (self.name, "domain"):
+            return None
+        top = target[0]
+        if top in RANDOM_MODULES:
+            return "HEX302"
+        if top in IO_MODULES:
+            return "HEX303"
+        if top in STDLIB and where is None:
+            return None
+        return "HEX301"
+
+    def model_clean_by_text(self, text: str | None, source: Source) -> bool:
+        if text is None:
+            return False
+        imports = text_imports(text)
+        if imports is None:
+            return False
+        for imp in imports:
+            for target in import_targets(imp, source.package):
+                if self.direction_rule("domain", target) or self.model_import_rule(target):
+                    return False
+        if any(name in text for name in IO_BUILTINS) and _IO_CALL.search(text):
+            return False
+        pattern, bare, attributes = _nondeterministic_spellings(bindings(imports, source.package))
+        if any(word in text for word in bare) or any(_follows_dot(text, w) for w in attributes):
+            return re.search(pattern, text) is None
+        return True
+
+    def check_model(self, source: Source) -> None:
+        data = self.read(source)
+        if data is None:
+            return
+        if self.fast and self.model_clean_by_text(code_of(data), source):
+            return
+        tree = self.parse(source, data)
+        if tree is None:
+            return
+        imports = tree_imports(tree)
+        self.report_direction(source, "domain", imports)
+        for imp in imports:
+            for target in import_targets(imp, source.package):
+                if self.direction_rule("domain", target):
+                    break
+                rule = self.model_import_rule(target)
+                if rule is not None:
+                    self.report(rule, source.shown, imp.line, _model_import_message(rule, target))
+                    break
+        bound = bindings(imports, source.package)
+        for line, spelled, canonical in _nondeterministic_uses(tree, bound):
+            self.report(
+                "HEX302",
+                source.shown,
+                line,
+                f"{spelled} ({canonical}) reads the clock or randomness",
+            )
+        for line, name in _io_calls(tree, bound):
+            self.report("HEX303", source.shown, line, f"{name}() does I/O")
+
+    # Ports
+
+    def check_port_module(self, source: Source) -> dict[str, tuple[int, set[str]]] | None:
+        """Check a port module; return its public classes (line, port base names)."""
+        data = self.read(source)
+        if data is None:
+            return None
+        if self.fast:
+            found = self.port_module_by_text(source, data)
+            if found is not None:
+                return found
+        tree = self.parse(source, data)
+        if tree is None:
+            return None
+        if b"adapters" in data:
+            self.report_direction(source, "ports", tree_imports(tree))
+        bound = bindings(top_level_imports(tree.body), source.package)
+        abstract: set[str] = set()
+        classes: dict[str, tuple[int, set[str]]] = {}
+        for node in tree.body:
+            if not isinstance(node, ast.ClassDef):
+                continue
+            if _is_abc(node, bound, abstract):
+                abstract.add(node.name)
+            if node.name.startswith("_"):
+                continue
+            classes[node.name] = (node.lineno, _class_base_names(node))
+            if node.name not in abstract:
+                self.report("HEX401", source.shown, node.lineno, f"port {node.name} is not an ABC")
+            self.check_port_methods(source, node, bound)
+        return {name: (line, bases & classes.keys()) for name, (line, bases) in classes.items()}
+
+    def port_module_by_text(
+        self, source: Source, data: bytes
+    ) -> dict[str, tuple[int, set[str]]] | None:
+        """The port classes when the text pre-check finds the module clean (their lines
+        are 0: only a HEX501 finding needs them, and it parses the module for them)."""
+        code = code_of(data)
+        if code is None:
+            return None
+        imports = text_imports(code)
+        if imports is None:
+            return None
+        if any(
+            self.direction_rule("ports", target)
+            for imp in imports
+            for target in import_targets(imp, source.package)
+        ):
+            return None
+        classes = ports_by_text(code, bindings(imports, source.package))
+        if classes is None:
+            return None
+        return {name: (0, bases & classes.keys()) for name, bases in classes.items()}
+
+    def class_lines(self, source: Source) -> dict[str, int]:
+        data = self.read(source)
+        tree = self.parse(source, data) if data is not None else None
+        if tree is None:
+            return {}
+        return {node.name: node.lineno for node in tree.body if isinstance(node, ast.ClassDef)}
+
+    def check_port_methods(self, source: Source, node: ast.ClassDef, bound: dict[str, str]) -> None:
+        for item in node.body:
+            if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if item.name.startswith("_"):
+                continue
+            method = f"{node.name}.{item.name}"
+            decorators = {resolve(d, bound) for d in map(dotted_name, item.decorator_list) if d}
+            if not decorators & {"abc.abstractmethod", "abstractmethod"}:
+                self.report("HEX402", source.shown, item.lineno, f"{method} is not @abstractmethod")
+            missing = _missing_annotations(item)
+            if missing:
+                self.report(
+                    "HEX403",
+                    source.shown,
+                    item.lineno,
+                    f"{method} has no annotation for: {', '.join(missing)}",
+                )
+
+    def check_memory_twins(
+        self, ports: dict[str, tuple[int, set[str]]], outbound: Source, memory: list[str]
+    ) -> None:
+        sources = [self.source(relative) for relative in memory]
+        contents = [(source, self.read(source)) for source in sources]
+        named: set[str] = set()
+        if self.fast:
+            for _, data in contents:
+                text = code_of(data) if data is not None else None
+                if text is not None:
+                    named.update(_class_base_words(text))
+        if _unimplemented(ports, named):
+            named = set()
+            for source, data in contents:
+                # A memory file that never spells a port's name cannot implement it.
+                if data is None or not any(name.encode() in data for name in ports):
+                    continue
+                tree = self.parse(source, data)
+                if tree is not None:
+                    for node in ast.walk(tree):
+                        if isinstance(node, ast.ClassDef):
+                            named |= _class_base_names(node)
+        missing = _unimplemented(ports, named)
+        lines = {name: line for name, (line, _) in ports.items()}
+        if missing and not all(lines.values()):
+            lines = self.class_lines(outbound)
+        for name in sorted(missing, key=lambda n: lines.get(n, 0)):
+            self.report(
+                "HEX501",
+                outbound.shown,
+                lines.get(name, 0),
+                f"port {name} has no in-memory implementation in adapters/outbound/memory_*.py",
+            )
+
+
+def _layer(relative: str) -> str:
+    """Which direction rule applies to a file: domain, ports, inbound, or none."""
+    if relative.startswith("domain/"):
+        return "domain"
+    if relative.startswith("ports/"):
+        return "ports"
+    if relative.startswith("adapters/inbound/"):
+        return "inbound"
+    return ""
+
+
+def _is_abc(node: ast.ClassDef, bound: dict[str, str], abstract: set[str]) -> bool:
+    for base in node.bases:
+        dotted = dotted_name(base)
+        if dotted is not None and (
+            resolve(dotted, bound) in ("abc.ABC", "ABC") or dotted in abstract
+        ):
+            return True
+    for keyword in node.keywords:
+        dotted = dotted_name(keyword.value)
+        if (
+            keyword.arg == "metaclass"
+            and dotted is not None
+            and resolve(dotted, bound) in ("abc.ABCMeta", "ABCMeta")
+        ):
+            return True
+    return False
+
+
+def _unimplemented(ports: dict[str, tuple[int, set[str]]], named: set[str]) -> set[str]:
+    """Ports with no implementation; implementing a port also covers the ports it extends."""
+    covered: set[str] = set()
+    pending = [name for name in ports if name in named]
+    while pending:
+        name = pending.pop()
+        if name not in covered:
+            covered.add(name)
+            pending.extend(ports[name][1])
+    return set(ports) - covered
+
+
+def _model_import_message(rule: str, target: Target | None) -> str:
+    if target is None:
+        return "relative import reaches above the components package"
+    module = ".".join(target)
+    if rule == "HEX302":
+        return f"imports {module}: randomness"
+    if rule == "HEX303":
+        return f"imports {module}: I/O"
+    return f"imports {module}, which is neither stdlib nor this component's domain"
+
+
+def _nondeterministic_spellings(bound: dict[str, str]) -> tuple[str, set[str], set[str]]:
+    """A regex for every way this module can spell a clock or random reader, and the
+    words those spellings end with, bare names and attributes apart (cheap tests
+    that decide whether the regex has to run)."""
+    spellings: list[str] = []
+    bare: set[str] = set()
+    attributes: set[str] = set()
+    for local, canonical in bound.items():
+        for rest in _NONDETERMINISTIC_AFTER.get(canonical, ()):
+            spellings.append(r"\s*\.\s*".join(map(re.escape, (local, *rest))))
+            if rest:
+                attributes.add(rest[-1])
+            else:
+                bare.add(local)
+    return r"\b(?:" + "|".join(sorted(spellings)) + r")\b", bare, attributes
+
+
+def _class_base_words(text: str) -> set[str]:
+    """Words in the bases of every class statement that starts a line."""
+    words: set[str] = set()
+    for match in _CLASS_BASES.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if not text[line_start : match.start()].strip():
+            words.update(_WORD.findall(match[1]))
+    return words
+
+
+def _nondeterministic_uses(tree: ast.AST, bound: dict[str, str]) -> Iterator[tuple[int, str, str]]:
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute | ast.Name):
+            spelled = dotted_name(node)
+            if spelled is not None:
+                canonical = resolve(spelled, bound)
+                if canonical in NONDETERMINISTIC:
+                    yield node.lineno, spelled, canonical
+
+
+def _io_calls(tree: ast.Module, bound: dict[str, str]) -> Iterator[tuple[int, str]]:
+    defined = set(bound)
+    for statement in tree.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            defined.add(statement.name)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in IO_BUILTINS
+            and node.func.id not in defined
+        ):
+            yield node.lineno, node.func.id
+
+
+# --- Command line -------------------------------------------------------------------
+
+
+def shown_path(path: str) -> str:
+    """The path relative to the working directory when it is below it."""
+    relative = os.path.relpath(path)
+    if relative == ".." or relative.startswith(".." + os.sep):
+        relative = path
+    return relative.replace(os.sep, "/")
+
+
+def _is_component(path: str) -> bool:
+    return os.path.isdir(os.path.join(path, "domain")) or os.path.isdir(os.path.join(path, "ports"))
+
+
+def discover(paths: Sequence[str]) -> list[Component]:
+    """The component directories named by the command line, each once, in order."""
+    seen: set[str] = set()
+    components: list[Component] = []
+    for given in paths:
+        path = os.path.abspath(given)
+        if not os.path.exists(path):
+            raise UsageError(f"{given}: no such directory")
+        if not os.path.isdir(path):
+            raise UsageError(f"{given}: not a directory (pass components/ or one component)")
+        if _is_component(path):
+            candidates = [path]
+        else:
+            with os.scandir(path) as entries:
+                candidates = sorted(
+                    entry.path
+                    for entry in entries
+                    if entry.is_dir()
+                    and entry.name not in SKIPPED_DIRS
+                    and not entry.name.startswith(".")
+                )
+        for candidate in candidates:
+            if candidate not in seen:
+                seen.add(candidate)
+                root = os.path.basename(os.path.dirname(candidate))
+                components.append(Component(candidate, root))
+    return components
+
+
+class Report(NamedTuple):
+    components: int
+    failing: int
+    findings: list[Finding]
+
+    def summary(self) -> dict[str, object]:
+        by_rule: dict[str, int] = {}
+        for finding in self.findings:
+            by_rule[finding.rule] = by_rule.get(finding.rule, 0) + 1
+        return {
+            "components": self.components,
+            "components_with_findings": self.failing,
+            "findings": len(self.findings),
+            "by_rule": dict(sorted(by_rule.items())),
+        }
+
+
+def audit(components: Sequence[Component], *, fast: bool = True) -> Report:
+    """Audit the components; findings sorted by path and line.
+
+    fast=False sends every file the rules concern through the parser: the tests use
+    it to prove that the text pre-checks never hide a finding.
+    """
+    findings: set[Finding] = set()
+    failing = 0
+    for component in components:
+        shown = shown_path(component.directory)
+        found = ComponentAudit(component, shown, fast=fast).run()
+        failing += bool(found)
+        findings.update(found)
+    return Report(len(components), failing, sorted(findings))
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not argparse's usage block: the caller is often a script.
+        self.exit(2, f"hex_audit: error: {message} (see --help)\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="hex_audit.py",
+        description="Audit hexagonal components: structure, dependency direction, "
+        "domain model purity, ports, in-memory adapters.",
+        epilog=f"Rule ids and what each one checks: the docstring at the top of {__file__}.",
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="a directory of components or one component directory (default: components/)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        components = discover(args.paths or ["components/"])
+    except UsageError as error:
+        print(f"hex_audit: error: {error}", file=sys.stderr)
+        return 2
+    report = audit(components)
+    if args.format == "json":
+        document = {
+            "findings": [finding.as_dict() for finding in report.findings],
+            "summary": report.summary(),
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        for finding in report.findings:
+            print(finding.as_text())
+        if report.findings:
+            print(
+                f"hex_audit: {len(report.findings)} finding(s) in {report.failing}"
+                f" of {report.components} component(s)"
+            )
+        else:
+            print(f"hex_audit: {report.components} component(s) checked, no findings")
+    return 1 if report.findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,228 @@
+"""app/main.py: the composition root hexforge writes once and whose two blocks it keeps current."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import app_main
+import naming
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.extensions.support import PROJECT_CONFIG
+
+IMPORTS_BEGIN = app_main.begin_marker(app_main.IMPORTS)
+IMPORTS_END = app_main.end_marker(app_main.IMPORTS)
+REGISTRY_BEGIN = app_main.begin_marker(app_main.REGISTRY)
+REGISTRY_END = app_main.end_marker(app_main.REGISTRY)
+
+ONE_COMPONENT = '''\
+"""Composition root: builds the FastAPI application from the components.
+
+Adapters are chosen here and nowhere else: in memory by default, PostgreSQL when
+DATABASE_URL is set. Serve it with `uvicorn app.main:app`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from fastapi import APIRouter, FastAPI
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool
+
+# >>> hexforge: component imports (managed; edit outside these markers)
+import components.orders
+
+# <<< hexforge: component imports
+
+Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
+
+
+class Component(Protocol):
+    """What the composition root needs from a component package."""
+
+    async def create_schema(self, pool: Pool) -> None: ...
+
+    def build_router(self, pool: Pool | None) -> APIRouter: ...
+
+
+# >>> hexforge: component registry (managed; edit outside these markers)
+COMPONENTS: tuple[Component, ...] = (components.orders,)
+# <<< hexforge: component registry
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """Build the application; ``database_url`` overrides the DATABASE_URL variable."""
+    url = database_url if database_url is not None else os.environ.get("DATABASE_URL")
+    pool: Pool | None = AsyncConnectionPool(url, open=False) if url else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if pool is None:
+            yield
+            return
+        await pool.open()
+        try:
+            for component in COMPONENTS:
+                await component.create_schema(pool)
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(title="shop-api", lifespan=lifespan)
+    for component in COMPONENTS:
+        app.include_router(component.build_router(pool))
+    return app
+
+
+app = create_app()
+'''
+
+
+def block(text: str, begin: str, end: str) -> str:
+    return text[text.index(begin) + len(begin) + 1 : text.index(end)]
+
+
+def test_new_file_with_one_component_is_exactly_the_composition_root() -> None:
+    assert app_main.new_app_main("shop-api", ["orders"]) == ONE_COMPONENT
+
+
+def test_no_components_gives_empty_blocks() -> None:
+    text = app_main.new_app_main("shop-api", [])
+    assert block(text, IMPORTS_BEGIN, IMPORTS_END) == ""
+    assert block(text, REGISTRY_BEGIN, REGISTRY_END) == "COMPONENTS: tuple[Component, ...] = ()\n"
+
+
+def test_several_components_one_line_each_in_ruff_order() -> None:
+    text = app_main.new_app_main("x", ["orders", "order_items", "v10", "v2"])
+    assert block(text, IMPORTS_BEGIN, IMPORTS_END) == (
+        "import components.order_items\nimport components.orders\n"
+        "import components.v2\nimport components.v10\n\n"
+    )
+    assert block(text, REGISTRY_BEGIN, REGISTRY_END) == (
+        "COMPONENTS: tuple[Component, ...] = (\n    components.order_items,\n"
+        "    components.orders,\n    components.v2,\n    components.v10,\n)\n"
+    )
+
+
+def test_update_changes_only_the_lines_between_markers() -> None:
+    user_text = (
+        app_main.new_app_main("shop", ["orders"])
+        .replace("import os\n", "import os\nimport logging  # mine\n")
+        .replace("app = create_app()\n", "app = create_app()\nlogging.info('ready')\n")
+        .replace(IMPORTS_BEGIN, IMPORTS_BEGIN.replace("(managed", "(MANAGED"))
+    )
+    updated = app_main.update_app_main(user_text, ["orders", "billing"])
+    outside = user_text.split(IMPORTS_END)[1].split(REGISTRY_BEGIN)[0]
+    assert outside in updated
+    assert updated.startswith(user_text.split("import components.orders")[0])
+    assert updated.endswith(user_text.split(REGISTRY_END)[1])
+    assert "import components.billing\nimport components.orders\n" in updated
+    assert app_main.update_app_main(updated, ["billing", "orders"]) == updated
+
+
+def test_update_keeps_crlf_and_indentation_of_the_markers() -> None:
+    text = (
+        "if True:\r\n"
+        f"    {REGISTRY_BEGIN}\r\n    COMPONENTS = ()\r\n    {REGISTRY_END}\r\n"
+        f"{IMPORTS_BEGIN}\r\n{IMPORTS_END}\r\n"
+    )
+    updated = app_main.update_app_main(text, ["a", "b"])
+    assert "\n" not in updated.replace("\r\n", "")
+    assert "    COMPONENTS: tuple[Component, ...] = (\r\n        components.a,\r\n" in updated
+    assert f"import components.b\r\n\r\n{IMPORTS_END}" in updated
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda t: t.replace(IMPORTS_BEGIN + "\n", ""),
+        lambda t: t.replace(REGISTRY_END + "\n", ""),
+        lambda t: t.replace(REGISTRY_BEGIN, "# registry"),
+        lambda t: t + IMPORTS_END + "\n",  # a second end marker: which one is ours?
+        lambda t: (
+            t.replace(IMPORTS_BEGIN, "#x")
+            .replace(IMPORTS_END, IMPORTS_BEGIN)
+            .replace("#x", IMPORTS_END)
+        ),
+    ],
+    ids=["no-import-begin", "no-registry-end", "renamed", "duplicate", "swapped"],
+)
+def test_missing_or_broken_markers_refuse_to_edit(damage: Callable[[str], str]) -> None:
+    text = damage(app_main.new_app_main("x", ["orders"]))
+    with pytest.raises(app_main.MarkersMissing) as raised:
+        app_main.update_app_main(text, ["orders", "billing"])
+    assert IMPORTS_BEGIN in str(raised.value)
+    assert REGISTRY_END in str(raised.value)
+
+
+# --- ruff agrees with the layout -----------------------------------------------------
+
+
+def ruff(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", *args, "--no-cache", "app/main.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def ruff_project(root: Path, names: list[str]) -> Path:
+    """A project laid out for ruff: its config, and the components as first-party packages."""
+    if root.exists():
+        shutil.rmtree(root)
+    (root / "app").mkdir(parents=True)
+    shutil.copy(PROJECT_CONFIG, root / "pyproject.toml")
+    (root / "app" / "__init__.py").write_text("")
+    (root / "components").mkdir()
+    (root / "components" / "__init__.py").write_text("")
+    for name in names:
+        (root / "components" / name).mkdir()
+        (root / "components" / name / "__init__.py").write_text("")
+    (root / "app" / "main.py").write_text(app_main.new_app_main("shop-api", names))
+    return root
+
+
+def assert_ruff_clean(root: Path) -> None:
+    for args in (("check",), ("format", "--check")):
+        result = ruff(root, *args)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        [],
+        ["orders"],
+        ["orders", "order_items", "billing", "a1", "a10", "a2", "x_1", "x1", "v01", "v001"],
+        ["a" * 60],  # one component too long for one line
+    ],
+    ids=["none", "one", "several", "long"],
+)
+def test_ruff_accepts_the_file(tmp_path: Path, names: list[str]) -> None:
+    assert_ruff_clean(ruff_project(tmp_path / "p", names))
+
+
+component_names = st.from_regex(r"[a-z][a-z0-9]{0,3}(_[a-z0-9]{1,3}){0,2}", fullmatch=True).filter(
+    lambda name: naming.snake_rule_error(name) is None
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(component_names, min_size=1, max_size=6, unique=True))
+def test_ruff_accepts_any_set_of_names(tmp_path: Path, names: list[str]) -> None:
+    assert_ruff_clean(ruff_project(tmp_path / "p", names))

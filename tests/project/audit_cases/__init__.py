@@ -1,0 +1,1 @@
+"""Fixtures for the architecture audit tests and its benchmark."""
