@@ -116,7 +116,9 @@ def snake_to_pascal(snake: str) -> str:
 
 
 def pascal_to_snake(pascal: str) -> str:
-    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|[0-9]|$)|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+", pascal)
+    words = re.findall(
+        r"[A-Z]+[0-9]*(?=[A-Z][a-z]|$)|[A-Z]?[a-z][a-z0-9]*|[A-Z]+[0-9]*|[0-9]+", pascal
+    )
     return "_".join(word.lower() for word in words)
 
 

@@ -29,7 +29,7 @@ def copier_operation() -> str:
     safer choice for the checks below.
     """
     try:
-        from copier._main import _operation  # noqa: PLC0415 (Copier private API, guarded)
+        from copier._main import _operation
     except ImportError:
         return "copy"
     return str(_operation.get("copy"))
@@ -82,7 +82,7 @@ def story_id_error(story_id: object) -> str:
 
 def feature_dir_error(feature_dir: object) -> str:
     if not isinstance(feature_dir, str) or not feature_dir.strip():
-        return f"{feature_dir!r} is empty: give a folder inside the project (e.g. plans/features/wishlist)"
+        return f"{feature_dir!r} is empty: give a folder inside the project (plans/features/x)"
     if "\\" in feature_dir or feature_dir.startswith(("/", "~")) or ":" in feature_dir:
         return f"{feature_dir!r} is not a relative POSIX path inside the project"
     parts = PurePosixPath(feature_dir).parts

@@ -4,19 +4,18 @@ sys.path here too."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
 import sys
+import tomllib
 from pathlib import Path
+
+import pytest
 
 EXTENSIONS = Path(__file__).resolve().parent.parent / "extensions"
 if str(EXTENSIONS) not in sys.path:
     sys.path.insert(0, str(EXTENSIONS))
-
-import fcntl
-import os
-import subprocess
-import tomllib
-
-import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 GENERATED_VENV = Path(os.environ.get("HEXFORGE_GENERATED_VENV", REPO / ".cache" / "generated-venv"))
@@ -39,7 +38,9 @@ def generated_venv() -> Path:
     with open(GENERATED_VENV.parent / "generated-venv.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not stamp.exists() or stamp.read_text() != "\n".join(requirements):
-            subprocess.run([sys.executable, "-m", "venv", "--clear", str(GENERATED_VENV)], check=True)
+            subprocess.run(
+                [sys.executable, "-m", "venv", "--clear", str(GENERATED_VENV)], check=True
+            )
             pip = [str(GENERATED_VENV / "bin" / "python"), "-m", "pip", "install", "--quiet"]
             subprocess.run([*pip, *requirements], check=True)
             stamp.write_text("\n".join(requirements))

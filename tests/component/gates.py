@@ -25,7 +25,10 @@ GATES: list[tuple[str, list[str]]] = [
     ("imports", ["lint-imports"]),
     ("audit", ["python", "tools/hex_audit.py", "components/"]),
     ("unit", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "unit"]),
-    ("integration", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "integration"]),
+    (
+        "integration",
+        ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "integration"],
+    ),
 ]
 
 

@@ -69,7 +69,9 @@ def test_the_orders_example_passes_every_gate(
 
 
 snake = st.from_regex(r"[a-z][a-z0-9]{0,6}(_[a-z0-9]{1,5}){0,2}", fullmatch=True)
-field_types = st.sampled_from(["str", "int", "float", "bool", "decimal", "date", "datetime", "uuid"])
+field_types = st.sampled_from(
+    ["str", "int", "float", "bool", "decimal", "date", "datetime", "uuid"]
+)
 
 
 @st.composite
@@ -125,7 +127,13 @@ def test_every_type_optional_and_required_at_maximum_name_length(
         if i < 26
     )
     project = tmp_path / "long"
-    scaffold(template_v1, project, "abcdefghij_klmnopqrs_tuvwxyz_a", "AbcdefghijKlmnopqrsTuvwxyzAbcd", fields)
+    scaffold(
+        template_v1,
+        project,
+        "abcdefghij_klmnopqrs_tuvwxyz_a",
+        "AbcdefghijKlmnopqrsTuvwxyzAbcd",
+        fields,
+    )
 
     outputs = run_gates(project, generated_venv)
 

@@ -85,8 +85,19 @@ def test_pretend_writes_nothing(tmp_path: Path, template_v1: Path) -> None:
     before = tree_bytes(project)
 
     run(
-        [COPIER, "copy", "--trust", "--defaults", "--pretend", "-d", "kind=component",
-         "-d", "component_name=orders", str(template_v1), str(project)],
+        [
+            COPIER,
+            "copy",
+            "--trust",
+            "--defaults",
+            "--pretend",
+            "-d",
+            "kind=component",
+            "-d",
+            "component_name=orders",
+            str(template_v1),
+            str(project),
+        ],
         project,
     )
 
