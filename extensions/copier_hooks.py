@@ -27,7 +27,10 @@ if _MISSING:
 _SIBLINGS = ("naming", "pycode", "fields", "validation", "context")
 for _name in _SIBLINGS:
     _module = sys.modules.get(_name)
-    if _module is not None and Path(getattr(_module, "__file__", "") or "").resolve().parent != _HERE:
+    if (
+        _module is not None
+        and Path(getattr(_module, "__file__", "") or "").resolve().parent != _HERE
+    ):
         del sys.modules[_name]
 if str(_HERE) in sys.path:
     sys.path.remove(str(_HERE))

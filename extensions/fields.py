@@ -85,7 +85,10 @@ TYPES: dict[str, FieldType] = {
             "datetime",
             (("datetime", "datetime"),),
             "timestamp with time zone",
-            ("datetime(2024, 1, 31, 12, 30, tzinfo=UTC)", "datetime(1999, 12, 1, 8, 0, 5, tzinfo=UTC)"),
+            (
+                "datetime(2024, 1, 31, 12, 30, tzinfo=UTC)",
+                "datetime(1999, 12, 1, 8, 0, 5, tzinfo=UTC)",
+            ),
             "must be timezone-aware",
             "datetime(2024, 1, 31, 12, 30)",
             '"2024-01-31T12:30:00"',
@@ -155,7 +158,9 @@ def parse_fields(text: str) -> list[Field]:
         if (problem := snake_rule_error(name)) is not None:
             raise FieldsError(f"field name {problem}")
         if name in {"id", "version"}:
-            raise FieldsError(f"field name {name!r} is reserved: hexforge adds id and version itself")
+            raise FieldsError(
+                f"field name {name!r} is reserved: hexforge adds id and version itself"
+            )
         if name in RESERVED or name.startswith("model_"):
             raise FieldsError(
                 f"field name {name!r} clashes with the generated code (reserved: names starting "

@@ -129,7 +129,15 @@ def copier_update(
     check: bool = True,
     vcs_ref: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    args: list[str | Path] = [COPIER, "update", "--trust", "--defaults", "--quiet", "-a", answers_file]
+    args: list[str | Path] = [
+        COPIER,
+        "update",
+        "--trust",
+        "--defaults",
+        "--quiet",
+        "-a",
+        answers_file,
+    ]
     if vcs_ref:
         args += ["--vcs-ref", vcs_ref]
     for key, value in (data or {}).items():
