@@ -123,10 +123,12 @@ def merge_pyproject(
     original = _parse_checked(source)
     merger = _Merger(tomlkit.parse(source), tomlkit.parse(reference_text()), text)
     merger.merge_project(project_name)
+    pytest_file = merger.pytest_file(pytest_files)
     for path in SETTINGS_TABLES:
-        if path == PYTEST and merger.pytest_elsewhere(pytest_files):
-            continue
-        merger.merge_settings(path)
+        if path == PYTEST and pytest_file:
+            merger.result.warnings.append(_pytest_warning(pytest_file))
+        else:
+            merger.merge_settings(path)
     merged = merger.render(source)
     _check_preserved(source, original, merged)
     merger.result.text = merged.replace("\n", "\r\n") if crlf else merged
@@ -165,19 +167,14 @@ class _Merger:
             extras = self._child_table(project, "optional-dependencies")
             self._merge_requirements(extras, "dev", wanted, "dev dependencies")
 
-    def pytest_elsewhere(self, pytest_files: Collection[str]) -> bool:
-        """Whether pytest reads a file other than pyproject.toml (then warn, add nothing)."""
+    def pytest_file(self, pytest_files: Collection[str]) -> str | None:
+        """The file pytest reads instead of pyproject.toml, if there is one."""
         winners = [name for name in pytest_files if name in PYTEST_FILES]
-        if not winners and (_lookup(self.document, PYTEST) is not None or not pytest_files):
-            return False
-        reference = _lookup(self.reference, PYTEST)
-        markers = ", ".join(str(marker_name(marker)) for marker in reference["markers"])
-        self.result.warnings.append(
-            f"pytest reads its settings from {(winners or list(pytest_files))[0]}, so hexforge "
-            f"added none to pyproject.toml: register the markers {markers} there, with "
-            f"asyncio_mode = auto and pythonpath = ."
-        )
-        return True
+        if winners:
+            return winners[0]
+        if pytest_files and _lookup(self.document, PYTEST) is None:
+            return next(iter(pytest_files))
+        return None
 
     def merge_settings(self, path: tuple[str, ...]) -> None:
         """Add the keys of the reference table at ``path`` that the project lacks."""
@@ -278,6 +275,19 @@ def _dynamic_warning(key: str, wanted: Iterable[str]) -> str:
         f"pyproject.toml declares {key} dynamic, so hexforge left it alone: make sure "
         f"{what} {', '.join(wanted)}"
     )
+
+
+def _pytest_warning(pytest_file: str) -> str:
+    markers = ", ".join(str(marker_name(marker)) for marker in _reference_pytest()["markers"])
+    return (
+        f"pytest reads its settings from {pytest_file}, so hexforge added none to "
+        f"pyproject.toml: register the markers {markers} there, with asyncio_mode = auto "
+        "and pythonpath = ."
+    )
+
+
+def _reference_pytest() -> Any:
+    return _lookup(tomllib.loads(reference_text()), PYTEST)
 
 
 def _poetry_warning(ref_project: Mapping[str, Any]) -> str:

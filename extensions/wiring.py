@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shlex
 import subprocess
 import sys
 import tomllib
@@ -148,7 +149,7 @@ def wire_project_first(root: Path, template: str, ref: str, project_name: str) -
     if completed.returncode != 0:
         raise WiringError(
             f"wiring the project failed (exit {completed.returncode}); "
-            f"run it alone to see why: {' '.join(command[1:])}"
+            f"run it alone to see why: {shlex.join(['copier', *command[3:]])}"
         )
 
 

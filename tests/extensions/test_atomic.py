@@ -67,7 +67,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_debris(
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr(atomic.os, "replace", broken_replace)
+    monkeypatch.setattr("atomic.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         atomic.write_if_changed(path, b"new")
     assert path.read_text() == "old"

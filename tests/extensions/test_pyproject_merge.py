@@ -303,7 +303,8 @@ def pyprojects(draw: st.DrawFn) -> str:
                 st.lists(st.sampled_from(["unit: mine", "slow: x", "integration"]), unique=True)
             )
             chosen.append(f"markers = {toml_array(markers, multiline, comment)}")
-        if chosen or draw(st.booleans()):
+        keep_empty_table = draw(st.booleans())
+        if chosen or keep_empty_table:
             parts.append(f"\n# {header}\n[{header}]\n" + "".join(f"{line}\n" for line in chosen))
     return "".join(parts)
 

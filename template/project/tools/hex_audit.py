@@ -378,13 +378,16 @@ def dotted_name(node: ast.expr) -> str | None:
 _FROM_HEAD = re.compile(r"\s*from(?!\w)\s*(\.*)\s*([\w.]*)\s*")
 _ALIAS = re.compile(r"\s*([\w.]+|\*)(?:\s+as\s+(\w+))?\s*")
 _COMMENT = re.compile(r"#[^\n]*")
-_IO_CALL = re.compile(r"\b(?:open|print|input)\s*\(")
+_IO_WORD = re.compile(r"\b(?:open|print|input)\b")
 _CLASS_BASES = re.compile(r"class[ \t]+\w+[ \t]*\(([^)]*)\)")
 _WORD = re.compile(r"\w+")
 
 
 def _is_word_char(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+    if 0 <= index < len(text):
+        char = text[index]
+        return char.isalnum() or char == "_"
+    return False
 
 
 def _aliases(text: str, dotted: bool) -> tuple[tuple[str, str | None], ...] | None:
@@ -402,9 +405,9 @@ def _aliases(text: str, dotted: bool) -> tuple[tuple[str, str | None], ...] | No
 _UNRELATED = Import(0, 0, "", (), is_from=False)
 
 
-def _text_import(text: str, start: int, word: str) -> Import | None:
+def _text_import(text: str, start: int, words: Sequence[str]) -> Import | None:
     """The import statement whose `import` keyword is at start; None if unsure, and
-    _UNRELATED if the statement cannot mention word (so cannot break the rule)."""
+    _UNRELATED if words are given and the statement mentions none of them."""
     line_start = text.rfind("\n", 0, start) + 1
     if "\\" in text[max(line_start - 3, 0) : line_start]:
         return None  # a backslash-continued statement: leave it to the parser
@@ -427,7 +430,7 @@ def _text_import(text: str, start: int, word: str) -> Import | None:
         names_text = names_text.partition(";")[0].partition("#")[0]
     if "'" in names_text or '"' in names_text or "\\" in names_text:
         return None
-    if word and word not in head and word not in names_text:
+    if words and not any(word in head or word in names_text for word in words):
         return _UNRELATED
     if not head.strip():
         names = _aliases(names_text, dotted=True)
@@ -439,16 +442,16 @@ def _text_import(text: str, start: int, word: str) -> Import | None:
     return None if names is None else Import(0, len(match[1]), match[2], names, is_from=True)
 
 
-def text_imports(text: str, word: str = "") -> list[Import] | None:
-    """Every import statement of the text (only those that mention word, if given), or
-    None when any statement is not plainly readable."""
+def text_imports(text: str, words: Sequence[str] = ()) -> list[Import] | None:
+    """Every import statement of the text (if words are given, those that mention one
+    of them), or None when any statement is not plainly readable."""
     if "__import__" in text or "import_module" in text:
         return None
     found: list[Import] = []
     start = text.find("import")
     while start >= 0:
         if not (_is_word_char(text, start - 1) or _is_word_char(text, start + 6)):
-            imp = _text_import(text, start, word)
+            imp = _text_import(text, start, words)
             if imp is None:
                 return None
             if imp.is_from:
@@ -500,73 +503,31 @@ def code_of(data: bytes) -> str | None:
         return None
 
 
-_CLASS_HEAD = re.compile(r"class\s+(\w+)\s*(?:\((.*)\))?\s*:\s*", re.DOTALL)
-_DEF_HEAD = re.compile(r"(?:async\s+)?def\s+(\w+)\s*\(")
+# Every `def` and `class` that starts a line, in one pass. The last alternative
+# catches the ones the first two cannot read (nested parentheses in a signature,
+# for instance), which makes the module "unsure".
+_DEFINITION = re.compile(
+    r"""
+    ^(?P<indent>[ \t]*)
+    (?:
+        (?P<decorators>(?:@[^\n]*\n[ \t]*)*)
+        (?:async[ \t]+)?def[ \t]+(?P<name>\w+)[ \t]*
+        \((?P<params>[^()]*(?:\([^()]*\)[^()]*)*)\)[ \t]*(?P<returns>->)?
+      | class[ \t]+(?P<cls>\w+)[ \t]*(?:\((?P<bases>[^()]*)\))?[ \t]*:
+      | (?P<unread>(?:async[ \t]+)?def\b|class\b)
+    )
+    """,
+    re.MULTILINE | re.VERBOSE,
+)
+# A parameter with no annotation: a name right after "(" or a comma and followed by
+# a comma, "=" or the end. Commas inside annotations (tuple[int, str]) can make it
+# match an annotated parameter too, which only costs a parse.
+_UNANNOTATED = re.compile(r"(?:^|,)\s*(\**)\w+\s*(?=[,=)]|$)")
 _DOTTED = re.compile(r"[\w.]+")
-_OPENERS = "([{"
-_CLOSERS = ")]}"
-
-
-def logical_lines(code: str) -> list[tuple[str, str]] | None:
-    """(indentation, statement) per logical line, or None when a string literal or a
-    backslash could hide a bracket, a colon or a comment sign from this simple reader."""
-    statements: list[tuple[str, str]] = []
-    depth = 0
-    indent = ""
-    parts: list[str] = []
-    for raw in code.split("\n"):
-        stripped = raw.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if ("'" in raw or '"' in raw) and stripped != '""':
-            return None
-        if "\\" in raw:
-            return None
-        if "#" in raw:
-            raw = raw.partition("#")[0]
-            stripped = raw.strip()
-        if depth == 0:
-            indent = raw[: len(raw) - len(raw.lstrip())]
-            parts = []
-        parts.append(stripped)
-        depth += sum(map(raw.count, _OPENERS)) - sum(map(raw.count, _CLOSERS))
-        if depth < 0:
-            return None
-        if depth == 0:
-            statements.append((indent, " ".join(parts)))
-    return statements if depth == 0 else None
-
-
-def _split_top_level(text: str, separator: str) -> list[str]:
-    pieces: list[str] = []
-    depth = 0
-    start = 0
-    for index, char in enumerate(text):
-        if char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS:
-            depth -= 1
-        elif char == separator and depth == 0:
-            pieces.append(text[start:index].strip())
-            start = index + 1
-    pieces.append(text[start:].strip())
-    return [piece for piece in pieces if piece]
-
-
-def _top_level_index(text: str, char: str) -> int:
-    depth = 0
-    for index, current in enumerate(text):
-        if current in _OPENERS:
-            depth += 1
-        elif current in _CLOSERS:
-            depth -= 1
-        elif current == char and depth == 0:
-            return index
-    return -1
 
 
 def _abc_by_text(bases: str, bound: dict[str, str], abstract: set[str]) -> bool:
-    for base in _split_top_level(bases, ","):
+    for base in bases.split(","):
         key, equals, value = base.partition("=")
         if equals:
             if key.strip() == "metaclass" and resolve(value.strip(), bound) in (
@@ -574,82 +535,78 @@ def _abc_by_text(bases: str, bound: dict[str, str], abstract: set[str]) -> bool:
                 "ABCMeta",
             ):
                 return True
-        elif _DOTTED.fullmatch(base) and (
+            continue
+        base = base.strip()
+        if _DOTTED.fullmatch(base) and (
             resolve(base, bound) in ("abc.ABC", "ABC") or base in abstract
         ):
             return True
     return False
 
 
-def _method_clean_by_text(statement: str, decorators: list[str], bound: dict[str, str]) -> bool:
-    """Whether a port method statement is abstract and fully annotated (or private)."""
-    head = _DEF_HEAD.match(statement)
-    if head is None:
+def _method_clean_by_text(definition: re.Match[str], bound: dict[str, str]) -> bool:
+    """Whether a method is abstract and fully annotated, as far as its text shows."""
+    params = definition["params"]
+    if not definition["returns"] or "#" in params or "'" in params or '"' in params:
         return False
-    if head[1].startswith("_"):
-        return True
-    signature = statement[head.end() - 1 :]
-    close = _top_level_index(signature[1:], ")") + 1
-    if close == 0 or not signature[close + 1 :].lstrip().startswith("->"):
-        return False
+    decorators = [
+        line.strip()[1:].replace(" ", "")
+        for line in definition["decorators"].split("\n")
+        if line.strip()
+    ]
     if not {resolve(d, bound) for d in decorators} & {"abc.abstractmethod", "abstractmethod"}:
         return False
-    params = _split_top_level(signature[1:close], ",")
-    is_static = bool({"staticmethod", "builtins.staticmethod"} & set(decorators))
-    if params and not is_static and not params[0].startswith("*"):
-        params = params[1:]
-    for param in params:
-        if param in ("*", "/"):
-            continue
-        colon = _top_level_index(param, ":")
-        equals = _top_level_index(param, "=")
-        if colon < 0 or 0 <= equals < colon:
+    is_static = "staticmethod" in decorators
+    for unannotated in _UNANNOTATED.finditer(params):
+        # The first positional parameter is self or cls, typed by the class itself.
+        first = unannotated.start() == 0 and params[: unannotated.start(1)].strip(", \t\n") == ""
+        if not (first and not unannotated[1] and not is_static):
             return False
     return True
 
 
-def ports_by_text(code: str, bound: dict[str, str]) -> dict[str, set[str]] | None:
+def port_definitions(code: str) -> tuple[list[re.Match[str]], set[str]] | None:
+    """The class and def statements of a port module, and the words their bases and
+    decorators use (only imports that bind one of those words matter), or None."""
+    definitions = list(_DEFINITION.finditer(code))
+    words: set[str] = set()
+    for definition in definitions:
+        if definition["unread"]:
+            return None
+        words.update(_WORD.findall(definition["bases"] or definition["decorators"] or ""))
+    return definitions, words
+
+
+def ports_by_text(
+    definitions: list[re.Match[str]], bound: dict[str, str]
+) -> dict[str, set[str]] | None:
     """The public classes of a port module with the words of their bases, when the text
-    shows plainly that every rule holds; None when the parser has to decide."""
-    statements = logical_lines(code)
-    if statements is None:
-        return None
+    shows plainly that every port rule holds; None when the parser has to decide.
+
+    Every indented public `def` is held to the method rules: more than the parser
+    checks (it looks at direct methods of public classes only), never less.
+    """
     classes: dict[str, set[str]] = {}
     abstract: set[str] = set()
-    current = ""
-    body = ""
-    decorators: list[str] = []
-    for indent, statement in statements:
-        if not indent:
-            current, body, decorators = "", "", []
-            if statement.startswith(("class ", "class\t")):
-                head = _CLASS_HEAD.fullmatch(statement)
-                if head is None:
-                    return None
-                name, bases = head[1], head[2] or ""
-                if _abc_by_text(bases, bound, abstract):
-                    abstract.add(name)
-                elif not name.startswith("_"):
-                    return None
-                if not name.startswith("_"):
-                    classes[name] = set(_WORD.findall(bases))
-                    current = name
+    for definition in definitions:
+        name = definition["cls"]
+        if name is None:
+            if (
+                definition["indent"]
+                and not definition["name"].startswith("_")
+                and not _method_clean_by_text(definition, bound)
+            ):
+                return None
             continue
-        if not current:
+        if definition["indent"]:
             continue
-        body = body or indent
-        if indent != body:
-            if indent.startswith(body):
-                continue  # inside a method body
+        bases = definition["bases"] or ""
+        if _abc_by_text(bases, bound, abstract):
+            abstract.add(name)
+        elif not name.startswith("_"):
             return None
-        if statement.startswith("@"):
-            decorators.append(statement[1:].replace(" ", ""))
-            continue
-        if statement.startswith(("def ", "async ")) and not _method_clean_by_text(
-            statement, decorators, bound
-        ):
-            return None
-        decorators = []
+        if not name.startswith("_"):
+            classes[name] = set(_WORD.findall(bases))
     return classes
 
 
@@ -700,7 +657,8 @@ def tree_imports(tree: ast.AST) -> list[Import]:
             and not node.args[0].value.startswith(".")
         ):
             found.append(Import(node.lineno, 0, "", ((node.args[0].value, None),), is_from=False))
-    return found
+    # In file order, like the text pre-check: a later import of a name wins.
+    return sorted(found, key=lambda imp: imp.line)
 
 
 def top_level_imports(body: Sequence[ast.stmt]) -> list[Import]:
@@ -776,11 +734,14 @@ class ComponentAudit:
     def report(self, rule: str, shown: str, line: int, message: str) -> None:
         self.findings.append(Finding(shown, line, rule, message, RULES[rule].fix))
 
+    def shown_path(self, relative: str) -> str:
+        return relative if self.shown == "." else f"{self.shown}/{relative}"
+
     def source(self, relative: str) -> Source:
         parts = relative.split("/")
         return Source(
             os.path.join(self.directory, *parts),
-            f"{self.shown}/{relative}",
+            self.shown_path(relative),
             relative,
             (self.root, self.name, *parts[:-1]),
         )
@@ -808,11 +769,11 @@ class ComponentAudit:
         files, dirs = self.listing()
         for relative in REQUIRED_FILES:
             if relative not in files:
-                self.report("HEX101", f"{self.shown}/{relative}", 0, f"{relative} is missing")
+                self.report("HEX101", self.shown_path(relative), 0, f"{relative} is missing")
         for relative in TEST_TIERS:
             if relative not in dirs:
                 self.report(
-                    "HEX102", f"{self.shown}/{relative}", 0, f"test tier {relative}/ is missing"
+                    "HEX102", self.shown_path(relative), 0, f"test tier {relative}/ is missing"
                 )
         ports: dict[str, tuple[int, set[str]]] = {}
         outbound_port = ""
@@ -901,7 +862,7 @@ class ComponentAudit:
         word = "outbound" if layer == "inbound" else "adapters"
         if word not in code:
             return True
-        imports = text_imports(code, word)
+        imports = text_imports(code, (word,))
         return imports is not None and not any(
             self.direction_rule(layer, target)
             for imp in imports
@@ -949,12 +910,15 @@ class ComponentAudit:
             for target in import_targets(imp, source.package):
                 if self.direction_rule("domain", target) or self.model_import_rule(target):
                     return False
-        if any(name in text for name in IO_BUILTINS) and _IO_CALL.search(text):
+        if any(name in text for name in IO_BUILTINS) and _IO_WORD.search(text):
             return False
-        pattern, bare, attributes = _nondeterministic_spellings(bindings(imports, source.package))
-        if any(word in text for word in bare) or any(_follows_dot(text, w) for w in attributes):
-            return re.search(pattern, text) is None
-        return True
+        # A clock or random reader is either a name bound by an import (uuid4) or an
+        # attribute reached through one (dt.now, datetime.date.today): if any of those
+        # words could be in use, the parser decides.
+        bare, attributes = _nondeterministic_words(bindings(imports, source.package))
+        return not any(word in text for word in bare) and not any(
+            _follows_dot(text, word) for word in attributes
+        )
 
     def check_model(self, source: Source) -> None:
         data = self.read(source)
@@ -981,7 +945,7 @@ class ComponentAudit:
                 "HEX302",
                 source.shown,
                 line,
-                f"{spelled} ({canonical}) reads the clock or randomness",
+                f"{spelled} is non-deterministic ({canonical})",
             )
         for line, name in _io_calls(tree, bound):
             self.report("HEX303", source.shown, line, f"{name}() does I/O")
@@ -1024,9 +988,11 @@ class ComponentAudit:
         """The port classes when the text pre-check finds the module clean (their lines
         are 0: only a HEX501 finding needs them, and it parses the module for them)."""
         code = code_of(data)
-        if code is None:
+        found = port_definitions(code) if code is not None else None
+        if code is None or found is None:
             return None
-        imports = text_imports(code)
+        definitions, words = found
+        imports = text_imports(code, ("adapters", *sorted(words)))
         if imports is None:
             return None
         if any(
@@ -1035,7 +1001,7 @@ class ComponentAudit:
             for target in import_targets(imp, source.package)
         ):
             return None
-        classes = ports_by_text(code, bindings(imports, source.package))
+        classes = ports_by_text(definitions, bindings(imports, source.package))
         if classes is None:
             return None
         return {name: (0, bases & classes.keys()) for name, bases in classes.items()}
@@ -1153,21 +1119,18 @@ def _model_import_message(rule: str, target: Target | None) -> str:
     return f"imports {module}, which is neither stdlib nor this component's domain"
 
 
-def _nondeterministic_spellings(bound: dict[str, str]) -> tuple[str, set[str], set[str]]:
-    """A regex for every way this module can spell a clock or random reader, and the
-    words those spellings end with, bare names and attributes apart (cheap tests
-    that decide whether the regex has to run)."""
-    spellings: list[str] = []
+def _nondeterministic_words(bound: dict[str, str]) -> tuple[set[str], set[str]]:
+    """The local names bound to a clock or random reader, and the attribute names that
+    reach one through a bound module or class (now, today, uuid4...)."""
     bare: set[str] = set()
     attributes: set[str] = set()
     for local, canonical in bound.items():
         for rest in _NONDETERMINISTIC_AFTER.get(canonical, ()):
-            spellings.append(r"\s*\.\s*".join(map(re.escape, (local, *rest))))
             if rest:
                 attributes.add(rest[-1])
             else:
                 bare.add(local)
-    return r"\b(?:" + "|".join(sorted(spellings)) + r")\b", bare, attributes
+    return bare, attributes
 
 
 def _class_base_words(text: str) -> set[str]:

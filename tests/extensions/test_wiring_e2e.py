@@ -1,0 +1,103 @@
+"""The wiring through real `copier copy` / `copier update` runs, as users and agents run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import manifest
+import pytest
+from registry import read_answers
+
+from tests.helpers import (
+    COPIER,
+    GIT_ENV,
+    commit_all,
+    copier_copy,
+    copier_update,
+    git,
+    init_repo,
+    snapshot_template,
+    tag_template,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def registered(project: Path) -> list[str]:
+    return sorted(manifest.registered((project / ".claude" / "manifest.yaml").read_text()))
+
+
+def imported(project: Path) -> list[str]:
+    text = (project / "app" / "main.py").read_text()
+    return [
+        line.split(".", 1)[1] for line in text.splitlines() if line.startswith("import components.")
+    ]
+
+
+def test_a_component_wires_an_empty_repository_and_survives_an_update(tmp_path: Path) -> None:
+    template = snapshot_template(tmp_path / "template")
+    project = init_repo(tmp_path / "shop")
+    first = copier_copy(template, project, {"kind": "component", "component_name": "orders"})
+    assert "registered component orders" in first.stdout
+    answers = read_answers(project / ".copier-answers.yml")
+    assert answers is not None
+    assert (answers["kind"], answers["_commit"], answers["project_name"]) == (
+        "project",
+        "v1",
+        "shop",
+    )
+    assert (project / "components" / "conftest.py").is_file()  # rendered by the nested copy
+    copier_copy(template, project, {"kind": "component", "component_name": "billing"})
+    assert imported(project) == registered(project) == ["billing", "orders"]
+    commit_all(project, "two components")
+
+    readme = template / "template" / "component" / "components" / "{{ component_name }}"
+    (readme / "README.md.jinja").write_text((readme / "README.md.jinja").read_text() + "\nv2\n")
+    tag_template(template, "v2")
+    main_before = (project / "app" / "main.py").read_bytes()
+    copier_update(project, "components/orders/.copier-answers.yml")
+    entries = manifest.registered((project / ".claude" / "manifest.yaml").read_text())
+    assert (entries["orders"]["template_version"], entries["billing"]["template_version"]) == (
+        "v2",
+        "v1",
+    )
+    assert (project / "app" / "main.py").read_bytes() == main_before
+    changed = git(project, "status", "--porcelain").split("\n")
+    assert sorted(line[3:] for line in changed if line) == [
+        ".claude/manifest.yaml",
+        "components/orders/.copier-answers.yml",
+        "components/orders/README.md",
+    ]
+
+
+def test_a_story_wires_the_project_too(tmp_path: Path) -> None:
+    template = snapshot_template(tmp_path / "template")
+    project = init_repo(tmp_path / "shop")
+    copier_copy(template, project, {"kind": "story", "story_id": "WISH-001"})
+    answers = read_answers(project / ".copier-answers.yml")
+    assert answers is not None and answers["kind"] == "project"
+    assert registered(project) == imported(project) == []
+
+
+def test_concurrent_component_copies_wire_once_and_register_all(tmp_path: Path) -> None:
+    template = snapshot_template(tmp_path / "template")
+    project = init_repo(tmp_path / "shop")
+    names = ["alpha", "beta", "gamma", "delta"]
+    command = [COPIER, "copy", "--trust", "--defaults", "--quiet", "-d", "kind=component"]
+    runs = [
+        subprocess.Popen(
+            [*command, "-d", f"component_name={name}", str(template), str(project)],
+            cwd=project,
+            env={**os.environ, **GIT_ENV},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for name in names
+    ]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0] * len(names), outputs
+    assert registered(project) == imported(project) == sorted(names)
+    assert sum("pyproject.toml" in out for out, _ in outputs) == 1, "wired exactly once"
