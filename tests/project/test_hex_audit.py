@@ -145,9 +145,7 @@ def test_realistic_component_is_clean(project: Path) -> None:
 def test_clean_component_passes_the_cli(project: Path) -> None:
     result = cli(cwd=project)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().splitlines() == [
-        "hex_audit: 1 component(s) checked, no findings"
-    ]
+    assert result.stdout.strip().splitlines() == ["hex_audit: 1 component(s) checked, no findings"]
     assert result.stderr == ""
 
 
@@ -245,7 +243,10 @@ def test_idiomatic_extras_are_clean(project: Path) -> None:
         "class InMemoryOrderExporter(OrderExporter):\n"
         "    pass\n",
     )
-    plant("adapters/inbound/__init__.py", "from components.orders.adapters.inbound import api_handler\n")
+    plant(
+        "adapters/inbound/__init__.py",
+        "from components.orders.adapters.inbound import api_handler\n",
+    )
     plant("domain/policies/__init__.py", "")
     plant("domain/policies/pricing.py", "from ..model import Money\n\nFREE = Money\n")
     plant("adapters/outbound/redis_cache.py", "import redis\n")
@@ -355,7 +356,10 @@ DOMAIN_IMPORTS = {
         "import components.orders.adapters.outbound.memory_repo as repo\n",
         "as repo",
     ),
-    "from-component-import-adapters": ("from components.orders import adapters\n", "import adapters"),
+    "from-component-import-adapters": (
+        "from components.orders import adapters\n",
+        "import adapters",
+    ),
     "from-adapters-import-outbound": (
         "from components.orders.adapters import outbound\n",
         "import outbound",
@@ -373,7 +377,7 @@ DOMAIN_IMPORTS = {
         "memory_repo import (",
     ),
     "multi-line-names": (
-        "from components.orders import (\n    domain,\n    adapters,  # the culprit\n)\n",
+        "from components.orders import (\n    domain,  # (the core)\n    adapters,\n)\n",
         "from components.orders import (",
     ),
     "type-checking": (
@@ -390,6 +394,14 @@ DOMAIN_IMPORTS = {
     "other-component-relative": (
         "from ...billing.adapters import outbound as billing_outbound\n",
         "billing_outbound",
+    ),
+    "backslash-module": (
+        "from components.orders.adapters.outbound \\\n    import memory_repo\n",
+        "from components.orders.adapters.outbound \\",
+    ),
+    "backslash-names": (
+        "import json, \\\n    components.orders.adapters.outbound.memory_repo\n",
+        "import json, \\",
     ),
     "after-semicolon": ("import json; import components.orders.adapters  # noqa\n", "import json;"),
     "trailing-comment": (
@@ -446,7 +458,11 @@ def test_every_domain_module_is_checked(project: Path, relative: str) -> None:
 
 
 def test_domain_model_importing_adapters_is_a_direction_finding(project: Path) -> None:
-    plant("domain/model.py", "from ..adapters.outbound import memory_repo\n", after="from uuid import UUID\n")
+    plant(
+        "domain/model.py",
+        "from ..adapters.outbound import memory_repo\n",
+        after="from uuid import UUID\n",
+    )
     assert findings() == [expect("HEX201", "domain/model.py", "import memory_repo")]
 
 
@@ -503,7 +519,10 @@ PORT_IMPORTS = {
 @pytest.mark.parametrize("form", PORT_IMPORTS)
 def test_ports_must_not_import_adapters(project: Path, form: str) -> None:
     relative, code, marker = PORT_IMPORTS[form]
-    anchors = {"ports/outbound.py": OUTBOUND_ANCHOR, "ports/inbound.py": "from typing import TYPE_CHECKING\n"}
+    anchors = {
+        "ports/outbound.py": OUTBOUND_ANCHOR,
+        "ports/inbound.py": "from typing import TYPE_CHECKING\n",
+    }
     plant(relative, code, after=anchors.get(relative))
     assert findings() == [expect("HEX202", relative, marker)]
 
@@ -550,11 +569,13 @@ def test_inbound_adapter_import_inside_a_function(project: Path) -> None:
     plant(
         "adapters/inbound/api_handler.py",
         "def _wire() -> object:\n"
-        "    from components.orders.adapters.outbound.memory_repo import InMemoryOrderRepository\n\n"
+        "    from components.orders.adapters.outbound.memory_repo import (\n"
+        "        InMemoryOrderRepository,\n"
+        "    )\n\n"
         "    return InMemoryOrderRepository()\n",
     )
     assert findings() == [
-        expect("HEX203", "adapters/inbound/api_handler.py", "import InMemoryOrderRepository")
+        expect("HEX203", "adapters/inbound/api_handler.py", "memory_repo import (")
     ]
 
 
@@ -620,9 +641,17 @@ def test_domain_model_framework_decorator_is_caught_at_its_import(project: Path)
 
 
 CLOCK_AND_RANDOM = {
-    "datetime.now": ("", "def stamp() -> datetime:\n    return datetime.now(UTC)\n", "datetime.now"),
+    "datetime.now": (
+        "",
+        "def stamp() -> datetime:\n    return datetime.now(UTC)\n",
+        "datetime.now",
+    ),
     "datetime.utcnow": ("", "def stamp() -> datetime:\n    return datetime.utcnow()\n", "utcnow"),
-    "datetime.today": ("", "def stamp() -> datetime:\n    return datetime.today()\n", "datetime.today"),
+    "datetime.today": (
+        "",
+        "def stamp() -> datetime:\n    return datetime.today()\n",
+        "datetime.today",
+    ),
     "date.today": ("", "def day() -> date:\n    return date.today()\n", "date.today"),
     "class-alias": (
         "from datetime import datetime as dt\n",
@@ -677,8 +706,15 @@ CLOCK_AND_RANDOM = {
     ),
     "split-over-lines": (
         "from datetime import datetime as dt\n",
-        "def stamp() -> datetime:\n    return (\n        dt  # chain starts\n        .now()\n    )\n",
+        "def stamp() -> datetime:\n"
+        "    return (\n        dt  # chain starts\n        .now()\n    )\n",
         "chain starts",
+    ),
+    "comment-inside-the-chain": (
+        "from datetime import datetime as dt\n",
+        "def stamp() -> datetime:\n"
+        "    return (\n        dt.  # reads the clock\n        now()\n    )\n",
+        "reads the clock",
     ),
     "star-import": (
         "from uuid import *  # noqa: F403\n",
@@ -692,7 +728,8 @@ CLOCK_AND_RANDOM = {
     "from-secrets": ("from secrets import token_hex\n", "", "token_hex"),
     "random-in-function": (
         "",
-        "def pick(items: list[str]) -> str:\n    import random\n\n    return random.choice(items)\n",
+        "def pick(items: list[str]) -> str:\n"
+        "    import random\n\n    return random.choice(items)\n",
         "import random",
     ),
 }
@@ -711,7 +748,8 @@ def test_domain_model_is_deterministic(project: Path, form: str) -> None:
 DOMAIN_IO = {
     "open": (
         "",
-        "def load(path: str) -> str:\n    with open(path) as handle:\n        return handle.read()\n",
+        "def load(path: str) -> str:\n"
+        "    with open(path) as handle:\n        return handle.read()\n",
         "open(path)",
     ),
     "print": ("", "def debug(order: Order) -> None:\n    print(order)\n", "print(order)"),
@@ -734,7 +772,9 @@ def test_domain_model_does_no_io(project: Path, form: str) -> None:
 
 
 def test_purity_rules_apply_to_the_model_only(project: Path) -> None:
-    plant("domain/rules.py", "import random\nfrom datetime import datetime\n\nNOW = datetime.now()\n")
+    plant(
+        "domain/rules.py", "import random\nfrom datetime import datetime\n\nNOW = datetime.now()\n"
+    )
     plant("domain/service.py", "import pydantic\n", after=SERVICE_ANCHOR)
     assert findings() == []
 
@@ -754,7 +794,11 @@ def test_protocol_is_not_an_abc(project: Path) -> None:
 
 
 def test_data_class_in_an_inbound_port_module(project: Path) -> None:
-    plant("ports/inbound.py", "from dataclasses import dataclass\n", after="from typing import TYPE_CHECKING\n")
+    plant(
+        "ports/inbound.py",
+        "from dataclasses import dataclass\n",
+        after="from typing import TYPE_CHECKING\n",
+    )
     plant(
         "ports/inbound.py",
         "@dataclass(frozen=True)\nclass CreateOrder:\n    customer: str\n",
@@ -763,9 +807,29 @@ def test_data_class_in_an_inbound_port_module(project: Path) -> None:
 
 
 def test_abc_through_an_alias_a_metaclass_or_another_port(project: Path) -> None:
-    replace("ports/outbound.py", "class IdGenerator(metaclass=ABCMeta):", "class IdGenerator(metaclass=abc.ABCMeta):")
+    replace(
+        "ports/outbound.py",
+        "class IdGenerator(metaclass=ABCMeta):",
+        "class IdGenerator(metaclass=abc.ABCMeta):",
+    )
     plant("ports/outbound.py", "from abc import ABC as Interface\n", after=OUTBOUND_ANCHOR)
     replace("ports/outbound.py", "class Clock(abc.ABC):", "class Clock(Interface):")
+    assert findings() == []
+
+
+def test_abc_names_are_resolved_through_every_import(project: Path) -> None:
+    """Both the pre-check and the parser see imports anywhere in the module."""
+    plant(
+        "ports/outbound.py",
+        "def _compat() -> None:\n    from abc import ABC as Base  # noqa: F401\n\n\n"
+        "class Notifier(Base):\n"
+        "    @abstractmethod\n"
+        "    async def notify(self, order: Order) -> None: ...\n",
+    )
+    plant(
+        "adapters/outbound/memory_repo.py",
+        "class InMemoryNotifier(outbound.Notifier):\n    pass\n",
+    )
     assert findings() == []
 
 
@@ -791,7 +855,11 @@ def test_port_method_must_be_abstract(project: Path) -> None:
     ],
 )
 def test_concrete_public_port_methods(project: Path, code: str, marker: str) -> None:
-    plant("ports/outbound.py", "\n" + code, after="        \"\"\"Delete an order; return whether it existed.\"\"\"\n")
+    plant(
+        "ports/outbound.py",
+        "\n" + code,
+        after='        """Delete an order; return whether it existed."""\n',
+    )
     assert findings() == [expect("HEX402", "ports/outbound.py", marker)]
 
 
@@ -820,12 +888,16 @@ def test_concrete_public_port_methods(project: Path, code: str, marker: str) -> 
         ),
         (
             "async def update(self, order: Order) -> Order:",
-            "async def update(\n        self,\n        order: Order,  # the new state\n        reason,\n    ) -> Order:",
+            "async def update(\n"
+            "        self,\n        order: Order,  # the new state\n"
+            "        reason,\n    ) -> Order:",
             "async def update(",
         ),
     ],
 )
-def test_port_method_must_be_fully_annotated(project: Path, old: str, new: str, marker: str) -> None:
+def test_port_method_must_be_fully_annotated(
+    project: Path, old: str, new: str, marker: str
+) -> None:
     replace("ports/outbound.py", old, new)
     assert findings() == [expect("HEX403", "ports/outbound.py", marker)]
 
@@ -911,12 +983,28 @@ def test_twin_may_live_in_any_memory_module(project: Path) -> None:
     assert findings() == []
 
 
+def test_docstring_with_class_lines_in_other_quotes(project: Path) -> None:
+    """A class statement shown in a '''docstring''' is neither a port nor a twin."""
+    plant(
+        "ports/outbound.py",
+        "def _example() -> None:\n    '''How a port looks:\n\n"
+        "class Phantom(ABC):\n    def run(self): ...\n'''\n",
+    )
+    _drop_class("adapters/outbound/memory_repo.py", "FixedClock", "class SequentialIdGenerator")
+    plant(
+        "adapters/outbound/memory_repo.py",
+        "def _example() -> None:\n    '''To do:\n\nclass InMemoryClock(Clock):\n    ...\n'''\n",
+    )
+    assert findings() == [expect("HEX501", "ports/outbound.py", "class Clock(")]
+
+
 @pytest.mark.parametrize(
     ("relative", "code"),
     [
         (
             "adapters/outbound/fakes.py",
-            "from components.orders.ports.outbound import Clock\n\n\nclass FakeClock(Clock):\n    pass\n",
+            "from components.orders.ports.outbound import Clock\n\n\n"
+            "class FakeClock(Clock):\n    pass\n",
         ),
         (
             "adapters/outbound/memory_repo.py",
@@ -943,7 +1031,11 @@ def test_syntax_error_in_a_file_the_audit_must_parse(project: Path) -> None:
 
 
 def test_syntax_error_in_a_port_module(project: Path) -> None:
-    replace("ports/inbound.py", "async def get(self, order_id: OrderId) -> Order:", "async def get(self, order_id: OrderId -> Order:")
+    replace(
+        "ports/inbound.py",
+        "async def get(self, order_id: OrderId) -> Order:",
+        "async def get(self, order_id: OrderId -> Order:",
+    )
     found = findings()
     assert [(rule, path) for rule, path, _ in found] == [("HEX001", f"{SHOWN}/ports/inbound.py")]
 
@@ -976,16 +1068,19 @@ def test_single_component_path_and_duplicates(project: Path) -> None:
     assert findings("components/orders") == [expect("HEX301", "domain/model.py", "import pydantic")]
 
 
-def test_components_folder_with_another_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_components_folder_with_another_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_component(tmp_path / "services", "orders")
     monkeypatch.chdir(tmp_path)
     assert findings("services") == []
     plant_path = tmp_path / "services" / "orders" / "domain" / "service.py"
     plant_path.write_text(
-        plant_path.read_text(encoding="utf-8") + "\nfrom services.orders.adapters import outbound\n",
+        plant_path.read_text(encoding="utf-8")
+        + "\nfrom services.orders.adapters import outbound\n",
         encoding="utf-8",
     )
-    (rule, path, _), = findings("services")
+    ((rule, path, _),) = findings("services")
     assert (rule, path) == ("HEX201", "services/orders/domain/service.py")
 
 
@@ -995,7 +1090,9 @@ FINDING_LINE = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+): (?P<rule>HEX\d{3}) .
 
 
 def test_cli_text_report(project: Path) -> None:
-    plant("domain/service.py", "from ..adapters.outbound import memory_repo\n", after=SERVICE_ANCHOR)
+    plant(
+        "domain/service.py", "from ..adapters.outbound import memory_repo\n", after=SERVICE_ANCHOR
+    )
     (ORDERS / "tests/integration/__init__.py").unlink()
     (ORDERS / "tests/integration/test_repository.py").unlink()
     (ORDERS / "tests/integration").rmdir()
@@ -1133,7 +1230,18 @@ MODULES = [
     "..ports",
     "...billing.adapters",
 ]
-NAMES = ["adapters", "outbound", "memory_repo", "InMemoryOrderRepository", "datetime", "date", "uuid4", "choice", "BaseModel", "Clock"]
+NAMES = [
+    "adapters",
+    "outbound",
+    "memory_repo",
+    "InMemoryOrderRepository",
+    "datetime",
+    "date",
+    "uuid4",
+    "choice",
+    "BaseModel",
+    "Clock",
+]
 USES = [
     "",
     "x_ = datetime.now()",
@@ -1145,6 +1253,7 @@ USES = [
     "x_ = open('f')",
     "x_ = self.open()",
     "x_ = time()",
+    "x_ = (\n        alias_x.  # c\n        now()\n    )",
 ]
 
 
@@ -1161,7 +1270,9 @@ def import_statements(draw: st.DrawFn) -> str:
         "import-as": f"import {module} as alias_x",
         "from": f"from {module} import {name}",
         "from-as": f"from {module} import {name} as alias_y",
-        "from-parens": f"from {module} import (\n    {name},  # why\n    {other} as alias_y,\n)",
+        "from-parens": (
+            f"from {module} import (\n    {name},  # why (see {other})\n    {other} as alias_y,\n)"
+        ),
     }[form]
 
 
@@ -1170,7 +1281,19 @@ def planted_code(draw: st.DrawFn) -> str:
     statement = draw(import_statements())
     use = draw(st.sampled_from(USES))
     placement = draw(
-        st.sampled_from(["top", "type-checking", "function", "try", "semicolon", "docstring", "comment", "string"])
+        st.sampled_from(
+            [
+                "top",
+                "type-checking",
+                "function",
+                "try",
+                "semicolon",
+                "docstring",
+                "other-docstring",
+                "comment",
+                "string",
+            ]
+        )
     )
     indented = statement.replace("\n", "\n    ")
     body = f"    {use}\n" if use else ""
@@ -1181,6 +1304,7 @@ def planted_code(draw: st.DrawFn) -> str:
         "try": f"try:\n    {indented}\nexcept ImportError:\n    pass\n",
         "semicolon": f"y_ = 1; {statement}\n",
         "docstring": f'def g_() -> None:\n    """Example:\n\n    {indented}\n    """\n',
+        "other-docstring": f"def g_() -> None:\n    '''Example:\n\n{statement}\n'''\n",
         "comment": "# " + statement.replace("\n", "\n# ") + "\n",
         "string": f"S_ = {statement!r}\n",
     }[placement] + (f"\n\ndef h_(self: object) -> None:\n    {use}\n" if use else "")
@@ -1189,11 +1313,20 @@ def planted_code(draw: st.DrawFn) -> str:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     relative=st.sampled_from(
-        ["domain/service.py", "domain/model.py", "domain/rules.py", "ports/outbound.py", "ports/inbound.py", "adapters/inbound/api_handler.py"]
+        [
+            "domain/service.py",
+            "domain/model.py",
+            "domain/rules.py",
+            "ports/outbound.py",
+            "ports/inbound.py",
+            "adapters/inbound/api_handler.py",
+        ]
     ),
     code=planted_code(),
 )
-def test_pre_checks_agree_with_the_parser_on_imports(fuzz_root: Path, relative: str, code: str) -> None:
+def test_pre_checks_agree_with_the_parser_on_imports(
+    fuzz_root: Path, relative: str, code: str
+) -> None:
     original = COMPONENT[relative]
     _parity(fuzz_root, relative, original + "\n\n" + code)
 
@@ -1244,7 +1377,16 @@ def port_methods(draw: st.DrawFn) -> str:
         )
     )
     returns = draw(st.sampled_from(["", " -> None", " -> tuple[int, int]", ' -> "Clock"']))
-    body = draw(st.sampled_from([" ...", '\n        """Doc (with a paren."""', "\n        return None"]))
+    body = draw(
+        st.sampled_from(
+            [
+                " ...",
+                '\n        """Doc (with a paren."""',
+                "\n        return None",
+                "\n        '''Example:\n\nclass Phantom(ABC):\n    def run(self): ...\n'''",
+            ]
+        )
+    )
     prefix = draw(st.sampled_from(["", "async "]))
     lines = [f"    {d}" for d in decorators] + [f"    {prefix}def {name}({params}){returns}:{body}"]
     return "\n".join(lines) + "\n"
@@ -1253,9 +1395,13 @@ def port_methods(draw: st.DrawFn) -> str:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     method=port_methods(),
-    where=st.sampled_from(["class Clock(abc.ABC):\n", "class IdGenerator(metaclass=ABCMeta):\n", "class _Private:\n"]),
+    where=st.sampled_from(
+        ["class Clock(abc.ABC):\n", "class IdGenerator(metaclass=ABCMeta):\n", "class _Private:\n"]
+    ),
 )
-def test_pre_checks_agree_with_the_parser_on_ports(fuzz_root: Path, method: str, where: str) -> None:
+def test_pre_checks_agree_with_the_parser_on_ports(
+    fuzz_root: Path, method: str, where: str
+) -> None:
     original = COMPONENT["ports/outbound.py"]
     if where == "class _Private:\n":
         text = original + "\n\nclass _Private:\n" + method

@@ -166,37 +166,21 @@ TEST_TIERS = ("tests/unit", "tests/integration", "tests/regression")
 PORT_MODULES = ("ports/inbound.py", "ports/outbound.py")
 MODEL = "domain/model.py"
 
-NONDETERMINISTIC = frozenset(
-    {
-        "datetime.datetime.now",
-        "datetime.datetime.utcnow",
-        "datetime.datetime.today",
-        "datetime.date.today",
-        "time.time",
-        "time.time_ns",
-        "time.monotonic",
-        "time.monotonic_ns",
-        "time.perf_counter",
-        "time.perf_counter_ns",
-        "time.process_time",
-        "time.process_time_ns",
-        "time.thread_time",
-        "time.thread_time_ns",
-        "time.clock_gettime",
-        "time.clock_gettime_ns",
-        "uuid.uuid1",
-        "uuid.uuid4",
-        "uuid.uuid6",
-        "uuid.uuid7",
-        "uuid.getnode",
-        "os.urandom",
-        "os.getrandom",
-    }
+# Readers of the clock or of randomness, by the module or class that holds them.
+_READERS = (
+    ("datetime.datetime", ("now", "utcnow", "today")),
+    ("datetime.date", ("today",)),
+    ("time", ("time", "time_ns", "monotonic", "monotonic_ns", "perf_counter", "perf_counter_ns")),
+    ("time", ("process_time", "process_time_ns", "thread_time", "thread_time_ns")),
+    ("time", ("clock_gettime", "clock_gettime_ns")),
+    ("uuid", ("uuid1", "uuid4", "uuid6", "uuid7", "getnode")),
+    ("os", ("urandom", "getrandom")),
 )
+NONDETERMINISTIC = frozenset(f"{owner}.{name}" for owner, names in _READERS for name in names)
 
 
 def _index_by_prefix(names: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
-    """ "datetime.datetime" -> [("now",), ("today",), ...]: what may follow a prefix."""
+    """What may follow each prefix of the names: "datetime.datetime" -> [("now",), ...]."""
     index: dict[str, list[tuple[str, ...]]] = {}
     for name in sorted(names):
         parts = name.split(".")
@@ -207,34 +191,14 @@ def _index_by_prefix(names: Iterable[str]) -> dict[str, list[tuple[str, ...]]]:
 
 _NONDETERMINISTIC_AFTER = _index_by_prefix(NONDETERMINISTIC)
 RANDOM_MODULES = frozenset({"random", "secrets"})
-IO_MODULES = frozenset(
-    {
-        "os",
-        "io",
-        "pathlib",
-        "shutil",
-        "tempfile",
-        "glob",
-        "fileinput",
-        "mmap",
-        "socket",
-        "socketserver",
-        "ssl",
-        "select",
-        "selectors",
-        "subprocess",
-        "sqlite3",
-        "dbm",
-        "shelve",
-        "urllib",
-        "http",
-        "ftplib",
-        "smtplib",
-        "poplib",
-        "imaplib",
-        "webbrowser",
-    }
+# Standard-library modules whose purpose is I/O.
+_IO_GROUPS = (
+    ("os", "io", "pathlib", "shutil", "tempfile", "glob", "fileinput", "mmap"),  # files
+    ("socket", "socketserver", "ssl", "select", "selectors", "urllib", "http"),  # network
+    ("ftplib", "smtplib", "poplib", "imaplib", "webbrowser"),  # network protocols
+    ("subprocess", "sqlite3", "dbm", "shelve"),  # processes and storage
 )
+IO_MODULES = frozenset(module for group in _IO_GROUPS for module in group)
 IO_BUILTINS = frozenset({"open", "print", "input"})
 STDLIB = frozenset(sys.stdlib_module_names)
 
@@ -242,6 +206,7 @@ STDLIB = frozenset(sys.stdlib_module_names)
 SKIPPED_DIRS = frozenset({"__pycache__"})
 
 Target = tuple[str, ...]
+_IMPORTER = {"HEX201": "domain module", "HEX202": "port module", "HEX203": "inbound adapter"}
 
 
 class Finding(NamedTuple):
@@ -377,7 +342,6 @@ def dotted_name(node: ast.expr) -> str | None:
 
 _FROM_HEAD = re.compile(r"\s*from(?!\w)\s*(\.*)\s*([\w.]*)\s*")
 _ALIAS = re.compile(r"\s*([\w.]+|\*)(?:\s+as\s+(\w+))?\s*")
-_COMMENT = re.compile(r"#[^\n]*")
 _IO_WORD = re.compile(r"\b(?:open|print|input)\b")
 _CLASS_BASES = re.compile(r"class[ \t]+\w+[ \t]*\(([^)]*)\)")
 _WORD = re.compile(r"\w+")
@@ -421,9 +385,9 @@ def _text_import(text: str, start: int, words: Sequence[str]) -> Import | None:
         rest += 1
     if text.startswith("(", rest):
         close = text.find(")", rest)
-        if close < 0:
-            return None
-        names_text = _COMMENT.sub("", text[rest + 1 : close])
+        if close < 0 or "#" in text[rest:close]:
+            return None  # a comment could hold the ")" found, hiding the names after it
+        names_text = text[rest + 1 : close]
     else:
         line_end = text.find("\n", end)
         names_text = text[end : len(text) if line_end < 0 else line_end]
@@ -465,9 +429,10 @@ def text_imports(text: str, words: Sequence[str] = ()) -> list[Import] | None:
 def without_docstrings(text: str) -> str:
     """The text with its plain triple-quoted statements (docstrings) replaced by "".
 
-    Docstrings often mention "adapters" or "outbound". Only a string that stands alone
-    on its lines is removed; at the first doubt (another quote style, a backslash,
-    code beside the quotes) the text is returned unchanged, which is always safe.
+    Docstrings often mention "adapters" or "outbound". Only a string whose quotes open
+    their line is removed: anything before them (a prefix such as f, a comment, another
+    string) could mean they do not start a string. At the first doubt (the other quote
+    style, a backslash) the text is returned unchanged, which is always safe.
     """
     if "'''" in text:
         return text
@@ -479,14 +444,7 @@ def without_docstrings(text: str) -> str:
         if close < 0:
             return text
         line_start = text.rfind("\n", 0, start) + 1
-        line_end = text.find("\n", close + 3)
-        if line_end < 0:
-            line_end = len(text)
-        if (
-            text[line_start:start].strip()
-            or text[close + 3 : line_end].strip()
-            or "\\" in text[max(line_start - 3, 0) : close]
-        ):
+        if text[line_start:start].strip() or "\\" in text[max(line_start - 3, 0) : close]:
             return text
         pieces += (text[last:start], '""')
         last = close + 3
@@ -568,6 +526,8 @@ def _method_clean_by_text(definition: re.Match[str], bound: dict[str, str]) -> b
 def port_definitions(code: str) -> tuple[list[re.Match[str]], set[str]] | None:
     """The class and def statements of a port module, and the words their bases and
     decorators use (only imports that bind one of those words matter), or None."""
+    if '"""' in code or "'''" in code:
+        return None  # a docstring was left in place: its lines could read as code
     definitions = list(_DEFINITION.finditer(code))
     words: set[str] = set()
     for definition in definitions:
@@ -611,13 +571,14 @@ def ports_by_text(
 
 
 def _follows_dot(text: str, word: str) -> bool:
-    """Whether word occurs as an attribute (after a dot, maybe across whitespace)."""
+    """Whether word may be an attribute: after a dot, maybe across whitespace. A word
+    that opens a line counts too, since a comment may stand between it and the dot."""
     start = text.find(word)
     while start >= 0:
         before = start - 1
         while before >= 0 and text[before] in " \t\r\n\\":
             before -= 1
-        if before >= 0 and text[before] == ".":
+        if before >= 0 and (text[before] == "." or "\n" in text[before:start]):
             return True
         start = text.find(word, start + len(word))
     return False
@@ -659,19 +620,6 @@ def tree_imports(tree: ast.AST) -> list[Import]:
             found.append(Import(node.lineno, 0, "", ((node.args[0].value, None),), is_from=False))
     # In file order, like the text pre-check: a later import of a name wins.
     return sorted(found, key=lambda imp: imp.line)
-
-
-def top_level_imports(body: Sequence[ast.stmt]) -> list[Import]:
-    """Imports of a module body and its if/try blocks: enough to resolve decorators."""
-    found: list[Import] = []
-    for node in body:
-        if isinstance(node, ast.Import | ast.ImportFrom):
-            found += statement_imports(node)
-        elif isinstance(node, ast.If):
-            found += top_level_imports(node.body) + top_level_imports(node.orelse)
-        elif isinstance(node, ast.Try):
-            found += top_level_imports([*node.body, *node.orelse, *node.finalbody])
-    return found
 
 
 def _names_in(expressions: Iterable[ast.expr]) -> set[str]:
@@ -776,7 +724,6 @@ class ComponentAudit:
                     "HEX102", self.shown_path(relative), 0, f"test tier {relative}/ is missing"
                 )
         ports: dict[str, tuple[int, set[str]]] = {}
-        outbound_port = ""
         for relative in sorted(files):
             if not relative.endswith(".py"):
                 continue
@@ -786,7 +733,7 @@ class ComponentAudit:
             elif relative in PORT_MODULES:
                 found = self.check_port_module(self.source(relative))
                 if relative == "ports/outbound.py" and found is not None:
-                    ports, outbound_port = found, relative
+                    ports = found
             elif layer:
                 self.check_direction(self.source(relative), layer)
         if ports:
@@ -797,7 +744,7 @@ class ComponentAudit:
                 and r.endswith(".py")
                 and r.count("/") == 2
             ]
-            self.check_memory_twins(ports, self.source(outbound_port), memory)
+            self.check_memory_twins(ports, self.source("ports/outbound.py"), memory)
         return self.findings
 
     def listing(self) -> tuple[set[str], set[str]]:
@@ -847,12 +794,9 @@ class ComponentAudit:
             for target in import_targets(imp, source.package):
                 rule = self.direction_rule(layer, target)
                 if rule is not None and target is not None:
-                    what = {"HEX201": "domain", "HEX202": "port", "HEX203": "inbound adapter"}
+                    importer = _IMPORTER[rule]
                     self.report(
-                        rule,
-                        source.shown,
-                        imp.line,
-                        f"{what[rule]} module imports {'.'.join(target)}",
+                        rule, source.shown, imp.line, f"{importer} imports {'.'.join(target)}"
                     )
                     break
 
@@ -964,11 +908,10 @@ class ComponentAudit:
         tree = self.parse(source, data)
         if tree is None:
             return None
-        if b"adapters" in data:
-            self.report_direction(source, "ports", tree_imports(tree))
-        bound = bindings(top_level_imports(tree.body), source.package)
+        imports = tree_imports(tree)
+        self.report_direction(source, "ports", imports)
+        bound = bindings(imports, source.package)
         abstract: set[str] = set()
-        classes: dict[str, tuple[int, set[str]]] = {}
         for node in tree.body:
             if not isinstance(node, ast.ClassDef):
                 continue
@@ -976,17 +919,16 @@ class ComponentAudit:
                 abstract.add(node.name)
             if node.name.startswith("_"):
                 continue
-            classes[node.name] = (node.lineno, _class_base_names(node))
             if node.name not in abstract:
                 self.report("HEX401", source.shown, node.lineno, f"port {node.name} is not an ABC")
             self.check_port_methods(source, node, bound)
-        return {name: (line, bases & classes.keys()) for name, (line, bases) in classes.items()}
+        return _port_classes(tree)
 
     def port_module_by_text(
         self, source: Source, data: bytes
     ) -> dict[str, tuple[int, set[str]]] | None:
         """The port classes when the text pre-check finds the module clean (their lines
-        are 0: only a HEX501 finding needs them, and it parses the module for them)."""
+        are 0: only a HEX501 finding needs them, and it parses the module then)."""
         code = code_of(data)
         found = port_definitions(code) if code is not None else None
         if code is None or found is None:
@@ -1005,13 +947,6 @@ class ComponentAudit:
         if classes is None:
             return None
         return {name: (0, bases & classes.keys()) for name, bases in classes.items()}
-
-    def class_lines(self, source: Source) -> dict[str, int]:
-        data = self.read(source)
-        tree = self.parse(source, data) if data is not None else None
-        if tree is None:
-            return {}
-        return {node.name: node.lineno for node in tree.body if isinstance(node, ast.ClassDef)}
 
     def check_port_methods(self, source: Source, node: ast.ClassDef, bound: dict[str, str]) -> None:
         for item in node.body:
@@ -1035,34 +970,35 @@ class ComponentAudit:
     def check_memory_twins(
         self, ports: dict[str, tuple[int, set[str]]], outbound: Source, memory: list[str]
     ) -> None:
-        sources = [self.source(relative) for relative in memory]
-        contents = [(source, self.read(source)) for source in sources]
-        named: set[str] = set()
+        contents = [(source, self.read(source)) for source in map(self.source, memory)]
         if self.fast:
+            named: set[str] = set()
             for _, data in contents:
-                text = code_of(data) if data is not None else None
-                if text is not None:
-                    named.update(_class_base_words(text))
-        if _unimplemented(ports, named):
-            named = set()
-            for source, data in contents:
-                # A memory file that never spells a port's name cannot implement it.
-                if data is None or not any(name.encode() in data for name in ports):
-                    continue
-                tree = self.parse(source, data)
-                if tree is not None:
-                    for node in ast.walk(tree):
-                        if isinstance(node, ast.ClassDef):
-                            named |= _class_base_names(node)
-        missing = _unimplemented(ports, named)
-        lines = {name: line for name, (line, _) in ports.items()}
-        if missing and not all(lines.values()):
-            lines = self.class_lines(outbound)
-        for name in sorted(missing, key=lambda n: lines.get(n, 0)):
+                code = code_of(data) if data is not None else None
+                if code is not None:
+                    named |= _class_base_words(code)
+            if not _unimplemented(ports, named):
+                return
+        if not all(line for line, _ in ports.values()):
+            # The text pre-check gives no lines: the module's tree does.
+            data = self.read(outbound)
+            tree = self.parse(outbound, data) if data is not None else None
+            ports = _port_classes(tree) if tree is not None else {}
+        named = set()
+        for source, data in contents:
+            # A memory module that never spells a port's name cannot implement it.
+            if data is None or not any(name.encode() in data for name in ports):
+                continue
+            tree = self.parse(source, data)
+            if tree is not None:
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.ClassDef):
+                        named |= _class_base_names(node)
+        for name in sorted(_unimplemented(ports, named), key=lambda n: ports[n][0]):
             self.report(
                 "HEX501",
                 outbound.shown,
-                lines.get(name, 0),
+                ports[name][0],
                 f"port {name} has no in-memory implementation in adapters/outbound/memory_*.py",
             )
 
@@ -1094,6 +1030,16 @@ def _is_abc(node: ast.ClassDef, bound: dict[str, str], abstract: set[str]) -> bo
         ):
             return True
     return False
+
+
+def _port_classes(tree: ast.Module) -> dict[str, tuple[int, set[str]]]:
+    """Public classes of a port module: their line, and the ports among their bases."""
+    classes = {
+        node.name: (node.lineno, _class_base_names(node))
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and not node.name.startswith("_")
+    }
+    return {name: (line, bases & classes.keys()) for name, (line, bases) in classes.items()}
 
 
 def _unimplemented(ports: dict[str, tuple[int, set[str]]], named: set[str]) -> set[str]:
@@ -1134,8 +1080,11 @@ def _nondeterministic_words(bound: dict[str, str]) -> tuple[set[str], set[str]]:
 
 
 def _class_base_words(text: str) -> set[str]:
-    """Words in the bases of every class statement that starts a line."""
+    """Words in the bases of every class statement that starts a line (none when a
+    docstring was left in place, as its lines could read as class statements)."""
     words: set[str] = set()
+    if '"""' in text or "'''" in text:
+        return words
     for match in _CLASS_BASES.finditer(text):
         line_start = text.rfind("\n", 0, match.start()) + 1
         if not text[line_start : match.start()].strip():
@@ -1256,7 +1205,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="hex_audit.py",
         description="Audit hexagonal components: structure, dependency direction, "
         "domain model purity, ports, in-memory adapters.",
-        epilog=f"Rule ids and what each one checks: the docstring at the top of {__file__}.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="rules (what each one checks, and the canonical tree, in the docstring of\n"
+        f"{__file__}):\n" + "\n".join(f"  {rule.id}  {rule.title}" for rule in RULES.values()),
     )
     parser.add_argument(
         "paths",
@@ -1264,7 +1215,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a directory of components or one component directory (default: components/)",
     )
-    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="one line per finding and a summary (text, the default), or one JSON document",
+    )
     return parser
 
 

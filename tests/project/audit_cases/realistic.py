@@ -1,4 +1,4 @@
-'''A clean, realistic hexagonal component, as hexforge generates it, for the audit.
+"""A clean, realistic hexagonal component, as hexforge generates it, for the audit.
 
 The tests plant one violation at a time into a copy of it; the benchmark copies it
 hundreds of times. It deliberately uses every idiom the audit must accept: a
@@ -7,7 +7,7 @@ hundreds of times. It deliberately uses every idiom the audit must accept: a
 `ABCMeta` metaclass, a port inheriting another port, `outbound.Port` bases, and
 docstrings that mention "adapters" and "outbound" (so the cheap text pre-checks
 send those files through the real parser).
-'''
+"""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from pathlib import Path
 
 COMPONENT: dict[str, str] = {}
 
-COMPONENT["__init__.py"] = '''"""Orders: the public API of the component (what other code may import)."""
+COMPONENT[
+    "__init__.py"
+] = '''"""Orders: the public API of the component (what other code may import)."""
 
 from components.orders.domain.model import Order, OrderDraft, OrderId, OrderStatus
 from components.orders.domain.service import OrderService
@@ -46,7 +48,9 @@ flowchart LR
 ```
 """
 
-COMPONENT["domain/__init__.py"] = '''"""Domain layer of orders: entities, rules and use cases; no infrastructure."""
+COMPONENT[
+    "domain/__init__.py"
+] = '''"""Domain layer of orders: entities, rules and use cases; no infrastructure."""
 '''
 
 COMPONENT["domain/model.py"] = '''"""Order entity and value objects.
@@ -202,7 +206,9 @@ class OrderPage:
         return self.offset + len(self.items) < self.total
 '''
 
-COMPONENT["domain/exceptions.py"] = '''"""Errors the orders domain raises; adapters translate them (404, 409, 422)."""
+COMPONENT[
+    "domain/exceptions.py"
+] = '''"""Errors the orders domain raises; adapters translate them (404, 409, 422)."""
 
 
 class OrderError(Exception):
@@ -305,10 +311,14 @@ class OrderService(OrderUseCases):
             raise OrderNotFoundError(order_id)
 '''
 
-COMPONENT["ports/__init__.py"] = '''"""Ports of orders: the contracts between the domain and the outside world."""
+COMPONENT[
+    "ports/__init__.py"
+] = '''"""Ports of orders: the contracts between the domain and the outside world."""
 '''
 
-COMPONENT["ports/inbound.py"] = '''"""Driving port: what callers (HTTP handlers, jobs, other components) may ask for."""
+COMPONENT[
+    "ports/inbound.py"
+] = '''"""Driving port: what callers (HTTP handlers, jobs, other components) may ask for."""
 
 from __future__ import annotations
 
@@ -408,13 +418,17 @@ class IdGenerator(metaclass=ABCMeta):
         """Return an id never returned before."""
 '''
 
-COMPONENT["adapters/__init__.py"] = '''"""Adapters of orders: HTTP in, storage and system services out."""
+COMPONENT[
+    "adapters/__init__.py"
+] = '''"""Adapters of orders: HTTP in, storage and system services out."""
 '''
 
 COMPONENT["adapters/inbound/__init__.py"] = '''"""Driving adapters of orders."""
 '''
 
-COMPONENT["adapters/inbound/api_handler.py"] = '''"""HTTP API of orders: a FastAPI router with Pydantic DTOs at the edge.
+COMPONENT[
+    "adapters/inbound/api_handler.py"
+] = '''"""HTTP API of orders: a FastAPI router with Pydantic DTOs at the edge.
 
 The handler talks to the OrderUseCases port only; it never reaches the outbound
 adapters, which the composition root wires behind the service.
@@ -552,7 +566,9 @@ async def delete_order(order_id: UUID, use_cases: UseCases) -> Response:
 COMPONENT["adapters/outbound/__init__.py"] = '''"""Driven adapters of orders."""
 '''
 
-COMPONENT["adapters/outbound/postgres_repo.py"] = '''"""OrderRepository on PostgreSQL with psycopg 3 (async), parameterised SQL only."""
+COMPONENT[
+    "adapters/outbound/postgres_repo.py"
+] = '''"""OrderRepository on PostgreSQL with psycopg 3 (async), parameterised SQL only."""
 
 from __future__ import annotations
 
@@ -677,7 +693,9 @@ class RandomIdGenerator(IdGenerator):
         return OrderId(uuid4())
 '''
 
-COMPONENT["adapters/outbound/memory_repo.py"] = '''"""In-memory twins of the outbound ports, with the same behaviour as PostgreSQL."""
+COMPONENT[
+    "adapters/outbound/memory_repo.py"
+] = '''"""In-memory twins of the outbound ports, with the same behaviour as PostgreSQL."""
 
 from __future__ import annotations
 
@@ -744,7 +762,9 @@ class SequentialIdGenerator(outbound.IdGenerator):
 
 COMPONENT["tests/__init__.py"] = ""
 
-COMPONENT["tests/conftest.py"] = '''"""Fixtures of the orders tests: the service on its in-memory adapters."""
+COMPONENT[
+    "tests/conftest.py"
+] = '''"""Fixtures of the orders tests: the service on its in-memory adapters."""
 
 from __future__ import annotations
 
@@ -765,7 +785,7 @@ def service() -> OrderService:
 
 COMPONENT["tests/unit/__init__.py"] = ""
 
-COMPONENT["tests/unit/test_model.py"] = '''from __future__ import annotations
+COMPONENT["tests/unit/test_model.py"] = """from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -798,11 +818,11 @@ def test_negative_total_is_rejected() -> None:
     draft = OrderDraft(customer="Ada", total=Decimal("-1"), placed_on=date(2024, 5, 1))
     with pytest.raises(InvalidOrderError):
         Order.create(draft, order_id=OrderId(UUID(int=1)), at=AT)
-'''
+"""
 
 COMPONENT["tests/integration/__init__.py"] = ""
 
-COMPONENT["tests/integration/test_repository.py"] = '''from __future__ import annotations
+COMPONENT["tests/integration/test_repository.py"] = """from __future__ import annotations
 
 import pytest
 
@@ -814,7 +834,7 @@ pytestmark = pytest.mark.integration
 async def test_empty_repository_lists_nothing() -> None:
     page = await InMemoryOrderRepository().list(limit=10, offset=0)
     assert page.items == ()
-'''
+"""
 
 COMPONENT["tests/regression/.gitkeep"] = ""
 
