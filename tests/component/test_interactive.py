@@ -1,0 +1,85 @@
+"""Copier's prompts, driven as a person would through a real terminal (pexpect).
+
+Every question shows its help text and default; a bad answer shows the rule and
+the question is asked again, instead of ending the session.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from tests.helpers import COPIER, GIT_ENV, init_repo
+
+pytestmark = pytest.mark.slow
+
+BACKSPACES = "\x7f" * 40
+
+
+def spawn_copier(template: Path, project: Path) -> pexpect.spawn:
+    child = pexpect.spawn(
+        COPIER,
+        ["copy", "--trust", str(template), str(project)],
+        cwd=str(project),
+        env={**os.environ, **GIT_ENV, "TERM": "xterm"},
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(50, 250),
+    )
+    return child
+
+
+def answer(child: pexpect.spawn, prompt: str, text: str) -> None:
+    child.expect(prompt)
+    child.send(BACKSPACES + text + "\r")
+
+
+def test_a_person_scaffolds_a_component_and_a_bad_name_is_asked_again(
+    tmp_path: Path, template_v1: Path
+) -> None:
+    project = init_repo(tmp_path / "project")
+    child = spawn_copier(template_v1, project)
+
+    child.expect("What to scaffold")
+    child.expect("component")  # the default choice, highlighted
+    child.send("\r")
+    answer(child, "Component package name, snake_case", "Bad Name")
+    child.expect("'Bad Name' is not snake_case")  # the rule, and still at the prompt
+    child.send(BACKSPACES + "orders\r")
+    child.expect("Entity class name, PascalCase")
+    child.expect("Order")  # the default derived from the component name
+    child.send("\r")
+    answer(child, "Entity fields as name:type", "customer:str, total:decimal?")
+    child.expect(pexpect.EOF, timeout=180)
+    child.close()
+
+    assert child.exitstatus == 0, child.before
+    answers = (project / "components" / "orders" / ".copier-answers.yml").read_text()
+    assert "component_name: orders\n" in answers
+    assert "entity_name: Order\n" in answers
+    assert "fields: customer:str, total:decimal?\n" in answers
+    assert (project / "components" / "orders" / "domain" / "model.py").is_file()
+    assert (project / "app" / "main.py").is_file()  # the first component wired the project
+
+
+def test_a_person_scaffolds_a_story_log(tmp_path: Path, template_v1: Path) -> None:
+    project = init_repo(tmp_path / "project")
+    child = spawn_copier(template_v1, project)
+
+    child.expect("What to scaffold")
+    child.send("\x1b[B\x1b[B\r")  # arrow down twice: story
+    answer(child, "Story id", "wish-1")
+    child.expect("'wish-1' is not a story id")
+    child.send(BACKSPACES + "WISH-7\r")
+    child.expect("Feature folder")
+    child.expect("plans/features/wish")  # default derived from the story prefix
+    child.send("\r")
+    child.expect(pexpect.EOF, timeout=180)
+    child.close()
+
+    assert child.exitstatus == 0, child.before
+    log = project / "plans/features/wish/in-progress/WISH-7/_implementation/BACKEND-LOG.md"
+    assert log.is_file()
