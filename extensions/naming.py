@@ -145,6 +145,7 @@ class ComponentNames:
     entity_snake: str  # order (variables, parameters)
     entity_plural: str  # orders (collection variables, use-case names)
     entity_title: str  # order (prose)
+    a_entity: str  # "an order", "a customer" (prose with its article)
     id_type: str  # OrderId
     id_param: str  # order_id
     table: str  # orders
@@ -172,6 +173,7 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         entity_snake=entity_snake,
         entity_plural=plural_snake,
         entity_title=entity_snake.replace("_", " "),
+        a_entity=("an " if entity_snake[:1] in "aeiou" else "a ") + entity_snake.replace("_", " "),
         id_type=f"{entity_name}Id",
         id_param=f"{entity_snake}_id",
         table=component_name,
