@@ -84,7 +84,7 @@ def test_a_story_wires_the_project_too(tmp_path: Path) -> None:
 def test_concurrent_component_copies_wire_once_and_register_all(tmp_path: Path) -> None:
     template = snapshot_template(tmp_path / "template")
     project = init_repo(tmp_path / "shop")
-    names = ["alpha", "beta", "gamma", "delta"]
+    names = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
     command = [COPIER, "copy", "--trust", "--defaults", "--quiet", "-d", "kind=component"]
     runs = [
         subprocess.Popen(
