@@ -1,0 +1,78 @@
+"""bench/run.py works: it runs end to end and lays out its tables. No timing is asserted:
+figures belong to the benchmark's report, not to the test suite."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RUN = REPO / "bench" / "run.py"
+
+
+def load_run() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", RUN)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_the_audit_section_runs_and_prints_its_table(tmp_path: Path) -> None:
+    command = [sys.executable, str(RUN), "--only", "audit", "--runs", "1"]
+    command += ["--audit-sizes", "3", "6", "12", "--keep", str(tmp_path / "work")]
+
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Machine: ")
+    for size in (3, 6, 12):
+        assert f"| audit: `tools/hex_audit.py` on {size} components |" in result.stdout
+    assert "| audit: growth" in result.stdout
+
+
+def test_a_process_tree_is_broken_down_by_command() -> None:
+    run = load_run()
+    records = [
+        {"parent": 1, "pid": 2, "argv": ["git", "-C", "x", "clone", "a"], "start": 0, "end": 1},
+        {
+            "parent": 1,
+            "pid": 3,
+            "argv": ["python3", "extensions/wiring.py", "--kind=component"],
+            "start": 1,
+            "end": 4,
+        },
+        {
+            "parent": 3,
+            "pid": 4,
+            "argv": ["python3", "-m", "copier", "copy", "-d", "kind=project"],
+            "start": 1.5,
+            "end": 3.5,
+        },
+        {"process": 1, "imports": 0.5, "phases": {"_render_file": [0.25, 27]}},
+    ]
+
+    table = run.breakdown(run.Trace(total=8.0, records=records), "a copy")
+
+    assert "| whole command | 1 | 8.00 | 100% |" in table
+    assert "git: clone 1.00 | 1 | 1.00 | 12% |" in table
+    assert "task: wiring.py --kind=component | 1 | 3.00 | 38% |" in table
+    assert "copier copy (kind=project) | 1 | 2.00 | 25% |" in table
+    assert "*in-process: interpreter, imports, own work* |  | 4.00 | 50% |" in table
+    assert "file contents rendered |  | 0.25 |" in table
+
+
+def test_timings_show_median_and_range() -> None:
+    run = load_run()
+
+    assert run.Timing([3.0, 1.0, 2.0]).cell() == "2.00 (1.00-3.00)"
+    assert run.Timing([]).cell() == "—"
