@@ -5,31 +5,45 @@ Computed once per render from the answers, so templates never re-derive a name.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fields import FieldsError, parse_fields
-from naming import component_names, pascal_rule_error, snake_rule_error
+from naming import answers_file, component_names, pascal_rule_error, snake_rule_error
 
 
 def derive(context: dict[str, Any]) -> None:
-    """Add ``names``, ``field_list``, ``ruled_fields``, ``optional_fields`` in place.
+    """Add ``hx_answers_file``, and for a component ``names``, ``field_list``,
+    ``ruled_fields`` and ``optional_fields``, to ``context`` in place.
 
     Answers may still be half-typed while Copier prompts; then nothing is added
-    and the validators report the problem.
+    and the validators report the problem. Copier builds a context for every path
+    and file it renders, so the component's derivation is cached by its answers.
     """
+    context["hx_answers_file"] = answers_file(
+        context.get("kind"),
+        context.get("component_name"),
+        context.get("feature_dir"),
+        context.get("story_id"),
+    )
     if context.get("kind") != "component":
         return
-    component = context.get("component_name")
-    entity = context.get("entity_name")
-    if not isinstance(component, str) or snake_rule_error(component) is not None:
-        return
-    if not isinstance(entity, str) or pascal_rule_error(entity) is not None:
-        return
+    component, entity = context.get("component_name"), context.get("entity_name")
+    if isinstance(component, str) and isinstance(entity, str):
+        context.update(_derived(component, entity, str(context.get("fields", ""))))
+
+
+@functools.lru_cache(maxsize=64)
+def _derived(component: str, entity: str, fields: str) -> dict[str, Any]:
+    if snake_rule_error(component) is not None or pascal_rule_error(entity) is not None:
+        return {}
     try:
-        field_list = parse_fields(str(context.get("fields", "")))
+        field_list = parse_fields(fields)
     except FieldsError:
-        return
-    context["names"] = component_names(component, entity)
-    context["field_list"] = field_list
-    context["ruled_fields"] = [field for field in field_list if field.type.rule]
-    context["optional_fields"] = [field for field in field_list if field.optional]
+        return {}
+    return {
+        "names": component_names(component, entity),
+        "field_list": field_list,
+        "ruled_fields": [field for field in field_list if field.type.rule],
+        "optional_fields": [field for field in field_list if field.optional],
+    }

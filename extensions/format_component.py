@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
 TEMPLATE_COMPONENT = (
     Path(__file__).resolve().parent.parent / "template" / "component" / "components"
 )
@@ -46,7 +48,8 @@ def format_files(files: list[Path]) -> int:
     if not files:
         return 0
     paths = [str(path) for path in files]
-    ruff = [sys.executable, "-m", "ruff"]
+    # The ruff executable itself: `python -m ruff` would start an interpreter first.
+    ruff = [find_ruff_bin()]
     isort = subprocess.run(
         [*ruff, "check", *RUFF_OPTIONS, "--select=I", "--fix", "--exit-zero", *paths], check=False
     )

@@ -196,3 +196,12 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
 def plural_of_snake(snake: str) -> str:
     *head, last = snake.split("_")
     return "_".join([*head, plural(last)])
+
+
+def answers_file(kind: object, component: object, feature_dir: object, story_id: object) -> str:
+    """Where a scaffold of ``kind`` keeps its Copier answers, relative to the project."""
+    if kind == "component":
+        return f"components/{component}/.copier-answers.yml"
+    if kind == "story":
+        return f"{feature_dir}/in-progress/{story_id}/_implementation/.copier-answers.yml"
+    return ".copier-answers.yml"

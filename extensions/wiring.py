@@ -30,6 +30,20 @@ from typing import Any
 
 INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
 
+# Copier renders `copier update`'s before/after snapshots in temporary folders
+# named like this and runs the tasks there too; only the real project is wired.
+TEMPORARY_COPY = re.compile(r"copier\.(_)?main\.(old|new)_copy\.")
+
+
+def in_temporary_copy(path: Path) -> bool:
+    return any(TEMPORARY_COPY.match(part) for part in path.resolve().parts)
+
+
+# Nothing to do in those copies: leave before importing tomlkit and ruamel.yaml,
+# which would cost more than the run itself.
+if __name__ == "__main__" and in_temporary_copy(Path.cwd()):
+    sys.exit(0)
+
 try:
     import app_main
     import manifest
@@ -45,10 +59,6 @@ except ModuleNotFoundError as missing:
     )
 
 KINDS = ("project", "component", "story")
-
-# Copier renders `copier update`'s before/after snapshots in temporary folders
-# named like this and runs the tasks there too; only the real project is wired.
-TEMPORARY_COPY = re.compile(r"copier\.(_)?main\.(old|new)_copy\.")
 
 # Template sources Copier fetches itself; anything else must be a local folder.
 REMOTE_PREFIXES = (
@@ -124,10 +134,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--ref", default="", help="the template version rendered (_commit)")
     parser.add_argument("--project-name", required=True, help="name for a new pyproject.toml")
     return parser.parse_args(argv)
-
-
-def in_temporary_copy(path: Path) -> bool:
-    return any(TEMPORARY_COPY.match(part) for part in path.resolve().parts)
 
 
 def is_wired(root: Path) -> bool:
