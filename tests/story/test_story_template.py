@@ -98,13 +98,18 @@ def test_second_copy_keeps_every_story_file(template: Path, tmp_path: Path) -> N
     assert not (story / "BLOCKERS.md").exists()
 
 
-def test_update_to_a_new_template_version_keeps_story_files(tmp_path: Path) -> None:
+def story_at_v1(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A template of its own tagged v1 (the test changes it), and a committed story from it."""
     template = snapshot_template(tmp_path / "template", tag="v1")
     project = tmp_path / "project"
     init_repo(project)
     copier_copy(template, project, STORY, vcs_ref="v1")
     commit_all(project, "story scaffolded")
-    story = project / STORY_DIR
+    return template, project, project / STORY_DIR
+
+
+def test_update_to_a_new_template_version_keeps_story_files(tmp_path: Path) -> None:
+    template, project, story = story_at_v1(tmp_path)
     edited = edit_story(story)
     untouched_plan = story / "SCOPE.md"
     untouched_plan.write_bytes(b"# Scope as the leader wrote it\n")
@@ -130,12 +135,7 @@ def test_update_to_a_new_template_version_keeps_story_files(tmp_path: Path) -> N
 
 
 def test_update_never_rewrites_an_unedited_log(tmp_path: Path) -> None:
-    template = snapshot_template(tmp_path / "template", tag="v1")
-    project = tmp_path / "project"
-    init_repo(project)
-    copier_copy(template, project, STORY, vcs_ref="v1")
-    commit_all(project, "story scaffolded")
-    story = project / STORY_DIR
+    template, project, story = story_at_v1(tmp_path)
     before = {name: (story / name).read_bytes() for name in STORY_FILES}
     log_template = template / STORY_TEMPLATE.relative_to(STORY_TEMPLATE.parents[5])
     log_template = log_template / "BACKEND-LOG.md.jinja"
