@@ -1,0 +1,124 @@
+"""Compile each template once, not once per Copier run and per render.
+
+Copier builds a fresh Jinja environment for every run, in a fresh clone of the
+template, and compiles every file, path name and templated setting again; an
+update does that three times over. Compiling, not rendering, was the larger part
+of hexforge's render time, so the environment gets two caches:
+
+- a bytecode cache for the files, on disk, so that the next run of the same
+  template version reuses them. Jinja keys a file by its path, which is a new
+  temporary clone every run; here the key is the template name (its path inside
+  the template) plus the environment's syntax settings, and Jinja itself checks
+  the source's checksum before using an entry, so an edited file is compiled anew;
+- a memo for ``from_string``, which Copier calls for every path part, question
+  setting and task argument, mostly with the same few strings.
+
+The cache folder is ``$HEXFORGE_JINJA_CACHE``, else ``$XDG_CACHE_HOME/hexforge/jinja``
+(``~/.cache/hexforge/jinja``). ``HEXFORGE_JINJA_CACHE=off`` turns the disk cache off;
+a folder that cannot be created, or that another user could write to, is not used.
+Entries are written atomically by Jinja, so concurrent runs share the folder safely.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemBytecodeCache, Template
+
+CACHE_ENV = "HEXFORGE_JINJA_CACHE"
+MEMO_SIZE = 4096
+
+# Settings that change what a template compiles to; the Jinja version and the
+# Python bytecode format are checked by Jinja in each entry already.
+_SYNTAX = (
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "line_statement_prefix",
+    "line_comment_prefix",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "optimized",
+    "autoescape",
+)
+
+
+class TemplateNameBytecodeCache(FileSystemBytecodeCache):
+    """Jinja's file cache, keyed by template name and environment settings, not path."""
+
+    def __init__(self, directory: Path, fingerprint: str) -> None:
+        super().__init__(str(directory), "%s.jinja-cache")
+        self.fingerprint = fingerprint
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        return hashlib.sha256(f"{self.fingerprint}|{name}".encode()).hexdigest()
+
+
+def cache_directory() -> Path | None:
+    """Where compiled templates go, or None when the disk cache is off."""
+    configured = os.environ.get(CACHE_ENV, "")
+    if configured.lower() in {"off", "0", "no", "false"}:
+        return None
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "hexforge" / "jinja"
+
+
+def usable(directory: Path) -> bool:
+    """Create ``directory`` if needed; True when only this user can write to it."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.stat()
+    except OSError:
+        return False
+    foreign_writers = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not foreign_writers
+
+
+def fingerprint(environment: Environment) -> str:
+    """What, besides the source, decides the compiled code of a template."""
+    settings = [f"{name}={getattr(environment, name, None)!r}" for name in _SYNTAX]
+    try:
+        copier = metadata.version("copier")  # its Jinja extensions add syntax
+    except metadata.PackageNotFoundError:
+        copier = "none"
+    return "|".join([type(environment).__qualname__, f"copier={copier}", *settings])
+
+
+def install(environment: Environment) -> None:
+    """Give ``environment`` the disk bytecode cache and the ``from_string`` memo."""
+    directory = cache_directory()
+    if directory is not None and usable(directory):
+        environment.bytecode_cache = TemplateNameBytecodeCache(directory, fingerprint(environment))
+    _memoize_from_string(environment)
+
+
+def _memoize_from_string(environment: Environment) -> None:
+    # A compiled Template is immutable and renders with whatever context it is
+    # given, so one object can serve every call with the same source. Only the
+    # plain form is memoized: Copier never passes globals or a template class.
+    compile_string = environment.from_string
+    memo: dict[str, Template] = {}
+
+    def from_string(source: Any, globals: Any = None, template_class: Any = None) -> Template:
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return compile_string(source, globals, template_class)
+        template = memo.get(source)
+        if template is None:
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            template = memo[source] = compile_string(source)
+        return template
+
+    environment.from_string = from_string  # type: ignore[method-assign]
