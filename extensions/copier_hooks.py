@@ -24,7 +24,7 @@ if _MISSING:
         "pip install copier copier-template-extensions tomlkit ruamel.yaml ruff "
         "(or pipx inject copier copier-template-extensions tomlkit ruamel.yaml ruff)"
     )
-_SIBLINGS = ("naming", "pycode", "fields", "validation", "context")
+_SIBLINGS = ("naming", "pycode", "fields", "validation", "context", "jinja_cache", "moves")
 for _name in _SIBLINGS:
     _module = sys.modules.get(_name)
     if (
@@ -38,6 +38,8 @@ sys.path.insert(0, str(_HERE))
 
 import context as derived_context  # noqa: E402
 import fields  # noqa: E402
+import jinja_cache  # noqa: E402
+import moves  # noqa: E402
 import naming  # noqa: E402
 import pycode  # noqa: E402
 import validation  # noqa: E402
@@ -47,10 +49,12 @@ from jinja2.ext import Extension  # noqa: E402
 
 
 class Globals(Extension):
-    """Expose validators, default-name helpers and import helpers as Jinja globals."""
+    """Expose validators, default-name helpers and import helpers as Jinja globals,
+    and give Copier's environment hexforge's compile caches (jinja_cache.py)."""
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
+        jinja_cache.install(environment)
         environment.globals.update(
             hx_kind_error=validation.kind_error,
             hx_project_name_error=validation.project_name_error,
@@ -64,6 +68,7 @@ class Globals(Extension):
             hx_imports=fields.imports_for,
             hx_isort_sorted=pycode.isort_sorted,
             hx_from=pycode.from_import,
+            hx_moves_between=moves.any_between,
         )
 
 

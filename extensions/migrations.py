@@ -39,79 +39,25 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
+from moves import MOVES, Move, applicable
 from packaging.version import InvalidVersion, Version
 from registry import read_answers
-from wiring import in_temporary_copy
+from temporary_copy import in_temporary_copy
 
 KINDS = ("project", "component", "story")
 
-
-@dataclass(frozen=True)
-class Move:
-    """A generated file that template version ``version`` moved or renamed.
-
-    ``old`` and ``new`` are relative to the folder that holds the kind's answers
-    file: the project root (kind=project), ``components/<name>/`` (component),
-    or the story's ``_implementation/`` folder (story). In ``old``, ``*`` matches
-    within one path segment and ``**`` across segments; ``new`` receives what they
-    matched as ``{0}``, ``{1}``... in order.
-    """
-
-    version: str  # the PEP 440 release that introduced the move
-    kind: str
-    old: str
-    new: str
-
-    @cached_property
-    def pattern(self) -> re.Pattern[str]:
-        parts = re.split(r"(\*\*|\*)", self.old)
-        regex = "".join(
-            "(.*)" if part == "**" else "([^/]*)" if part == "*" else re.escape(part)
-            for part in parts
-        )
-        return re.compile(regex)
-
-    @cached_property
-    def introduced(self) -> Version:
-        return Version(self.version)
-
-    def target(self, path: str) -> str | None:
-        """Where ``path`` goes, or None when this move does not concern it."""
-        match = self.pattern.fullmatch(path)
-        return None if match is None else self.new.format(*match.groups())
-
-
-# The moves, oldest first. A release that moves or renames a generated file adds
-# its entry here (and a line in CHANGELOG.md); entries are never removed, since a
-# project may update from any older version.
-MOVES: tuple[Move, ...] = (
-    # Move("0.2.0", "component", "tests/unit/test_service.py", "tests/unit/test_use_cases.py"),
-)
 
 OLD_COPY_PREFIXES = ("copier._main.old_copy.", "copier.main.old_copy.")
 
 
 class MigrationError(RuntimeError):
     """The migration cannot be applied; nothing was changed. The message says why."""
-
-
-def applicable(
-    moves: Iterable[Move], kind: str, version_from: Version, version_to: Version
-) -> list[Move]:
-    """The moves of ``kind`` introduced after ``version_from``, up to ``version_to``."""
-    chosen = [
-        move for move in moves if move.kind == kind and version_from < move.introduced <= version_to
-    ]
-    return sorted(chosen, key=lambda move: move.introduced)  # stable: table order kept
 
 
 def plan(files: Iterable[str], moves: Sequence[Move]) -> list[tuple[str, str]]:

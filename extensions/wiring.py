@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -28,18 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from temporary_copy import in_temporary_copy
+
 INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
 
-# Copier renders `copier update`'s before/after snapshots in temporary folders
-# named like this and runs the tasks there too; only the real project is wired.
-TEMPORARY_COPY = re.compile(r"copier\.(_)?main\.(old|new)_copy\.")
-
-
-def in_temporary_copy(path: Path) -> bool:
-    return any(TEMPORARY_COPY.match(part) for part in path.resolve().parts)
-
-
-# Nothing to do in those copies: leave before importing tomlkit and ruamel.yaml,
+# Copier runs the tasks in its temporary update copies too; only the real project
+# is wired. Nothing to do there: leave before importing tomlkit and ruamel.yaml,
 # which would cost more than the run itself.
 if __name__ == "__main__" and in_temporary_copy(Path.cwd()):
     sys.exit(0)

@@ -207,7 +207,7 @@ def test_a_file_the_user_deleted_stays_deleted_even_when_v2_changed_it(tmp_path:
 def declare_move(template: Path, version: str, old: str, new: str) -> None:
     """Add a move to the snapshot's migrations table, as a release would."""
     replace_once(
-        template / "extensions/migrations.py",
+        template / "extensions/moves.py",
         "MOVES: tuple[Move, ...] = (\n",
         f"MOVES: tuple[Move, ...] = (\n    Move({version!r}, 'component', {old!r}, {new!r}),\n",
     )

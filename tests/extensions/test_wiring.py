@@ -326,9 +326,3 @@ def test_nested_ref(tmp_path: Path) -> None:
     # Copier's own commit of a dirty template: the template repository lacks it.
     assert wiring.nested_ref(tmp_path, str(template), "1a2b3c4") is None
     assert wiring.nested_ref(tmp_path, "gh:org/hexforge", "v3") == "v3"
-
-
-def test_in_temporary_copy() -> None:
-    assert wiring.in_temporary_copy(Path("/tmp/copier._main.old_copy.abcd/project"))
-    assert wiring.in_temporary_copy(Path("/tmp/copier.main.new_copy.x"))
-    assert not wiring.in_temporary_copy(Path("/home/me/copier.main.notes"))

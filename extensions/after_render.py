@@ -1,0 +1,39 @@
+"""Copier's one task after every render: lay out the component, then wire the project.
+
+    python extensions/after_render.py --kind=KIND [--component=NAME]
+        --template=SRC --ref=COMMIT --project-name=NAME
+
+One process for both steps, because a Python start costs as much as either step
+and `copier update` runs its tasks three times (in the project and in its two
+temporary copies). The layout runs everywhere, so that an update compares
+formatted code with formatted code (format_component.py); the wiring runs only
+in the real project (wiring.py), and is imported only there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import format_component
+from temporary_copy import in_temporary_copy
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", required=True)
+    parser.add_argument("--component", default="")
+    args, wiring_args = parser.parse_known_args(argv)
+    if args.kind == "component" and args.component:
+        format_component.main([f"--component={args.component}"])
+    if in_temporary_copy(Path.cwd()):
+        return 0
+    import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
+
+    return wiring.main([f"--kind={args.kind}", *wiring_args])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
