@@ -24,7 +24,17 @@ if _MISSING:
         "pip install copier copier-template-extensions tomlkit ruamel.yaml ruff "
         "(or pipx inject copier copier-template-extensions tomlkit ruamel.yaml ruff)"
     )
-_SIBLINGS = ("naming", "pycode", "fields", "validation", "context", "jinja_cache", "moves")
+_SIBLINGS = (
+    "naming",
+    "pycode",
+    "fields",
+    "validation",
+    "temporary_copy",
+    "project_state",
+    "context",
+    "jinja_cache",
+    "moves",
+)
 for _name in _SIBLINGS:
     _module = sys.modules.get(_name)
     if (

@@ -5,8 +5,10 @@
 runs with the project root as its working directory. It makes the project's
 wiring match what is on disk: pyproject.toml has what hexforge needs, app/main.py
 and .claude/manifest.yaml list exactly the components under components/, and the
-agent's workspace folders exist. A component or story scaffolded into a project
-that was never wired wires it first, with a nested `copier copy` of kind=project.
+agent's workspace folders exist. The first component copied into a repository
+renders the project's files in the same Copier run (project_state.py); a story
+scaffolded, or a component updated, in a project that was never wired wires it
+first, with a nested `copier copy` of kind=project.
 
 Copier also runs this task inside the throwaway copies it renders during an
 update; there it does nothing. Every run happens under one project-wide lock and
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from project_state import is_wired
 from temporary_copy import in_temporary_copy
 
 INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
@@ -66,7 +69,6 @@ REMOTE_PREFIXES = (
     "file://",
 )
 
-PROJECT_ANSWERS = ".copier-answers.yml"
 MANIFEST = ".claude/manifest.yaml"
 GITIGNORE = ".claude/.gitignore"
 LOCK_NAME = ".hexforge.lock"
@@ -127,12 +129,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--ref", default="", help="the template version rendered (_commit)")
     parser.add_argument("--project-name", required=True, help="name for a new pyproject.toml")
     return parser.parse_args(argv)
-
-
-def is_wired(root: Path) -> bool:
-    """Whether the project answers of hexforge (kind: project) are at ``root``."""
-    answers = registry.read_answers(root / PROJECT_ANSWERS)
-    return answers is not None and answers.get("kind") == "project"
 
 
 def wire_project_first(root: Path, template: str, ref: str, project_name: str) -> None:

@@ -87,7 +87,10 @@ def snapshot_template(dest: Path, tag: str | None = "v1") -> Path:
         source = REPO / part
         if source.is_dir():
             shutil.copytree(
-                source, dest / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+                source,
+                dest / part,
+                symlinks=True,  # as git stores them: template/component_with_project
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
             )
         else:
             shutil.copy2(source, dest / part)

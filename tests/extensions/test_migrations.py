@@ -50,8 +50,7 @@ def test_copier_runs_the_module_before_the_merge_with_the_pep440_versions() -> N
     config = YAML(typ="safe").load((REPO / "copier.yml").read_text())
     [migration] = config["_migrations"]
     assert migration["when"] == (
-        "{{ _stage == 'before' and "
-        "hx_moves_between(_version_pep440_from, _version_pep440_to) }}"
+        "{{ _stage == 'before' and hx_moves_between(_version_pep440_from, _version_pep440_to) }}"
     )
     assert migration["command"] == [
         "{{ _copier_python }}",

@@ -13,6 +13,7 @@ from registry import read_answers
 from tests.helpers import (
     COPIER,
     GIT_ENV,
+    REPO,
     commit_all,
     copier_copy,
     copier_update,
@@ -20,6 +21,7 @@ from tests.helpers import (
     init_repo,
     snapshot_template,
     tag_template,
+    tree_bytes,
 )
 
 pytestmark = pytest.mark.slow
@@ -48,7 +50,7 @@ def test_a_component_wires_an_empty_repository_and_survives_an_update(tmp_path: 
         "v1",
         "shop",
     )
-    assert (project / "components" / "conftest.py").is_file()  # rendered by the nested copy
+    assert (project / "components" / "conftest.py").is_file()  # the project's own files
     copier_copy(template, project, {"kind": "component", "component_name": "billing"})
     assert imported(project) == registered(project) == ["billing", "orders"]
     commit_all(project, "two components")
@@ -70,6 +72,44 @@ def test_a_component_wires_an_empty_repository_and_survives_an_update(tmp_path: 
         "components/orders/.copier-answers.yml",
         "components/orders/README.md",
     ]
+
+
+def test_a_first_component_leaves_what_a_project_copy_then_the_component_would(
+    tmp_path: Path,
+) -> None:
+    """The bootstrap render (template/component_with_project, one Copier run) is
+    byte for byte the two-step result, answers files included, so the project can
+    later be updated as if it had been copied on its own."""
+    template = snapshot_template(tmp_path / "template")
+    data = {"kind": "component", "component_name": "orders", "fields": "total:decimal, note:str?"}
+    one_run = init_repo(tmp_path / "one" / "shop")
+    copier_copy(template, one_run, data)
+    two_runs = init_repo(tmp_path / "two" / "shop")
+    copier_copy(template, two_runs, {"kind": "project"})
+    copier_copy(template, two_runs, data)
+    assert tree_bytes(one_run) == tree_bytes(two_runs)
+
+
+def test_the_bootstrap_folder_links_every_file_of_the_project_and_component() -> None:
+    templates = REPO / "template"
+
+    def files(root: Path) -> set[str]:  # through the links, as Copier walks them
+        return {
+            str((Path(folder) / name).relative_to(root))
+            for folder, _, names in os.walk(root, followlinks=True)
+            for name in names
+            if "__pycache__" not in Path(folder).parts
+        }
+
+    bootstrap = files(templates / "component_with_project")
+    expected = files(templates / "project") | files(templates / "component")
+    # One answers template of its own: the project's, beside the component's.
+    assert bootstrap - expected == {".copier-answers.yml.jinja"}
+    assert bootstrap >= expected
+    for link in (templates / "component_with_project").rglob("*"):
+        if link.is_symlink():  # relative, inside the template: Copier refuses others
+            assert not Path(os.readlink(link)).is_absolute()
+            assert link.resolve().is_relative_to(templates)
 
 
 def test_a_story_wires_the_project_too(tmp_path: Path) -> None:

@@ -1,0 +1,58 @@
+"""Whether hexforge has wired a project yet, and so which template folder a copy renders.
+
+A project is wired once its root holds hexforge's project answers (``kind: project``
+in ``.copier-answers.yml``). The first component copied into a repository that is not
+wired renders ``template/component_with_project``: the project's files and the
+component's in one Copier run, with the project's answers file among them, exactly as
+a `copier copy` of kind=project followed by the component would leave them, for half
+the time. Kept free of heavy imports: Copier's Jinja glue asks this on every render.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from naming import answers_file
+from temporary_copy import in_temporary_copy
+
+PROJECT_ANSWERS = answers_file("project", None, None, None)
+BOOTSTRAP_SUBDIRECTORY = "template/component_with_project"
+_PROJECT_KIND = re.compile(r"^kind:\s*['\"]?project['\"]?\s*$", re.M)
+
+
+def is_wired(root: Path) -> bool:
+    """Whether ``root`` holds hexforge's project answers."""
+    try:
+        text = (root / PROJECT_ANSWERS).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return _PROJECT_KIND.search(text) is not None
+
+
+def subdirectory(kind: object, operation: str, template_root: str, destination: str) -> str:
+    """The template folder Copier renders for this run (copier.yml ``_subdirectory``)."""
+    if kind == "component" and operation == "copy" and _first_into(template_root, destination):
+        return BOOTSTRAP_SUBDIRECTORY
+    return f"template/{kind}"
+
+
+@functools.lru_cache(maxsize=32)
+def _first_into(template_root: str, destination: str) -> bool:
+    # Decided once per run (Copier's template clone is new each run) and kept: the
+    # run itself writes the project answers, and Copier renders _subdirectory again
+    # for every file.
+    path = Path(destination)
+    return not in_temporary_copy(path) and not is_wired(path)
+
+
+def project_answers(copier_answers: object, project_name: object) -> dict[str, object]:
+    """The answers a `copier copy` of kind=project records, for the bootstrap render.
+
+    The template's own keys (``_commit``, ``_src_path``) are this run's; the answers
+    are the project's two. Copier sorts the keys when it writes them.
+    """
+    own = dict(copier_answers) if isinstance(copier_answers, dict) else {}
+    recorded = {key: value for key, value in own.items() if key in {"_commit", "_src_path"}}
+    return {**recorded, "kind": "project", "project_name": project_name}

@@ -1,0 +1,77 @@
+"""extensions/project_state.py: is the project wired, and which folder a copy renders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from project_state import BOOTSTRAP_SUBDIRECTORY, is_wired, project_answers, subdirectory
+
+HEADER = "# Managed by Copier for hexforge: do not edit by hand.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "wired"),
+    [
+        (HEADER + "_commit: v1\n_src_path: /t\nkind: project\nproject_name: shop\n", True),
+        ("kind: 'project'\n", True),
+        ("kind: component\ncomponent_name: orders\n", False),  # a component's answers
+        ("  kind: project\n", False),  # nested, not the top-level key
+        ("", False),
+    ],
+)
+def test_is_wired_reads_the_kind_in_the_project_answers(
+    tmp_path: Path, text: str, wired: bool
+) -> None:
+    (tmp_path / ".copier-answers.yml").write_text(text)
+    assert is_wired(tmp_path) is wired
+
+
+def test_a_repository_without_project_answers_is_not_wired(tmp_path: Path) -> None:
+    assert not is_wired(tmp_path)
+    (tmp_path / ".copier-answers.yml").mkdir()
+    assert not is_wired(tmp_path)
+
+
+def test_only_a_first_component_copy_renders_the_bootstrap_folder(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert subdirectory("component", "copy", "/clone-1", str(empty)) == BOOTSTRAP_SUBDIRECTORY
+    assert subdirectory("story", "copy", "/clone-1", str(empty)) == "template/story"
+    assert subdirectory("project", "copy", "/clone-1", str(empty)) == "template/project"
+    assert subdirectory("component", "update", "/clone-1", str(empty)) == "template/component"
+    old_copy = tmp_path / "copier._main.old_copy.x1y2"
+    old_copy.mkdir()
+    assert subdirectory("component", "copy", "/clone-1", str(old_copy)) == "template/component"
+    wired = tmp_path / "wired"
+    wired.mkdir()
+    (wired / ".copier-answers.yml").write_text("kind: project\n")
+    assert subdirectory("component", "copy", "/clone-1", str(wired)) == "template/component"
+
+
+def test_the_choice_holds_for_the_whole_run(tmp_path: Path) -> None:
+    # Copier renders _subdirectory again for every file, and the bootstrap render
+    # itself writes the project answers: the run must not switch folders half-way.
+    project = tmp_path / "shop"
+    project.mkdir()
+    assert subdirectory("component", "copy", "/clone-a", str(project)) == BOOTSTRAP_SUBDIRECTORY
+    (project / ".copier-answers.yml").write_text("kind: project\n")
+    assert subdirectory("component", "copy", "/clone-a", str(project)) == BOOTSTRAP_SUBDIRECTORY
+    # The next run (a new template clone) sees the wired project.
+    assert subdirectory("component", "copy", "/clone-b", str(project)) == "template/component"
+
+
+def test_project_answers_are_what_a_project_copy_records() -> None:
+    component_run = {"_commit": "v2", "_src_path": "gh:org/hexforge", "kind": "component"}
+    assert project_answers(component_run, "shop") == {
+        "_commit": "v2",
+        "_src_path": "gh:org/hexforge",
+        "kind": "project",
+        "project_name": "shop",
+    }
+    # A template outside git has no _commit, and then neither do the answers.
+    assert project_answers({"_src_path": "/t"}, "shop") == {
+        "_src_path": "/t",
+        "kind": "project",
+        "project_name": "shop",
+    }
