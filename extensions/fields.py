@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from naming import snake_rule_error
+from naming import AMBIGUOUS_NAMES, snake_rule_error
 from pycode import import_lines
 
 SYNTAX = "comma-separated name:type pairs, a trailing ? for optional (e.g. 'title:str, due:date?')"
@@ -157,6 +157,11 @@ def parse_fields(text: str) -> list[Field]:
         type_name = type_spec.removesuffix("?").strip()
         if (problem := snake_rule_error(name)) is not None:
             raise FieldsError(f"field name {problem}")
+        if name in AMBIGUOUS_NAMES:
+            raise FieldsError(
+                f"field name {name!r} reads like 1 or I (ruff rule E741 rejects it as a "
+                "variable): choose a descriptive name"
+            )
         if name in {"id", "version"}:
             raise FieldsError(
                 f"field name {name!r} is reserved: hexforge adds id and version itself"

@@ -61,6 +61,11 @@ def pascal_rule_error(value: str) -> str | None:
     if value in ENTITY_RESERVED:
         return f"{value!r} is a name the generated modules already import; choose another"
     snake = pascal_to_snake(value)
+    if snake in AMBIGUOUS_NAMES:
+        return (
+            f"{value!r} would be the variable name {snake!r}, which reads like 1 or I "
+            "(ruff rule E741); choose a descriptive entity name"
+        )
     if not SNAKE_RE.fullmatch(snake) or snake in PYTHON_KEYWORDS or snake in ENTITY_SNAKE_RESERVED:
         return (
             f"{value!r} would be the variable name {snake!r}, which clashes with Python or "
@@ -76,6 +81,10 @@ ENTITY_RESERVED = frozenset(
     | {"HTTPException", "HTTPStatus", "NewType", "Pool", "Protocol", "Query", "Response"}
     | {"TupleRow", "UUID", "UniqueViolation", "FrozenInstanceError"}
 )
+
+# Names ruff's E741 rejects as variables, since they read like 1 or 0: a field or an
+# entity variable with one of them would fail the generated project's lint gate.
+AMBIGUOUS_NAMES = frozenset({"l", "I", "O"})
 
 # Local names in generated code that the snake_case entity name must not shadow.
 ENTITY_SNAKE_RESERVED = frozenset(

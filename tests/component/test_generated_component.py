@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from tests.component.gates import run_gates
@@ -104,10 +104,11 @@ def test_any_valid_field_list_passes_every_gate(
     component: str,
     fields: str,
 ) -> None:
-    from naming import snake_rule_error
+    from naming import default_entity_name, pascal_rule_error, snake_rule_error
 
-    if snake_rule_error(component) or not _valid(fields):
-        return  # the validator tests cover refusals; here only valid answers matter
+    # The validator tests cover refusals; here only valid answers matter.
+    assume(snake_rule_error(component) is None and _valid(fields))
+    assume(pascal_rule_error(default_entity_name(component)) is None)
     project = tmp_path_factory.mktemp("random") / "project"
     scaffold(template_v1, project, component, "", fields)
 

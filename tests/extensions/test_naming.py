@@ -57,7 +57,7 @@ def test_names_longer_than_the_limit_are_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["order", "Order-Item", "Class", "Draft", "Decimal", "UUID", "Page"]
+    "bad", ["order", "Order-Item", "Class", "Draft", "Decimal", "UUID", "Page", "L"]
 )
 def test_entity_rule_refuses_names_that_clash(bad: str) -> None:
     assert naming.pascal_rule_error(bad) is not None
