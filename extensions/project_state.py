@@ -11,6 +11,7 @@ the time. Kept free of heavy imports: Copier's Jinja glue asks this on every ren
 from __future__ import annotations
 
 import functools
+import os
 import re
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from temporary_copy import in_temporary_copy
 
 PROJECT_ANSWERS = answers_file("project", None, None, None)
 BOOTSTRAP_SUBDIRECTORY = "template/component_with_project"
+PROJECT_TEMPLATE = "template/project"
+# The project files copier.yml's _skip_if_exists keeps when present: never a clash.
+KEPT_IF_PRESENT = frozenset({".claude/evolution/evolution.md"})
 _PROJECT_KIND = re.compile(r"^kind:\s*['\"]?project['\"]?\s*$", re.M)
 
 
@@ -33,9 +37,14 @@ def is_wired(root: Path) -> bool:
 
 def subdirectory(kind: object, operation: str, template_root: str, destination: str) -> str:
     """The template folder Copier renders for this run (copier.yml ``_subdirectory``)."""
-    if kind == "component" and operation == "copy" and _first_into(template_root, destination):
+    if kind == "component" and operation == "copy" and first_into(template_root, destination):
         return BOOTSTRAP_SUBDIRECTORY
     return f"template/{kind}"
+
+
+def first_into(template_root: str, destination: str) -> bool:
+    """Whether this run is the first component into ``destination`` (not wired)."""
+    return _first_into(template_root, destination)
 
 
 @functools.lru_cache(maxsize=32)
@@ -56,3 +65,31 @@ def project_answers(copier_answers: object, project_name: object) -> dict[str, o
     own = dict(copier_answers) if isinstance(copier_answers, dict) else {}
     recorded = {key: value for key, value in own.items() if key in {"_commit", "_src_path"}}
     return {**recorded, "kind": "project", "project_name": project_name}
+
+
+def bootstrap_clashes(template_root: Path, destination: Path) -> list[str]:
+    """The user's files that the project part of a first component's render would
+    replace: present in ``destination`` with other bytes than hexforge's (a rendered
+    one, ``*.jinja``, counts as other: the project is not wired, so it is not ours).
+    """
+    source = template_root / PROJECT_TEMPLATE
+    clashes = []
+    for folder, _, names in os.walk(source):
+        for name in sorted(names):
+            template_file = Path(folder, name)
+            relative = template_file.relative_to(source).as_posix()
+            if "{{" in relative or relative in KEPT_IF_PRESENT:
+                continue  # the answers file; kept files
+            target = destination / relative.removesuffix(".jinja")
+            if not target.exists():
+                continue
+            if relative.endswith(".jinja") or not _same_bytes(target, template_file):
+                clashes.append(relative.removesuffix(".jinja"))
+    return sorted(clashes)
+
+
+def _same_bytes(one: Path, other: Path) -> bool:
+    try:
+        return one.read_bytes() == other.read_bytes()
+    except OSError:
+        return False

@@ -8,6 +8,7 @@ would leave the project).
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path, PurePosixPath
 
 from fields import fields_error
@@ -17,6 +18,7 @@ from naming import (
     pascal_rule_error,
     snake_rule_error,
 )
+from project_state import bootstrap_clashes, first_into
 
 KINDS = ("project", "component", "story")
 
@@ -50,18 +52,43 @@ def project_name_error(name: object) -> str:
     return ""
 
 
-def component_name_error(name: object, dst_path: object) -> str:
+def component_name_error(
+    name: object,
+    dst_path: object,
+    src_path: object = None,
+    overwrite: object = False,
+    defaults: object = False,
+) -> str:
     if not isinstance(name, str):
         return f"{name!r} is not text"
     if (problem := snake_rule_error(name)) is not None:
         return problem + " (it becomes the Python package components.<name>)"
-    existing = Path(str(dst_path), "components", name)
-    if copier_operation() == "copy" and existing.exists():
+    if copier_operation() != "copy":
+        return ""
+    if Path(str(dst_path), "components", name).exists():
         return (
             f"{name!r} already exists in components/{name}: pick another name, or sync it "
             f"with: copier update --trust --defaults -a components/{name}/.copier-answers.yml"
         )
+    if src_path is not None and not overwrite and (defaults or not sys.stdin.isatty()):
+        return _bootstrap_clash_error(name, Path(str(src_path)), Path(str(dst_path)))
     return ""
+
+
+def _bootstrap_clash_error(name: str, template_root: Path, destination: Path) -> str:
+    # Run without a terminal, Copier would stop half-way at the first file it may not
+    # overwrite; say so before anything is written. At a terminal it asks, file by file.
+    if not first_into(str(template_root), str(destination)):
+        return ""
+    clashes = bootstrap_clashes(template_root, destination)
+    if not clashes:
+        return ""
+    return (
+        f"copying {name!r} would wire this repository for hexforge, and the project files "
+        f"would replace yours: {', '.join(clashes)}. Nothing was written: move them aside "
+        "(merge them back afterwards), run copier at a terminal to decide file by file, "
+        "or pass --overwrite to take hexforge's"
+    )
 
 
 def entity_name_error(name: object) -> str:

@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from project_state import BOOTSTRAP_SUBDIRECTORY, is_wired, project_answers, subdirectory
+from project_state import (
+    BOOTSTRAP_SUBDIRECTORY,
+    KEPT_IF_PRESENT,
+    bootstrap_clashes,
+    is_wired,
+    project_answers,
+    subdirectory,
+)
+from ruamel.yaml import YAML
+
+from tests.helpers import REPO
 
 HEADER = "# Managed by Copier for hexforge: do not edit by hand.\n"
 
@@ -75,3 +85,31 @@ def test_project_answers_are_what_a_project_copy_records() -> None:
         "kind": "project",
         "project_name": "shop",
     }
+
+
+def test_bootstrap_clashes_are_the_users_files_the_project_render_would_replace(
+    tmp_path: Path,
+) -> None:
+    template_root = REPO  # template/project as shipped
+    project = tmp_path / "existing"
+    (project / "tools").mkdir(parents=True)
+    (project / ".claude" / "evolution").mkdir(parents=True)
+    (project / ".importlinter").write_text("[importlinter]\nroot_package = mine\n")
+    (project / ".claude" / "HEXFORGE.md").write_text("the user's own note\n")
+    # Already hexforge's bytes: nothing to replace.
+    sync = REPO / "template" / "project" / "tools" / "sync.py"
+    (project / "tools" / "sync.py").write_bytes(sync.read_bytes())
+    # Kept when present (_skip_if_exists): never replaced.
+    (project / ".claude" / "evolution" / "evolution.md").write_text("the agent's notes\n")
+    assert bootstrap_clashes(template_root, project) == [".claude/HEXFORGE.md", ".importlinter"]
+    assert bootstrap_clashes(template_root, tmp_path / "empty") == []
+
+
+def test_the_kept_files_are_the_ones_copier_yml_skips() -> None:
+    config = YAML(typ="safe").load((REPO / "copier.yml").read_text())
+    project_files = {
+        str(path.relative_to(REPO / "template" / "project"))
+        for path in (REPO / "template" / "project").rglob("*")
+        if path.is_file()
+    }
+    assert set(config["_skip_if_exists"]) & project_files == KEPT_IF_PRESENT

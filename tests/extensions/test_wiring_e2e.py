@@ -90,6 +90,30 @@ def test_a_first_component_leaves_what_a_project_copy_then_the_component_would(
     assert tree_bytes(one_run) == tree_bytes(two_runs)
 
 
+def test_a_repository_with_its_own_contracts_is_not_overwritten_half_way(
+    tmp_path: Path,
+) -> None:
+    template = snapshot_template(tmp_path / "template")
+    project = init_repo(tmp_path / "shop")
+    (project / ".importlinter").write_text("[importlinter]\nroot_package = shop\n")
+    commit_all(project, "the user's contracts")
+    before = tree_bytes(project)
+    data = {"kind": "component", "component_name": "orders"}
+
+    refused = copier_copy(template, project, data, check=False)
+
+    assert refused.returncode != 0
+    last_line = refused.stderr.strip().splitlines()[-1]
+    assert "would replace yours: .importlinter. Nothing was written" in last_line
+    assert tree_bytes(project) == before
+    # Asked for, hexforge's contracts replace the user's.
+    copier_copy(template, project, data, extra=["--overwrite"])
+    assert (project / ".importlinter").read_bytes() == (
+        template / "template" / "project" / ".importlinter"
+    ).read_bytes()
+    assert imported(project) == ["orders"]
+
+
 def test_the_bootstrap_folder_links_every_file_of_the_project_and_component() -> None:
     templates = REPO / "template"
 
