@@ -92,13 +92,20 @@ def project_lock(root: Path) -> Iterator[None]:
     if os.environ.get(LOCK_HELD_ENV) == str(lock_path):
         yield
         return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    descriptor = hold_lock(lock_path)
     try:
-        _lock(descriptor)
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def hold_lock(lock_path: Path) -> int:
+    """Take the exclusive lock on ``lock_path`` (blocking) and keep it: the returned
+    descriptor holds it until it is closed or the process ends."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    _lock(descriptor)
+    return descriptor
 
 
 def held_lock_env(root: Path) -> dict[str, str]:

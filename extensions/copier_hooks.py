@@ -30,6 +30,7 @@ _SIBLINGS = (
     "fields",
     "validation",
     "temporary_copy",
+    "atomic",
     "project_state",
     "context",
     "jinja_cache",

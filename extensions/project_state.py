@@ -11,10 +11,14 @@ the time. Kept free of heavy imports: Copier's Jinja glue asks this on every ren
 from __future__ import annotations
 
 import functools
+import getpass
+import hashlib
 import os
 import re
+import tempfile
 from pathlib import Path
 
+from atomic import hold_lock
 from naming import answers_file
 from temporary_copy import in_temporary_copy
 
@@ -53,7 +57,27 @@ def _first_into(template_root: str, destination: str) -> bool:
     # run itself writes the project answers, and Copier renders _subdirectory again
     # for every file.
     path = Path(destination)
-    return not in_temporary_copy(path) and not is_wired(path)
+    if in_temporary_copy(path) or is_wired(path):
+        return False
+    # Several first components copied at once would each render the project's files,
+    # and one could read another's half-written file as the user's. So a bootstrap
+    # holds a lock until its Copier process ends (the wiring included); a concurrent
+    # one waits, then finds the project wired. The lock lives outside the project:
+    # deciding must write nothing there, since a later answer may still be refused.
+    descriptor = hold_lock(_bootstrap_lock(path))
+    if is_wired(path):
+        os.close(descriptor)
+        return False
+    _HELD_LOCKS.append(descriptor)
+    return True
+
+
+_HELD_LOCKS: list[int] = []
+
+
+def _bootstrap_lock(destination: Path) -> Path:
+    key = hashlib.sha256(str(destination.resolve()).encode()).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / f"hexforge-{getpass.getuser()}" / f"bootstrap-{key}.lock"
 
 
 def project_answers(copier_answers: object, project_name: object) -> dict[str, object]:

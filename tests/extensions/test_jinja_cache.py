@@ -127,3 +127,29 @@ def test_from_string_compiles_each_source_once(tmp_path: Path, cache_dir: Path) 
     bound = env.from_string("{{ a }}-{{ b }}", globals={"a": 7})
     assert bound is not first
     assert bound.render(b=8) == "7-8"
+
+
+@pytest.mark.slow
+def test_copier_runs_share_the_cache_and_render_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_v1: Path
+) -> None:
+    from tests.helpers import copier_copy, init_repo, tree_bytes
+
+    cache = tmp_path / "jinja"
+    monkeypatch.setenv(jinja_cache.CACHE_ENV, str(cache))
+    data = {"kind": "component", "component_name": "orders", "fields": "total:decimal"}
+    cold = init_repo(tmp_path / "cold" / "shop")
+    copier_copy(template_v1, cold, data)
+    entries = {path.name: path.stat().st_mtime_ns for path in cache.iterdir()}
+    assert len(entries) > 20  # every rendered file of the project and the component
+
+    warm = init_repo(tmp_path / "warm" / "shop")
+    copier_copy(template_v1, warm, data)
+    # Same names (not the clone's path), nothing compiled or written again.
+    assert {path.name: path.stat().st_mtime_ns for path in cache.iterdir()} == entries
+    assert tree_bytes(warm) == tree_bytes(cold)
+
+    monkeypatch.setenv(jinja_cache.CACHE_ENV, "off")
+    uncached = init_repo(tmp_path / "uncached" / "shop")
+    copier_copy(template_v1, uncached, data)
+    assert tree_bytes(uncached) == tree_bytes(cold)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,3 +116,37 @@ def test_the_kept_files_are_the_ones_copier_yml_skips() -> None:
         if path.is_file()
     }
     assert set(config["_skip_if_exists"]) & project_files == KEPT_IF_PRESENT
+
+
+BOOTSTRAP = """
+import sys, time
+from pathlib import Path
+from project_state import first_into
+project = Path(sys.argv[1])
+print(first_into("/clone-" + sys.argv[2], str(project)), flush=True)
+if sys.argv[2] == "first":
+    sys.stdin.readline()  # hold the bootstrap until the test says so
+    (project / ".copier-answers.yml").write_text("kind: project\\n")
+"""
+
+
+def test_a_concurrent_first_component_waits_and_then_finds_the_project_wired(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "shop"
+    project.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(REPO / "extensions")}
+    command = [sys.executable, "-c", BOOTSTRAP, str(project)]
+    first = subprocess.Popen(
+        [*command, "first"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert first.stdout is not None and first.stdin is not None
+    assert first.stdout.readline().strip() == "True"  # it bootstraps, lock held
+    second = subprocess.Popen([*command, "second"], env=env, stdout=subprocess.PIPE, text=True)
+    with pytest.raises(subprocess.TimeoutExpired):
+        second.wait(timeout=1)  # blocked on the lock while the first renders
+    first.stdin.write("done\n")
+    first.stdin.close()
+    assert first.wait(timeout=30) == 0
+    output, _ = second.communicate(timeout=30)
+    assert output.strip() == "False"  # the project the first one wired
