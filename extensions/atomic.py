@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -100,12 +101,56 @@ def project_lock(root: Path) -> Iterator[None]:
 
 
 def hold_lock(lock_path: Path) -> int:
-    """Take the exclusive lock on ``lock_path`` (blocking) and keep it: the returned
-    descriptor holds it until it is closed or the process ends."""
+    """Take the exclusive lock on ``lock_path`` (blocking); the returned descriptor
+    holds it until it is closed or the process ends."""
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     _lock(descriptor)
     return descriptor
+
+
+_HELD_FOR_PROCESS: dict[str, int] = {}
+
+
+def hold_lock_for_process(lock_path: Path) -> None:
+    """Take the lock on ``lock_path`` and keep it until this process ends.
+
+    Re-entrant within the process: a second call for the same path returns at once
+    (a new descriptor on the same file would wait on our own lock for ever).
+    """
+    key = str(lock_path.absolute())
+    if key not in _HELD_FOR_PROCESS:
+        _HELD_FOR_PROCESS[key] = hold_lock(lock_path)
+
+
+def private_folder(directory: Path) -> bool:
+    """Create ``directory`` if needed; True when it is a folder only this user can
+    write to (where the platform says who owns a file)."""
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = directory.stat()
+    except OSError:
+        return False
+    if not stat.S_ISDIR(info.st_mode):
+        return False
+    getuid = getattr(os, "getuid", None)
+    if getuid is None:  # Windows: no owner uid; the user's own profile folder
+        return True
+    foreign_writers = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    return info.st_uid == getuid() and not foreign_writers
+
+
+def user_cache_root() -> Path:
+    """``$XDG_CACHE_HOME/hexforge`` or ``~/.cache/hexforge``; a per-user folder in the
+    temporary directory where there is no home (a container user without one)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError):
+            user = getattr(os, "getuid", lambda: "user")()
+            return Path(tempfile.gettempdir()) / f"hexforge-{user}"
+    return Path(base) / "hexforge"
 
 
 def held_lock_env(root: Path) -> dict[str, str]:

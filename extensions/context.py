@@ -10,12 +10,11 @@ from typing import Any
 
 from fields import FieldsError, parse_fields
 from naming import answers_file, component_names, pascal_rule_error, snake_rule_error
-from project_state import project_answers, subdirectory
-from validation import copier_operation
+from project_state import project_answers
 
 
 def derive(context: dict[str, Any]) -> None:
-    """Add ``hx_answers_file`` and ``hx_subdirectory``, and for a component ``names``,
+    """Add ``hx_answers_file``, and for a component ``names``,
     ``field_list``, ``ruled_fields``, ``optional_fields`` and ``hx_project_answers``
     (for a first component's bootstrap render), to ``context`` in place.
 
@@ -29,11 +28,6 @@ def derive(context: dict[str, Any]) -> None:
         context.get("feature_dir"),
         context.get("story_id"),
     )
-    conf = context.get("_copier_conf")
-    if conf is not None:
-        context["hx_subdirectory"] = subdirectory(
-            context.get("kind"), copier_operation(), str(conf["src_path"]), str(conf["dst_path"])
-        )
     if context.get("kind") != "component":
         return
     context["hx_project_answers"] = project_answers(

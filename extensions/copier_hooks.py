@@ -52,6 +52,7 @@ import fields  # noqa: E402
 import jinja_cache  # noqa: E402
 import moves  # noqa: E402
 import naming  # noqa: E402
+import project_state  # noqa: E402
 import pycode  # noqa: E402
 import validation  # noqa: E402
 from copier_template_extensions import ContextHook  # noqa: E402
@@ -80,7 +81,14 @@ class Globals(Extension):
             hx_isort_sorted=pycode.isort_sorted,
             hx_from=pycode.from_import,
             hx_moves_between=moves.any_between,
+            hx_subdirectory=subdirectory,
         )
+
+
+def subdirectory(kind: object, src_path: object, dst_path: object) -> str:
+    """copier.yml ``_subdirectory``: which template folder this run renders."""
+    operation = validation.copier_operation()
+    return project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
 
 
 class DerivedContext(ContextHook):

@@ -21,20 +21,21 @@ Entries are written atomically by Jinja, so concurrent runs share the folder saf
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
-import stat
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import jinja2
+from atomic import private_folder, user_cache_root
 from jinja2 import Environment, FileSystemBytecodeCache, Template
 
 CACHE_ENV = "HEXFORGE_JINJA_CACHE"
 MEMO_SIZE = 4096
 
-# Settings that change what a template compiles to; the Jinja version and the
-# Python bytecode format are checked by Jinja in each entry already.
+# Settings that change what a template compiles to.
 _SYNTAX = (
     "block_start_string",
     "block_end_string",
@@ -50,15 +51,21 @@ _SYNTAX = (
     "keep_trailing_newline",
     "optimized",
     "autoescape",
+    "is_async",
 )
 
 
 class TemplateNameBytecodeCache(FileSystemBytecodeCache):
     """Jinja's file cache, keyed by template name and environment settings, not path."""
 
-    def __init__(self, directory: Path, fingerprint: str) -> None:
+    def __init__(self, directory: Path, environment: Environment) -> None:
         super().__init__(str(directory), "%s.jinja-cache")
-        self.fingerprint = fingerprint
+        self.environment = environment
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        # Computed at the first template, once the environment's extensions are loaded.
+        return fingerprint(self.environment)
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         return hashlib.sha256(f"{self.fingerprint}|{name}".encode()).hexdigest()
@@ -69,38 +76,34 @@ def cache_directory() -> Path | None:
     configured = os.environ.get(CACHE_ENV, "")
     if configured.lower() in {"off", "0", "no", "false"}:
         return None
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "hexforge" / "jinja"
-
-
-def usable(directory: Path) -> bool:
-    """Create ``directory`` if needed; True when only this user can write to it."""
-    try:
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = directory.stat()
-    except OSError:
-        return False
-    foreign_writers = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not foreign_writers
+    return Path(configured) if configured else user_cache_root() / "jinja"
 
 
 def fingerprint(environment: Environment) -> str:
-    """What, besides the source, decides the compiled code of a template."""
+    """What, besides the source, decides the compiled code of a template: Jinja
+    checks only its bytecode format and Python's version in an entry, not its own."""
     settings = [f"{name}={getattr(environment, name, None)!r}" for name in _SYNTAX]
     try:
         copier = metadata.version("copier")  # its Jinja extensions add syntax
     except metadata.PackageNotFoundError:
         copier = "none"
-    return "|".join([type(environment).__qualname__, f"copier={copier}", *settings])
+    extensions = ",".join(sorted(getattr(environment, "extensions", {})))
+    return "|".join(
+        [
+            type(environment).__qualname__,
+            f"jinja2={jinja2.__version__}",
+            f"copier={copier}",
+            f"extensions={extensions}",
+            *settings,
+        ]
+    )
 
 
 def install(environment: Environment) -> None:
     """Give ``environment`` the disk bytecode cache and the ``from_string`` memo."""
     directory = cache_directory()
-    if directory is not None and usable(directory):
-        environment.bytecode_cache = TemplateNameBytecodeCache(directory, fingerprint(environment))
+    if directory is not None and private_folder(directory):
+        environment.bytecode_cache = TemplateNameBytecodeCache(directory, environment)
     _memoize_from_string(environment)
 
 

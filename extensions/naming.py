@@ -82,8 +82,9 @@ ENTITY_RESERVED = frozenset(
     | {"TupleRow", "UUID", "UniqueViolation", "FrozenInstanceError"}
 )
 
-# Names ruff's E741 rejects as variables, since they read like 1 or 0: a field or an
+# Names ruff's E741 rejects as variables, since they read like 1 or I: a field or an
 # entity variable with one of them would fail the generated project's lint gate.
+# Only "l" can pass the snake_case rules; the set is E741's, kept whole.
 AMBIGUOUS_NAMES = frozenset({"l", "I", "O"})
 
 # Local names in generated code that the snake_case entity name must not shadow.

@@ -10,15 +10,12 @@ the time. Kept free of heavy imports: Copier's Jinja glue asks this on every ren
 
 from __future__ import annotations
 
-import functools
-import getpass
 import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
 
-from atomic import hold_lock
+from atomic import hold_lock_for_process, private_folder, user_cache_root
 from naming import answers_file
 from temporary_copy import in_temporary_copy
 
@@ -40,70 +37,68 @@ def is_wired(root: Path) -> bool:
 
 
 def subdirectory(kind: object, operation: str, template_root: str, destination: str) -> str:
-    """The template folder Copier renders for this run (copier.yml ``_subdirectory``)."""
-    if kind == "component" and operation == "copy" and first_into(template_root, destination):
+    """The template folder Copier renders for this run (copier.yml ``_subdirectory``).
+
+    Copier renders ``_subdirectory`` once per run, just before it writes the first
+    file, so the project is seen as it was before the run. A template checked out
+    without symlinks (git on Windows without core.symlinks) has plain files where
+    the bootstrap folder's links should be: then the component renders alone and
+    the wiring's nested copy brings the project's files, as it does for a story.
+    """
+    if (
+        kind == "component"
+        and operation == "copy"
+        and (Path(template_root) / BOOTSTRAP_SUBDIRECTORY / "tools").is_dir()
+        and first_into(Path(destination))
+    ):
         return BOOTSTRAP_SUBDIRECTORY
     return f"template/{kind}"
 
 
-def first_into(template_root: str, destination: str) -> bool:
-    """Whether this run is the first component into ``destination`` (not wired)."""
-    return _first_into(template_root, destination)
+def first_into(destination: Path) -> bool:
+    """Whether a component copied now into ``destination`` is its first (not wired).
 
-
-@functools.lru_cache(maxsize=32)
-def _first_into(template_root: str, destination: str) -> bool:
-    # Decided once per run (Copier's template clone is new each run) and kept: the
-    # run itself writes the project answers, and Copier renders _subdirectory again
-    # for every file.
-    path = Path(destination)
-    if in_temporary_copy(path) or is_wired(path):
-        return False
-    # Several first components copied at once would each render the project's files,
-    # and one could read another's half-written file as the user's. So a bootstrap
-    # holds a lock until its Copier process ends (the wiring included); a concurrent
-    # one waits, then finds the project wired. The lock lives outside the project:
-    # deciding must write nothing there, since a later answer may still be refused.
-    descriptor = hold_lock(_bootstrap_lock(path))
-    if is_wired(path):
-        os.close(descriptor)
-        return False
-    _HELD_LOCKS.append(descriptor)
-    return True
-
-
-_HELD_LOCKS: list[int] = []
-
-
-def _bootstrap_lock(destination: Path) -> Path:
-    key = hashlib.sha256(str(destination.resolve()).encode()).hexdigest()[:24]
-    return Path(tempfile.gettempdir()) / f"hexforge-{getpass.getuser()}" / f"bootstrap-{key}.lock"
-
-
-def project_answers(copier_answers: object, project_name: object) -> dict[str, object]:
-    """The answers a `copier copy` of kind=project records, for the bootstrap render.
-
-    The template's own keys (``_commit``, ``_src_path``) are this run's; the answers
-    are the project's two. Copier sorts the keys when it writes them.
+    Several first components copied at once would each render the project's files,
+    and one could read another's half-written file as the user's. So deciding "first"
+    takes a lock on ``destination`` and keeps it until this process ends, past the
+    render and the wiring; a concurrent copy waits there, then finds the project
+    wired. A story or an update that wires an unwired project takes it too. It lives
+    outside the project: deciding must write nothing there, since a later answer may
+    still be refused.
     """
-    own = dict(copier_answers) if isinstance(copier_answers, dict) else {}
-    recorded = {key: value for key, value in own.items() if key in {"_commit", "_src_path"}}
-    return {**recorded, "kind": "project", "project_name": project_name}
+    if in_temporary_copy(destination) or is_wired(destination):
+        return False
+    lock = bootstrap_lock(destination)
+    if lock is not None:
+        hold_lock_for_process(lock)
+    return not is_wired(destination)
+
+
+def bootstrap_lock(destination: Path) -> Path | None:
+    """The lock file for bootstrapping ``destination``; None without a private folder
+    to keep it in (the copy then goes on unserialized rather than trusting a folder
+    another user could write to)."""
+    folder = user_cache_root() / "locks"
+    if not private_folder(folder):
+        return None
+    key = hashlib.sha256(str(destination.resolve()).encode()).hexdigest()[:32]
+    return folder / f"bootstrap-{key}.lock"
 
 
 def bootstrap_clashes(template_root: Path, destination: Path) -> list[str]:
     """The user's files that the project part of a first component's render would
     replace: present in ``destination`` with other bytes than hexforge's (a rendered
     one, ``*.jinja``, counts as other: the project is not wired, so it is not ours).
+    An answers file there belongs to another Copier template: a clash too.
     """
     source = template_root / PROJECT_TEMPLATE
-    clashes = []
+    clashes = [PROJECT_ANSWERS] if (destination / PROJECT_ANSWERS).exists() else []
     for folder, _, names in os.walk(source):
         for name in sorted(names):
             template_file = Path(folder, name)
             relative = template_file.relative_to(source).as_posix()
             if "{{" in relative or relative in KEPT_IF_PRESENT:
-                continue  # the answers file; kept files
+                continue  # the answers file (above); files kept when present
             target = destination / relative.removesuffix(".jinja")
             if not target.exists():
                 continue
@@ -117,3 +112,14 @@ def _same_bytes(one: Path, other: Path) -> bool:
         return one.read_bytes() == other.read_bytes()
     except OSError:
         return False
+
+
+def project_answers(copier_answers: object, project_name: object) -> dict[str, object]:
+    """The answers a `copier copy` of kind=project records, for the bootstrap render.
+
+    The template's own keys (``_commit``, ``_src_path``) are this run's; the answers
+    are the project's two. Copier sorts the keys when it writes them.
+    """
+    own = dict(copier_answers) if isinstance(copier_answers, dict) else {}
+    recorded = {key: value for key, value in own.items() if key in {"_commit", "_src_path"}}
+    return {**recorded, "kind": "project", "project_name": project_name}

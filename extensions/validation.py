@@ -78,7 +78,7 @@ def component_name_error(
 def _bootstrap_clash_error(name: str, template_root: Path, destination: Path) -> str:
     # Run without a terminal, Copier would stop half-way at the first file it may not
     # overwrite; say so before anything is written. At a terminal it asks, file by file.
-    if not first_into(str(template_root), str(destination)):
+    if not first_into(destination):
         return ""
     clashes = bootstrap_clashes(template_root, destination)
     if not clashes:
@@ -86,8 +86,8 @@ def _bootstrap_clash_error(name: str, template_root: Path, destination: Path) ->
     return (
         f"copying {name!r} would wire this repository for hexforge, and the project files "
         f"would replace yours: {', '.join(clashes)}. Nothing was written: move them aside "
-        "(merge them back afterwards), run copier at a terminal to decide file by file, "
-        "or pass --overwrite to take hexforge's"
+        "(merge them back afterwards), run copier at a terminal without --defaults to "
+        "decide file by file, or pass --overwrite to take hexforge's"
     )
 
 

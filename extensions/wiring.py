@@ -1,8 +1,9 @@
-"""The wiring: Copier's task after every `copier copy` and `copier update` of hexforge.
+"""The wiring: run after every `copier copy` and `copier update` of hexforge.
 
     python extensions/wiring.py --kind=KIND --template=SRC --ref=COMMIT --project-name=NAME
 
-runs with the project root as its working directory. It makes the project's
+runs with the project root as its working directory (Copier's task, after_render.py,
+calls its main() after the layout step). It makes the project's
 wiring match what is on disk: pyproject.toml has what hexforge needs, app/main.py
 and .claude/manifest.yaml list exactly the components under components/, and the
 agent's workspace folders exist. The first component copied into a repository
@@ -10,8 +11,8 @@ renders the project's files in the same Copier run (project_state.py); a story
 scaffolded, or a component updated, in a project that was never wired wires it
 first, with a nested `copier copy` of kind=project.
 
-Copier also runs this task inside the throwaway copies it renders during an
-update; there it does nothing. Every run happens under one project-wide lock and
+Copier also runs its task inside the throwaway copies it renders during an
+update; the wiring does nothing there. Every run happens under one project-wide lock and
 writes only files whose bytes change, so concurrent scaffolds lose nothing and a
 second run is a no-op.
 """
@@ -34,9 +35,9 @@ from temporary_copy import in_temporary_copy
 
 INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
 
-# Copier runs the tasks in its temporary update copies too; only the real project
-# is wired. Nothing to do there: leave before importing tomlkit and ruamel.yaml,
-# which would cost more than the run itself.
+# Run as a script in one of Copier's temporary update copies (after_render.py does
+# not get this far there): nothing to wire, so leave before importing tomlkit and
+# ruamel.yaml, which would cost more than the run itself.
 if __name__ == "__main__" and in_temporary_copy(Path.cwd()):
     sys.exit(0)
 

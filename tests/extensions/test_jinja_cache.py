@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import jinja2
 import jinja_cache
 import pytest
 from jinja2 import Environment, FileSystemLoader
@@ -89,6 +90,21 @@ def test_the_default_folder_follows_xdg(monkeypatch: pytest.MonkeyPatch, tmp_pat
     assert jinja_cache.cache_directory() == tmp_path / "hexforge" / "jinja"
 
 
+def test_without_a_home_the_cache_goes_to_a_private_temporary_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(jinja_cache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    folder = jinja_cache.cache_directory()
+    assert folder is not None
+    assert folder.parent.name == f"hexforge-{os.getuid()}"
+
+
 @pytest.fixture
 def unusable(tmp_path: Path) -> Iterator[Path]:
     blocker = tmp_path / "not-a-folder"
@@ -105,13 +121,28 @@ def test_a_folder_that_cannot_be_made_means_no_disk_cache(
     assert env.get_template("a.jinja").render(x=4) == "4"
 
 
-def test_a_folder_others_can_write_to_is_not_trusted(tmp_path: Path) -> None:
+def test_a_folder_others_can_write_to_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o777)
-    assert not jinja_cache.usable(shared)
+    monkeypatch.setenv(jinja_cache.CACHE_ENV, str(shared))
+    env, _ = environment(clone(tmp_path / "t", {"a.jinja": "{{ x }}"}))
+    assert env.bytecode_cache is None  # someone else could plant compiled code there
     os.chmod(shared, 0o700)
-    assert jinja_cache.usable(shared)
+    env, _ = environment(clone(tmp_path / "t2", {"a.jinja": "{{ x }}"}))
+    assert env.bytecode_cache is not None
+
+
+def test_the_key_changes_with_jinja_and_the_extensions(tmp_path: Path, cache_dir: Path) -> None:
+    plain, _ = environment(tmp_path)
+    extended = SandboxedEnvironment(extensions=["jinja2.ext.loopcontrols"])
+    jinja_cache.install(extended)
+    assert isinstance(plain.bytecode_cache, jinja_cache.TemplateNameBytecodeCache)
+    assert isinstance(extended.bytecode_cache, jinja_cache.TemplateNameBytecodeCache)
+    assert f"jinja2={jinja2.__version__}" in plain.bytecode_cache.fingerprint
+    assert plain.bytecode_cache.get_cache_key("a") != extended.bytecode_cache.get_cache_key("a")
 
 
 def test_from_string_compiles_each_source_once(tmp_path: Path, cache_dir: Path) -> None:

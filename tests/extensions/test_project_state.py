@@ -12,6 +12,8 @@ from project_state import (
     BOOTSTRAP_SUBDIRECTORY,
     KEPT_IF_PRESENT,
     bootstrap_clashes,
+    bootstrap_lock,
+    first_into,
     is_wired,
     project_answers,
     subdirectory,
@@ -20,6 +22,7 @@ from ruamel.yaml import YAML
 
 from tests.helpers import REPO
 
+TEMPLATE = str(REPO)
 HEADER = "# Managed by Copier for hexforge: do not edit by hand.\n"
 
 
@@ -46,32 +49,36 @@ def test_a_repository_without_project_answers_is_not_wired(tmp_path: Path) -> No
     assert not is_wired(tmp_path)
 
 
-def test_only_a_first_component_copy_renders_the_bootstrap_folder(tmp_path: Path) -> None:
+def test_only_a_first_component_copy_renders_the_bootstrap_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert subdirectory("component", "copy", "/clone-1", str(empty)) == BOOTSTRAP_SUBDIRECTORY
-    assert subdirectory("story", "copy", "/clone-1", str(empty)) == "template/story"
-    assert subdirectory("project", "copy", "/clone-1", str(empty)) == "template/project"
-    assert subdirectory("component", "update", "/clone-1", str(empty)) == "template/component"
+    assert subdirectory("component", "copy", TEMPLATE, str(empty)) == BOOTSTRAP_SUBDIRECTORY
+    assert subdirectory("story", "copy", TEMPLATE, str(empty)) == "template/story"
+    assert subdirectory("project", "copy", TEMPLATE, str(empty)) == "template/project"
+    assert subdirectory("component", "update", TEMPLATE, str(empty)) == "template/component"
     old_copy = tmp_path / "copier._main.old_copy.x1y2"
     old_copy.mkdir()
-    assert subdirectory("component", "copy", "/clone-1", str(old_copy)) == "template/component"
+    assert subdirectory("component", "copy", TEMPLATE, str(old_copy)) == "template/component"
     wired = tmp_path / "wired"
     wired.mkdir()
     (wired / ".copier-answers.yml").write_text("kind: project\n")
-    assert subdirectory("component", "copy", "/clone-1", str(wired)) == "template/component"
+    assert subdirectory("component", "copy", TEMPLATE, str(wired)) == "template/component"
 
 
-def test_the_choice_holds_for_the_whole_run(tmp_path: Path) -> None:
-    # Copier renders _subdirectory again for every file, and the bootstrap render
-    # itself writes the project answers: the run must not switch folders half-way.
+def test_a_second_copy_in_the_same_process_sees_the_wired_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "shop"
     project.mkdir()
-    assert subdirectory("component", "copy", "/clone-a", str(project)) == BOOTSTRAP_SUBDIRECTORY
+    assert subdirectory("component", "copy", TEMPLATE, str(project)) == BOOTSTRAP_SUBDIRECTORY
+    # Asked again in this process (its lock already held): no wait on itself.
+    assert first_into(project)
     (project / ".copier-answers.yml").write_text("kind: project\n")
-    assert subdirectory("component", "copy", "/clone-a", str(project)) == BOOTSTRAP_SUBDIRECTORY
-    # The next run (a new template clone) sees the wired project.
-    assert subdirectory("component", "copy", "/clone-b", str(project)) == "template/component"
+    assert subdirectory("component", "copy", TEMPLATE, str(project)) == "template/component"
 
 
 def test_project_answers_are_what_a_project_copy_records() -> None:
@@ -105,6 +112,9 @@ def test_bootstrap_clashes_are_the_users_files_the_project_render_would_replace(
     # Kept when present (_skip_if_exists): never replaced.
     (project / ".claude" / "evolution" / "evolution.md").write_text("the agent's notes\n")
     assert bootstrap_clashes(template_root, project) == [".claude/HEXFORGE.md", ".importlinter"]
+    # Another Copier template's answers: replacing them would orphan that template.
+    (project / ".copier-answers.yml").write_text("_src_path: gh:other/template\n")
+    assert ".copier-answers.yml" in bootstrap_clashes(template_root, project)
     assert bootstrap_clashes(template_root, tmp_path / "empty") == []
 
 
@@ -123,7 +133,8 @@ import sys, time
 from pathlib import Path
 from project_state import first_into
 project = Path(sys.argv[1])
-print(first_into("/clone-" + sys.argv[2], str(project)), flush=True)
+print("deciding", flush=True)
+print(first_into(project), flush=True)
 if sys.argv[2] == "first":
     sys.stdin.readline()  # hold the bootstrap until the test says so
     (project / ".copier-answers.yml").write_text("kind: project\\n")
@@ -135,14 +146,21 @@ def test_a_concurrent_first_component_waits_and_then_finds_the_project_wired(
 ) -> None:
     project = tmp_path / "shop"
     project.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(REPO / "extensions")}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "extensions"),
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
     command = [sys.executable, "-c", BOOTSTRAP, str(project)]
     first = subprocess.Popen(
         [*command, "first"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     assert first.stdout is not None and first.stdin is not None
+    assert first.stdout.readline().strip() == "deciding"
     assert first.stdout.readline().strip() == "True"  # it bootstraps, lock held
     second = subprocess.Popen([*command, "second"], env=env, stdout=subprocess.PIPE, text=True)
+    assert second.stdout is not None
+    assert second.stdout.readline().strip() == "deciding"
     with pytest.raises(subprocess.TimeoutExpired):
         second.wait(timeout=1)  # blocked on the lock while the first renders
     first.stdin.write("done\n")
@@ -150,3 +168,26 @@ def test_a_concurrent_first_component_waits_and_then_finds_the_project_wired(
     assert first.wait(timeout=30) == 0
     output, _ = second.communicate(timeout=30)
     assert output.strip() == "False"  # the project the first one wired
+
+
+def test_the_lock_lives_in_a_private_folder_or_nowhere(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    lock = bootstrap_lock(tmp_path / "shop")
+    assert lock is not None and lock.parent == tmp_path / "cache" / "hexforge" / "locks"
+    assert bootstrap_lock(tmp_path / "other") != lock  # one per destination
+    os.chmod(lock.parent, 0o777)  # another user could hold or swap the locks
+    assert bootstrap_lock(tmp_path / "shop") is None
+
+
+def test_without_symlinks_the_component_renders_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    checkout = tmp_path / "template"  # links checked out as small text files
+    (checkout / BOOTSTRAP_SUBDIRECTORY).mkdir(parents=True)
+    (checkout / BOOTSTRAP_SUBDIRECTORY / "tools").write_text("../project/tools")
+    project = tmp_path / "shop"
+    project.mkdir()
+    assert subdirectory("component", "copy", str(checkout), str(project)) == ("template/component")
