@@ -1,13 +1,13 @@
-"""Copier's one task after every render: lay out the component, then wire the project.
+"""Copier's task in the project after every render: lay out the component, then wire.
 
     python extensions/after_render.py --kind=KIND [--component=NAME]
         --template=SRC --ref=COMMIT --project-name=NAME
 
-One process for both steps, because a Python start costs as much as either step
-and `copier update` runs its tasks three times (in the project and in its two
-temporary copies). The layout runs everywhere, so that an update compares
-formatted code with formatted code (format_component.py); the wiring runs only
-in the real project (wiring.py), and is imported only there.
+One process for both steps: a Python start costs as much as either. The layout
+touches only the files the template renders (format_component.py), never the
+user's own modules; the wiring is imported only here, where it has work to do
+(wiring.py). In the temporary copies an update renders, copier.yml runs ruff
+directly instead; should this script be run there, it only lays out the code.
 """
 
 from __future__ import annotations

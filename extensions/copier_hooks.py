@@ -8,6 +8,7 @@ already imported from another folder (the other version) is dropped first.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import sys
 from pathlib import Path
@@ -36,13 +37,27 @@ _SIBLINGS = (
     "jinja_cache",
     "moves",
 )
-for _name in _SIBLINGS:
-    _module = sys.modules.get(_name)
-    if (
-        _module is not None
-        and Path(getattr(_module, "__file__", "") or "").resolve().parent != _HERE
-    ):
-        del sys.modules[_name]
+
+
+def _digest(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+_DIGESTS = {name: _digest(_HERE / f"{name}.py") for name in _SIBLINGS}
+_LOADED = {name: sys.modules.get(name) for name in _SIBLINGS}
+# Loaded from another folder (the other template version of an update, or an
+# earlier run's clone): kept only when every sibling's source is this folder's,
+# byte for byte, since they import names from each other. Re-importing them costs
+# more than the rest of setting up Copier's environment.
+if any(
+    getattr(module, "_hexforge_digest", None) != _DIGESTS[name] for name, module in _LOADED.items()
+):
+    for _name, _module in _LOADED.items():
+        if _module is not None and Path(_module.__file__ or "").resolve().parent != _HERE:
+            del sys.modules[_name]
 if str(_HERE) in sys.path:
     sys.path.remove(str(_HERE))
 sys.path.insert(0, str(_HERE))
@@ -56,6 +71,11 @@ import project_state  # noqa: E402
 import pycode  # noqa: E402
 import validation  # noqa: E402
 from copier_template_extensions import ContextHook  # noqa: E402
+from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
+from temporary_copy import in_temporary_copy  # noqa: E402
+
+for _name in _SIBLINGS:
+    sys.modules[_name]._hexforge_digest = _DIGESTS[_name]  # type: ignore[attr-defined]
 from jinja2 import Environment  # noqa: E402
 from jinja2.ext import Extension  # noqa: E402
 
@@ -82,6 +102,8 @@ class Globals(Extension):
             hx_from=pycode.from_import,
             hx_moves_between=moves.any_between,
             hx_subdirectory=subdirectory,
+            hx_in_temporary_copy=lambda path: in_temporary_copy(Path(str(path))),
+            hx_ruff=find_ruff_bin,
         )
 
 
