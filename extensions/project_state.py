@@ -62,9 +62,10 @@ def first_into(destination: Path) -> bool:
     and one could read another's half-written file as the user's. So deciding "first"
     takes a lock on ``destination`` and keeps it until this process ends, past the
     render and the wiring; a concurrent copy waits there, then finds the project
-    wired. A story or an update that wires an unwired project takes it too. It lives
-    outside the project: deciding must write nothing there, since a later answer may
-    still be refused.
+    wired. (A story's nested project copy does not take it: a bootstrap's own task
+    may reach that path while its parent holds the lock.) The lock lives outside the
+    project: deciding must write nothing there, since a later answer may still be
+    refused.
     """
     if in_temporary_copy(destination) or is_wired(destination):
         return False

@@ -23,6 +23,15 @@ from ruamel.yaml import YAML
 from tests.helpers import REPO
 
 TEMPLATE = str(REPO)
+
+
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Bootstrap locks in this test's own folder, not the user's cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 HEADER = "# Managed by Copier for hexforge: do not edit by hand.\n"
 
 
@@ -50,9 +59,8 @@ def test_a_repository_without_project_answers_is_not_wired(tmp_path: Path) -> No
 
 
 def test_only_a_first_component_copy_renders_the_bootstrap_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     empty = tmp_path / "empty"
     empty.mkdir()
     assert subdirectory("component", "copy", TEMPLATE, str(empty)) == BOOTSTRAP_SUBDIRECTORY
@@ -69,9 +77,8 @@ def test_only_a_first_component_copy_renders_the_bootstrap_folder(
 
 
 def test_a_second_copy_in_the_same_process_sees_the_wired_project(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     project = tmp_path / "shop"
     project.mkdir()
     assert subdirectory("component", "copy", TEMPLATE, str(project)) == BOOTSTRAP_SUBDIRECTORY
@@ -142,14 +149,14 @@ if sys.argv[2] == "first":
 
 
 def test_a_concurrent_first_component_waits_and_then_finds_the_project_wired(
-    tmp_path: Path,
+    tmp_path: Path, cache_home: Path
 ) -> None:
     project = tmp_path / "shop"
     project.mkdir()
     env = {
         **os.environ,
         "PYTHONPATH": str(REPO / "extensions"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "XDG_CACHE_HOME": str(cache_home),
     }
     command = [sys.executable, "-c", BOOTSTRAP, str(project)]
     first = subprocess.Popen(
@@ -171,9 +178,8 @@ def test_a_concurrent_first_component_waits_and_then_finds_the_project_wired(
 
 
 def test_the_lock_lives_in_a_private_folder_or_nowhere(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     lock = bootstrap_lock(tmp_path / "shop")
     assert lock is not None and lock.parent == tmp_path / "cache" / "hexforge" / "locks"
     assert bootstrap_lock(tmp_path / "other") != lock  # one per destination
@@ -182,9 +188,8 @@ def test_the_lock_lives_in_a_private_folder_or_nowhere(
 
 
 def test_without_symlinks_the_component_renders_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     checkout = tmp_path / "template"  # links checked out as small text files
     (checkout / BOOTSTRAP_SUBDIRECTORY).mkdir(parents=True)
     (checkout / BOOTSTRAP_SUBDIRECTORY / "tools").write_text("../project/tools")
