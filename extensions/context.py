@@ -10,13 +10,11 @@ from typing import Any
 
 from fields import FieldsError, parse_fields
 from naming import answers_file, component_names, pascal_rule_error, snake_rule_error
-from project_state import project_answers
 
 
 def derive(context: dict[str, Any]) -> None:
-    """Add ``hx_answers_file``, and for a component ``names``,
-    ``field_list``, ``ruled_fields``, ``optional_fields`` and ``hx_project_answers``
-    (for a first component's bootstrap render), to ``context`` in place.
+    """Add ``hx_answers_file``, and for a component ``names``, ``field_list``,
+    ``ruled_fields`` and ``optional_fields``, to ``context`` in place.
 
     Answers may still be half-typed while Copier prompts; then nothing is added
     and the validators report the problem. Copier builds a context for every path
@@ -30,9 +28,6 @@ def derive(context: dict[str, Any]) -> None:
     )
     if context.get("kind") != "component":
         return
-    context["hx_project_answers"] = project_answers(
-        context.get("_copier_answers"), context.get("project_name")
-    )
     component, entity = context.get("component_name"), context.get("entity_name")
     if isinstance(component, str) and isinstance(entity, str):
         context.update(_derived(component, entity, str(context.get("fields", ""))))

@@ -102,6 +102,7 @@ class Globals(Extension):
             hx_from=pycode.from_import,
             hx_moves_between=moves.any_between,
             hx_subdirectory=subdirectory,
+            hx_project_answers=project_state.project_answers,
             hx_in_temporary_copy=lambda path: in_temporary_copy(Path(str(path))),
             hx_ruff=find_ruff_bin,
         )
