@@ -297,8 +297,8 @@ def test_an_edited_applied_migration_is_refused_by_name(
         line.split()[:3] for line in status.stdout.splitlines()
     ]
 
-    # Line endings are not a change: a Windows checkout of the same file applies.
-    edited.write_bytes(ALPHA_2.replace("\n", "\r\n").encode())
+    # Line endings and a byte order mark are not a change: a Windows editor's copy applies.
+    edited.write_bytes(b"\xef\xbb\xbf" + ALPHA_2.replace("\n", "\r\n").encode())
     assert migrate_cli(project, generated_venv, "up", dsn=dsn).returncode == 0
     assert len(history(cluster, dsn)) == 4
 
@@ -313,6 +313,24 @@ def test_an_applied_migration_whose_file_is_gone_is_refused(
     line = one_line(refused)
     assert "alpha/0002_add_note was applied" in line
     assert "0002_add_note.sql is missing" in line
+
+
+def test_a_component_whose_migrations_folder_is_gone_is_not_taken_for_removed(
+    project: Path, generated_venv: Path, dsn: str
+) -> None:
+    assert migrate_cli(project, generated_venv, "up", dsn=dsn).returncode == 0
+    shutil.rmtree(project / "components" / "beta" / MIGRATIONS)
+    status = migrate_cli(project, generated_venv, "status", dsn=dsn)
+    lines = status.stdout.splitlines()
+    assert [line.split()[:3] for line in lines[:-1]] == [
+        ["alpha", "0001_create_alpha", "applied"],
+        ["alpha", "0002_add_note", "applied"],
+        ["beta", "0001_create_beta", "missing"],
+    ]
+    assert lines[-1] == "2 applied, 0 pending, 1 missing"
+    refused = migrate_cli(project, generated_venv, "up", dsn=dsn)
+    assert refused.returncode == 1
+    assert "beta/0001_create_beta was applied" in one_line(refused)
 
 
 def test_a_pending_migration_numbered_before_an_applied_one_is_refused(

@@ -21,9 +21,10 @@ or the database and the fix); 2 usage error (bad arguments, no or malformed URL)
 ``components/<name>/adapters/outbound/migrations/NNNN_<slug>.sql``: ``NNNN`` is
 four digits from ``0001`` with no gap and no repeat, ``<slug>`` lower-case
 letters, digits and single underscores. An applied migration never changes:
-``up`` keeps each file's SHA-256 (of its text with ``\\n`` line ends, so a
-checkout that converts line endings is not a change) and refuses to run when an
-applied file changed or disappeared, naming it. Changes go in a new file.
+``up`` keeps each file's SHA-256 (of its text with ``\\n`` line ends and no byte
+order mark, so a checkout that converts line endings is not a change) and refuses
+to run when an applied file changed or disappeared, naming it, or when a pending
+file is numbered before one already applied. Changes go in a new file.
 
 **Header directives.** The comment lines at the top of a file may hold
 ``-- hexforge: ...`` lines (anywhere else they are refused, as are unknown ones):
@@ -43,21 +44,23 @@ applied file changed or disappeared, naming it. Changes go in a new file.
   ``CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS``, ``DROP INDEX
   CONCURRENTLY IF EXISTS``, ``REINDEX ... CONCURRENTLY``, ``ALTER TYPE ... ADD
   VALUE IF NOT EXISTS``, ``ALTER TABLE ... VALIDATE CONSTRAINT``, ``VACUUM``,
-  ``ANALYZE``. A concurrent index build that fails leaves an INVALID index that
-  ``IF NOT EXISTS`` would then skip: ``up`` checks the file's indexes before and
-  after and names an invalid one with the command that removes it.
+  ``ANALYZE``. Their locks let reads and writes through, so they wait for a busy
+  table instead of timing out. A concurrent index build that fails leaves an
+  INVALID index that ``IF NOT EXISTS`` would then skip: ``up`` checks the file's
+  indexes before and after and names an invalid one with the command that
+  removes it.
 
 Every other file runs in its own transaction together with its history row:
 it is applied whole or not at all, and the migrations before it stay applied.
 Transaction control (``BEGIN``, ``COMMIT``...) inside a file is refused.
 
 **Database.** ``up`` takes a PostgreSQL advisory lock first (two ``up`` at once:
-the second waits, then finds nothing left to do), then sets ``lock_timeout``
-(``--lock-timeout``, default 5 seconds) so that a migration waiting for a busy
-table fails instead of stalling every query queued behind it. History lives in
-``hexforge_migrations`` (component, version, name, checksum, applied_at) and
-what components own in ``hexforge_owned`` (component, kind, name, version);
-``up`` creates both. ``drop`` drops the recorded objects (no ``CASCADE``: a
+the second waits, then finds nothing left to do). Each migration in a transaction
+runs with ``lock_timeout`` (``--lock-timeout``, default 5 seconds): an ``ALTER
+TABLE`` waiting for a busy table fails, and can be run again, instead of stalling
+every query queued behind it. History lives in ``hexforge_migrations``
+(component, version, name, checksum, applied_at) and what components own in
+``hexforge_owned`` (component, kind, name, version); ``up`` creates both. ``drop`` drops the recorded objects (no ``CASCADE``: a
 table another component still references is refused by PostgreSQL) and the
 component's history, in one transaction.
 
@@ -114,7 +117,8 @@ OWNS = re.compile(r"owns\s+(\w+)\s+(\S+)")
 # Statements PostgreSQL refuses inside a transaction block.
 NEEDS_NO_TRANSACTION = re.compile(
     r"(?:create\s+(?:unique\s+)?index\s+concurrently|drop\s+index\s+concurrently"
-    r"|reindex\b.*\bconcurrently|vacuum|create\s+database|drop\s+database|alter\s+system)\b"
+    r"|reindex\b.*\bconcurrently|vacuum|create\s+database|drop\s+database|alter\s+system)\b",
+    re.IGNORECASE,
 )
 # What a no-transaction file may hold: statements that are safe to run again.
 REPEATABLE = re.compile(
@@ -123,20 +127,24 @@ REPEATABLE = re.compile(
     r"|reindex\b.*\bconcurrently"
     r"|alter\s+type\b.*\badd\s+value\s+if\s+not\s+exists"
     r"|alter\s+table\b.*\bvalidate\s+constraint"
-    r"|vacuum|analyze)\b"
+    r"|vacuum|analyze)\b",
+    re.IGNORECASE,
 )
 CONCURRENT_INDEX = re.compile(
     r"create\s+(?:unique\s+)?index\s+concurrently\s+if\s+not\s+exists\s+"
-    r'("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)'
+    r'("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)',
+    re.IGNORECASE,
 )
 TRANSACTION_CONTROL = re.compile(
     r"(?:begin|commit|rollback|end|abort|savepoint|release|start\s+transaction"
-    r"|prepare\s+transaction)\b"
+    r"|prepare\s+transaction)\b",
+    re.IGNORECASE,
 )
 CREATES = re.compile(
     r"create\s+(?:or\s+replace\s+)?(?:unlogged\s+)?"
     r"(table|view|sequence|type)\s+(?:if\s+not\s+exists\s+)?"
-    r'((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\.(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))?)'
+    r'((?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\.(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*))?)',
+    re.IGNORECASE,
 )
 
 
@@ -155,7 +163,7 @@ class BadDatabaseUrl(MigrationError):
 class Statement:
     offset: int  # where it starts in the file's text, to turn error positions into lines
     text: str
-    code: str  # lower-cased, comments and literals blanked: what the checks read
+    code: str  # comments and literals blanked, single spaces: what the checks read
 
 
 @dataclass(frozen=True)
@@ -268,17 +276,13 @@ def split_statements(sql: str, file: str) -> list[Statement]:
         if text.strip():
             skip = len(text) - len(text.lstrip())
             statements.append(
-                Statement(begin + skip, sql[begin + skip : end].rstrip(), text.strip().lower())
+                Statement(begin + skip, sql[begin + skip : end].rstrip(), " ".join(text.split()))
             )
     return statements
 
 
 def _word_before(sql: str, i: int) -> bool:
     return i > 0 and (sql[i - 1].isalnum() or sql[i - 1] in "_$")
-
-
-def _code_words(code: str) -> str:
-    return " ".join(code.split())
 
 
 def read_migration(root: Path, component: str, path: Path) -> Migration:
@@ -291,6 +295,7 @@ def read_migration(root: Path, component: str, path: Path) -> Migration:
         )
     try:
         sql, _ = read_text(path)
+        sql = sql.removeprefix("\ufeff")  # a byte order mark some editors add is not SQL
     except (OSError, UnicodeDecodeError) as error:
         raise MigrationError(f"{file}: cannot be read as UTF-8 text ({error})") from None
     after: list[tuple[str, int]] = []
@@ -371,21 +376,27 @@ def _shorten(text: str, limit: int = 60) -> str:
     return words if len(words) <= limit else words[: limit - 3] + "..."
 
 
-def load(root: Path | None = None) -> list[Migration]:
+@dataclass(frozen=True)
+class Project:
+    components: frozenset[str]  # every folder in components/, with migrations or not
+    migrations: list[Migration]  # in the order up applies them
+
+
+def load(root: Path | None = None) -> Project:
     """Every component's migrations, checked, in the order ``up`` applies them."""
     root = ROOT if root is None else root
     migrations: list[Migration] = []
-    components = root / "components"
-    folders = sorted(components.glob(f"*/{MIGRATIONS_DIR.as_posix()}"))
-    for folder in folders:
-        component = folder.parent.parent.parent.name
+    folders = root / "components"
+    components = sorted(p.name for p in folders.iterdir() if p.is_dir()) if folders.is_dir() else []
+    for component in components:
+        folder = folders / component / MIGRATIONS_DIR
         if not folder.is_dir() or COMPONENT_NAME.fullmatch(component) is None:
             continue
         found = [read_migration(root, component, path) for path in sorted(folder.glob("*.sql"))]
         _check_versions(component, found)
         _check_owned(component, found)
         migrations.extend(found)
-    return order(migrations)
+    return Project(frozenset(components), order(migrations))
 
 
 def _check_versions(component: str, found: list[Migration]) -> None:
@@ -407,15 +418,23 @@ def _check_versions(component: str, found: list[Migration]) -> None:
             )
 
 
+def _folded(name: str) -> str:
+    """A possibly quoted, possibly schema-qualified name as PostgreSQL stores it."""
+    parts = re.findall(r'"((?:[^"]|"")+)"|([^."]+)', name)
+    return ".".join(
+        quoted.replace('""', '"') if quoted else plain.lower() for quoted, plain in parts
+    )
+
+
 def _check_owned(component: str, found: list[Migration]) -> None:
     declared = {owned for migration in found for owned in migration.owns}
     for migration in found:
         for statement in migration.statements:
-            created = CREATES.match(_code_words(statement.code))
+            created = CREATES.match(statement.code)
             if created is None:
                 continue
-            kind = created.group(1)
-            name = created.group(2).replace('"', "")
+            kind = created.group(1).lower()
+            name = _folded(created.group(2))
             if (kind, name) not in declared:
                 line = migration.sql.count("\n", 0, statement.offset) + 1
                 raise MigrationError(
@@ -534,6 +553,8 @@ def connect(conninfo: str) -> Iterator[psycopg.Connection[Any]]:
         ) from None
     try:
         yield connection
+    except psycopg.Error as error:  # the server went away, or refused something mid-run
+        raise MigrationError(f"{redact(conninfo)}: {_first_line(error)}") from None
     finally:
         connection.close()
 
@@ -551,7 +572,9 @@ def read_history(connection: psycopg.Connection[Any]) -> dict[tuple[str, int], A
         " ORDER BY component, version"
     ).fetchall()
     return {
-        (row[0], row[1]): Applied(row[0], row[1], row[2], row[3], row[4].isoformat(sep=" ", timespec="seconds"))
+        (row[0], row[1]): Applied(
+            row[0], row[1], row[2], row[3], row[4].isoformat(sep=" ", timespec="seconds")
+        )
         for row in rows
     }
 
@@ -586,18 +609,24 @@ CREATE TABLE IF NOT EXISTS {OWNED} (
     )
 
 
+def set_lock_timeout(connection: psycopg.Connection[Any], seconds: float) -> None:
+    """How long each statement may wait for a lock (0: as long as it takes)."""
+    connection.execute("SELECT set_config('lock_timeout', %s, false)", [f"{seconds * 1000:.0f}ms"])
+
+
 @contextmanager
 def locked(connection: psycopg.Connection[Any], notify: Callable[[str], None]) -> Iterator[None]:
     """Hold the migration lock of this database: one ``up`` or ``drop`` at a time."""
     row = connection.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()
     if not (row and row[0]):
         notify("waiting for another migrate.py run on this database to finish")
-        connection.execute("SET lock_timeout = 0")  # wait as long as the other run takes
+        set_lock_timeout(connection, 0)  # wait as long as the other run takes
         connection.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
     try:
         yield
     finally:
-        connection.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
+        if not connection.broken:  # a lost connection released the lock already
+            connection.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
 
 
 # -- what is pending ------------------------------------------------------------------
@@ -626,12 +655,11 @@ class Entry:
 
 
 def survey(
-    migrations: Sequence[Migration], history: dict[tuple[str, int], Applied]
+    project: Project, history: dict[tuple[str, int], Applied]
 ) -> tuple[list[Entry], dict[str, int]]:
-    """Every migration's state, and the components with history but no migrations left."""
+    """Every migration's state, and the components whose folder is gone but not their history."""
     entries: list[Entry] = []
-    components = {migration.component for migration in migrations}
-    for migration in migrations:
+    for migration in project.migrations:
         applied = history.get(migration.key)
         if applied is None:
             state = "pending"
@@ -641,22 +669,20 @@ def survey(
         entries.append(
             Entry(migration.component, migration.version, migration.name, migration.file, state, at)
         )
-    files = {migration.key for migration in migrations}
+    files = {migration.key for migration in project.migrations}
     removed: dict[str, int] = {}
     for key, applied in sorted(history.items()):
-        if applied.component not in components:
+        if applied.component not in project.components:
             removed[applied.component] = removed.get(applied.component, 0) + 1
         elif key not in files:
             entries.append(Entry(*key, applied.name, None, "missing", applied.applied_at))
     return entries, removed
 
 
-def check(
-    migrations: Sequence[Migration], history: dict[tuple[str, int], Applied]
-) -> list[Migration]:
+def check(project: Project, history: dict[tuple[str, int], Applied]) -> list[Migration]:
     """The pending migrations in order; refused when an applied one changed or is gone,
     or when a pending one sorts before one already applied."""
-    entries, _ = survey(migrations, history)
+    entries, _ = survey(project, history)
     for entry in entries:
         if entry.state == "changed":
             raise MigrationError(
@@ -674,7 +700,7 @@ def check(
     latest: dict[str, int] = {}
     for component, version in history:
         latest[component] = max(latest.get(component, 0), version)
-    todo = [migration for migration in migrations if migration.key not in history]
+    todo = [migration for migration in project.migrations if migration.key not in history]
     for migration in todo:
         if migration.version < latest.get(migration.component, 0):
             raise MigrationError(
@@ -722,7 +748,7 @@ def _check_indexes(connection: psycopg.Connection[Any], migration: Migration) ->
     """Refuse when an index this file builds concurrently was left INVALID by a failed build:
     ``IF NOT EXISTS`` would skip it, and the table would go on without a working index."""
     for statement in migration.statements:
-        built = CONCURRENT_INDEX.match(_code_words(statement.code))
+        built = CONCURRENT_INDEX.match(statement.code)
         if built is None:
             continue
         name = built.group(1)
@@ -742,10 +768,8 @@ def apply_one(
 ) -> None:
     """Apply one migration and record it: in one transaction, or statement by statement."""
     psycopg = _psycopg()
-    connection.execute(
-        "SELECT set_config('lock_timeout', %s, false)", [f"{lock_timeout * 1000:.0f}ms"]
-    )
     if migration.transaction:
+        set_lock_timeout(connection, lock_timeout)
         try:
             with connection.transaction():
                 if migration.statements:
@@ -760,6 +784,10 @@ def apply_one(
                 "nothing of it was applied (the migrations before it stay applied)",
             ) from None
         return
+    # The statements a no-transaction file may hold take locks that let reads and writes
+    # through, so they wait for busy tables instead of failing half-way (which would leave
+    # an INVALID index behind).
+    set_lock_timeout(connection, 0)
     _check_indexes(connection, migration)
     for statement in migration.statements:
         try:
@@ -788,9 +816,9 @@ def pending(conninfo: str, root: Path | None = None) -> list[Migration]:
     Raises :class:`MigrationError` (one line) when the files are malformed, an
     applied one changed or is missing, or the database cannot be reached.
     """
-    migrations = load(root)
+    project = load(root)
     with connect(conninfo) as connection:
-        return check(migrations, read_history(connection))
+        return check(project, read_history(connection))
 
 
 def apply(
@@ -806,11 +834,11 @@ def apply(
     applied). Raises :class:`MigrationError` at the first failure, after which the
     migrations applied before it stay applied and recorded.
     """
-    migrations = load(root)
+    project = load(root)
     done: list[Migration] = []
     with connect(conninfo) as connection, locked(connection, notify):
         _create_history(connection)
-        for migration in check(migrations, read_history(connection)):
+        for migration in check(project, read_history(connection)):
             apply_one(connection, migration, lock_timeout)
             done.append(migration)
             notify(f"applied {migration.label}")
@@ -872,6 +900,7 @@ def drop(conninfo: str, component: str, *, yes: bool, root: Path | None = None) 
         statements = drop_statements(owned)
         shown = [statement.as_string(connection) for statement in statements]
         if yes:
+            set_lock_timeout(connection, DEFAULT_LOCK_TIMEOUT)
             try:
                 with connection.transaction():
                     for statement in statements:
@@ -890,9 +919,9 @@ def status(
 ) -> tuple[list[Entry], dict[str, list[tuple[str, str]]], dict[str, int]]:
     """Every migration's state; for components whose code is gone, what they own and how
     many of their migrations the database holds."""
-    migrations = load(root)
+    project = load(root)
     with connect(conninfo) as connection:
-        entries, removed = survey(migrations, read_history(connection))
+        entries, removed = survey(project, read_history(connection))
         owned = {component: read_owned(connection, component) for component in removed}
     return entries, owned, removed
 
