@@ -506,7 +506,7 @@ def test_drop_refuses_while_the_code_is_there_and_previews_without_yes(
 
     shutil.rmtree(project / "components" / "beta")  # what tools/remove.py does to the code
     status = migrate_cli(project, generated_venv, "status", dsn=dsn)
-    assert "beta: its code is gone, its data remains (1 migrations applied)" in status.stdout
+    assert "beta: its code is gone, its data remains (1 migration applied)" in status.stdout
     report = json.loads(
         migrate_cli(project, generated_venv, "status", "--format", "json", dsn=dsn).stdout
     )
@@ -524,7 +524,7 @@ def test_drop_refuses_while_the_code_is_there_and_previews_without_yes(
 
     dropped = migrate_cli(project, generated_venv, "drop", "beta", "--yes", dsn=dsn)
     assert dropped.returncode == 0, dropped.stderr
-    assert dropped.stdout == "dropped table beta; forgot 1 migrations of beta\n"
+    assert dropped.stdout == "dropped table beta; forgot 1 migration of beta\n"
     assert tables(cluster, dsn) == {"alpha", "hexforge_migrations", "hexforge_owned"}
     assert [c for c, *_ in history(cluster, dsn)] == ["alpha", "alpha"]
     assert cluster.query(dsn, "SELECT component FROM hexforge_owned") == [["alpha"]]

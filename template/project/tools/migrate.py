@@ -214,8 +214,7 @@ def split_statements(sql: str, file: str) -> list[Statement]:
                 code[k] = " "
 
     def unterminated(what: str, at: int) -> MigrationError:
-        line = sql.count("\n", 0, at) + 1
-        return MigrationError(f"{file} line {line}: unterminated {what}; close it")
+        return MigrationError(f"{file} line {line_of(sql, at)}: unterminated {what}; close it")
 
     while i < size:
         char = sql[i]
@@ -279,6 +278,11 @@ def split_statements(sql: str, file: str) -> list[Statement]:
                 Statement(begin + skip, sql[begin + skip : end].rstrip(), " ".join(text.split()))
             )
     return statements
+
+
+def line_of(sql: str, offset: int) -> int:
+    """The 1-based line of a character offset, as an editor shows it."""
+    return sql.count("\n", 0, offset) + 1
 
 
 def _word_before(sql: str, i: int) -> bool:
@@ -351,7 +355,7 @@ def read_migration(root: Path, component: str, path: Path) -> Migration:
 
 def _check_statements(file: str, sql: str, statements: list[Statement], transaction: bool) -> None:
     for statement in statements:
-        where = f"{file} line {sql.count(chr(10), 0, statement.offset) + 1}"
+        where = f"{file} line {line_of(sql, statement.offset)}"
         shown = _shorten(statement.text)
         if TRANSACTION_CONTROL.match(statement.code):
             raise MigrationError(
@@ -436,7 +440,7 @@ def _check_owned(component: str, found: list[Migration]) -> None:
             kind = created.group(1).lower()
             name = _folded(created.group(2))
             if (kind, name) not in declared:
-                line = migration.sql.count("\n", 0, statement.offset) + 1
+                line = line_of(migration.sql, statement.offset)
                 raise MigrationError(
                     f"{migration.file} line {line}: creates {kind} {name}, which no "
                     f"'-- hexforge: owns {kind} {name}' line of the {component} migrations "
@@ -615,11 +619,11 @@ def set_lock_timeout(connection: psycopg.Connection[Any], seconds: float) -> Non
 
 
 @contextmanager
-def locked(connection: psycopg.Connection[Any], notify: Callable[[str], None]) -> Iterator[None]:
+def locked(connection: psycopg.Connection[Any], on_wait: Callable[[str], None]) -> Iterator[None]:
     """Hold the migration lock of this database: one ``up`` or ``drop`` at a time."""
     row = connection.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()
     if not (row and row[0]):
-        notify("waiting for another migrate.py run on this database to finish")
+        on_wait("waiting for another migrate.py run on this database to finish")
         set_lock_timeout(connection, 0)  # wait as long as the other run takes
         connection.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
     try:
@@ -721,7 +725,7 @@ def _failed(
     position = getattr(diag, "statement_position", None)
     where = migration.file
     if position:
-        where += f" line {migration.sql.count(chr(10), 0, offset + int(position) - 1) + 1}"
+        where += f" line {line_of(migration.sql, offset + int(position) - 1)}"
     message = _first_line(error)
     if getattr(error, "sqlstate", None) == "55P03":  # lock_not_available
         message += (
@@ -806,7 +810,7 @@ def apply_one(
         _record(connection, migration)
 
 
-def _quiet(_: str) -> None:
+def _ignore(_: object) -> None:
     """Report nothing."""
 
 
@@ -826,22 +830,23 @@ def apply(
     root: Path | None = None,
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    notify: Callable[[str], None] = _quiet,
+    on_wait: Callable[[str], None] = _ignore,
+    on_applied: Callable[[Migration], None] = _ignore,
 ) -> list[Migration]:
     """Apply the pending migrations under the migration lock; returns those applied.
 
-    ``notify`` receives one line per event (waiting for the lock, a migration
-    applied). Raises :class:`MigrationError` at the first failure, after which the
-    migrations applied before it stay applied and recorded.
+    ``on_wait`` gets a line when another run holds the lock, ``on_applied`` each
+    migration as soon as it is recorded. Raises :class:`MigrationError` at the first
+    failure, after which the migrations applied before it stay applied and recorded.
     """
     project = load(root)
     done: list[Migration] = []
-    with connect(conninfo) as connection, locked(connection, notify):
+    with connect(conninfo) as connection, locked(connection, on_wait):
         _create_history(connection)
         for migration in check(project, read_history(connection)):
             apply_one(connection, migration, lock_timeout)
             done.append(migration)
-            notify(f"applied {migration.label}")
+            on_applied(migration)
     return done
 
 
@@ -889,7 +894,7 @@ def drop(conninfo: str, component: str, *, yes: bool, root: Path | None = None) 
             f"component whose code is gone: run python tools/remove.py {component} first"
         )
     psycopg = _psycopg()
-    with connect(conninfo) as connection, locked(connection, _quiet):
+    with connect(conninfo) as connection, locked(connection, _ignore):
         history = [key for key in read_history(connection) if key[0] == component]
         owned = read_owned(connection, component)
         if not history and not owned:
@@ -967,6 +972,10 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+def _migrations(count: int) -> str:
+    return f"{count} migration" if count == 1 else f"{count} migrations"
+
+
 def _print_json(data: object) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -996,7 +1005,7 @@ def _status_command(url: str, as_json: bool) -> int:
         print(f"{line}  {entry.applied_at}" if entry.applied_at else line)
     for component, count in removed.items():
         print(
-            f"{component}: its code is gone, its data remains ({count} migrations applied); "
+            f"{component}: its code is gone, its data remains ({_migrations(count)} applied); "
             f"drop it with python tools/migrate.py drop {component} --yes"
         )
     counts = {state: sum(e.state == state for e in entries) for state in ("applied", "pending")}
@@ -1016,22 +1025,23 @@ def _plan_command(url: str, as_json: bool) -> int:
         print(f"-- {migration.label} ({migration.file}), {how}")
         print(migration.sql.rstrip("\n"))
         print()
-    print(f"-- {len(todo)} migrations pending" if todo else "-- nothing to apply")
+    print(f"-- {_migrations(len(todo))} pending" if todo else "-- nothing to apply")
     return 0
 
 
 def _up_command(url: str, as_json: bool, lock_timeout: float) -> int:
-    def notify(line: str) -> None:
-        if line.startswith("applied ") and not as_json:
-            print(line, flush=True)
-        elif not line.startswith("applied "):
-            print(f"migrate.py: {line}", file=sys.stderr, flush=True)
+    def waiting(line: str) -> None:
+        print(f"migrate.py: {line}", file=sys.stderr, flush=True)
 
-    done = apply(url, lock_timeout=lock_timeout, notify=notify)
+    def applied(migration: Migration) -> None:
+        if not as_json:  # as it happens: a later failure does not hide what went in
+            print(f"applied {migration.label}", flush=True)
+
+    done = apply(url, lock_timeout=lock_timeout, on_wait=waiting, on_applied=applied)
     if as_json:
         _print_json({"applied": [migration.summary() for migration in done]})
     else:
-        print(f"{len(done)} migrations applied" if done else "nothing to apply: up to date")
+        print(f"{_migrations(len(done))} applied" if done else "nothing to apply: up to date")
     return 0
 
 
@@ -1041,7 +1051,7 @@ def _drop_command(url: str, as_json: bool, component: str, yes: bool) -> int:
     if as_json:
         _print_json(result.as_json())
     elif yes:
-        print(f"dropped {objects}; forgot {result.migrations} migrations of {component}")
+        print(f"dropped {objects}; forgot {_migrations(result.migrations)} of {component}")
     else:
         print(f"-- drop {component} --yes would run, in one transaction:")
         for statement in result.sql:
@@ -1051,7 +1061,7 @@ def _drop_command(url: str, as_json: bool, component: str, yes: bool) -> int:
     if not yes:
         raise MigrationError(
             f"nothing dropped: python tools/migrate.py drop {component} --yes drops {objects} "
-            f"and forgets {result.migrations} migrations"
+            f"and forgets {_migrations(result.migrations)}"
         )
     return 0
 
