@@ -171,6 +171,31 @@ def migrate_cli(
     return result
 
 
+class Session:
+    """A psql session kept open, to hold locks while the tool runs."""
+
+    def __init__(self, cluster: Cluster, dsn: str) -> None:
+        self.process = subprocess.Popen(
+            [cluster.psql, "-X", "-q", "-d", dsn],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, sql: str) -> None:
+        """Run ``sql`` and wait until it is done."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{sql}\n\\echo done\n")
+        self.process.stdin.flush()
+        while "done" not in self.process.stdout.readline():
+            pass
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=30)
+
+
 def one_line(result: subprocess.CompletedProcess[str]) -> str:
     """The single line a refusal prints on stderr."""
     lines = result.stderr.strip().splitlines()
@@ -223,8 +248,17 @@ def test_status_lists_applied_and_pending_as_text_and_json(
     assert migrate_cli(project, generated_venv, "up", dsn=dsn).returncode == 0
     write_migrations(project, {"beta": {"0002_add_size.sql": "ALTER TABLE beta ADD size int;\n"}})
 
+    elsewhere = subprocess.run(  # the project is where the tool is, not the working folder
+        [str(generated_venv / "bin" / "python"), str(project / "tools" / "migrate.py"), "status"],
+        cwd=project.parent,
+        env={**os.environ, "DATABASE_URL": dsn},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     text = migrate_cli(project, generated_venv, "status", dsn=dsn)
     assert text.returncode == 0, text.stderr
+    assert elsewhere.stdout == text.stdout
     lines = text.stdout.splitlines()
     assert [line.split()[:3] for line in lines[:-1]] == [
         ["alpha", "0001_create_alpha", "applied"],
@@ -347,17 +381,8 @@ def test_two_up_at_once_apply_each_migration_once(
     project: Path, generated_venv: Path, cluster: Cluster, dsn: str
 ) -> None:
     # Hold the migration lock, start two runs, let go once both wait for it.
-    holder = subprocess.Popen(
-        [cluster.psql, "-X", "-q", "-d", dsn],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdin is not None and holder.stdout is not None
-    holder.stdin.write(f"SELECT pg_advisory_lock({migrate.LOCK_KEY});\n\\echo locked\n")
-    holder.stdin.flush()
-    while "locked" not in holder.stdout.readline():
-        pass
+    holder = Session(cluster, dsn)
+    holder.run(f"SELECT pg_advisory_lock({migrate.LOCK_KEY});")
     env = {**os.environ, "DATABASE_URL": dsn}
     runs = [
         subprocess.Popen(
@@ -377,9 +402,8 @@ def test_two_up_at_once_apply_each_migration_once(
         time.sleep(0.05)
     else:
         raise AssertionError("the two runs never waited for the lock")
-    holder.stdin.write(f"SELECT pg_advisory_unlock({migrate.LOCK_KEY});\n")
-    holder.stdin.close()
-    holder.wait(timeout=30)
+    holder.run(f"SELECT pg_advisory_unlock({migrate.LOCK_KEY});")
+    holder.close()
     outputs = [run.communicate(timeout=120) for run in runs]
 
     assert [run.returncode for run in runs] == [0, 0], outputs
@@ -394,6 +418,26 @@ def test_two_up_at_once_apply_each_migration_once(
         ("alpha", 2),
         ("beta", 1),
     ]
+
+
+def test_a_migration_waiting_for_a_busy_table_gives_up_after_the_lock_timeout(
+    project: Path, generated_venv: Path, cluster: Cluster, dsn: str
+) -> None:
+    assert migrate_cli(project, generated_venv, "up", dsn=dsn).returncode == 0
+    write_migrations(project, {"alpha": {"0003_add_size.sql": "ALTER TABLE alpha ADD size int;\n"}})
+    reader = Session(cluster, dsn)
+    try:
+        reader.run("BEGIN; SELECT count(*) FROM alpha;")  # a long transaction reading alpha
+        failed = migrate_cli(project, generated_venv, "up", "--lock-timeout", "0.2", dsn=dsn)
+    finally:
+        reader.close()
+    assert failed.returncode == 1
+    line = one_line(failed)
+    assert "0003_add_size.sql: canceling statement due to lock timeout" in line
+    assert "waited lock_timeout 0.2s" in line
+    assert "raise --lock-timeout" in line
+    assert len(history(cluster, dsn)) == 3
+    assert migrate_cli(project, generated_venv, "up", dsn=dsn).returncode == 0  # the table is free
 
 
 def test_a_failing_migration_leaves_nothing_of_itself_and_keeps_the_earlier_ones(
