@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -966,8 +967,20 @@ def test_an_after_line_moves_a_migration_behind_another_component() -> None:
 
 
 @pytest.mark.slow
-def test_the_runner_is_rendered_into_a_project(tmp_path: Path, template_v1: Path) -> None:
+@pytest.mark.parametrize(
+    "answers",
+    [{"kind": "project"}, {"kind": "component", "component_name": "orders"}],
+    ids=["project", "first-component"],
+)
+def test_the_runner_is_rendered_into_every_project_and_reads_its_files(
+    tmp_path: Path, template_v1: Path, answers: dict[str, str], generated_venv: Path, dsn: str
+) -> None:
     project = init_repo(tmp_path / "wired")
-    copier_copy(template_v1, project, {"kind": "project"})
-    rendered = project / "tools" / "migrate.py"
-    assert rendered.read_bytes() == (TOOLS / "migrate.py").read_bytes()
+    copier_copy(template_v1, project, answers)
+    for name in ("migrate.py", "_hexforge.py"):
+        assert (project / "tools" / name).read_bytes() == (TOOLS / name).read_bytes()
+    plan = migrate_cli(project, generated_venv, "plan", dsn=dsn)
+    assert plan.returncode == 0, plan.stderr
+    assert re.fullmatch(
+        r"-- (\d+ migrations? pending|nothing to apply)", plan.stdout.splitlines()[-1]
+    )
