@@ -620,6 +620,10 @@ def test_drop_refused_by_a_foreign_key_drops_nothing(
             "0003_x.sql line 1: unknown directive '-- hexforge: no-transactoin'",
         ),
         (
+            {"alpha": {"0003_x.sql": "--  HexForge: After beta/0001\nSELECT 1;"}},
+            "0003_x.sql line 1: unknown directive '-- hexforge: After beta/0001'",
+        ),
+        (
             {"alpha": {"0003_x.sql": "SELECT 1;\n-- hexforge: no-transaction\n"}},
             "0003_x.sql line 2: '-- hexforge:' lines belong in the comment block at the top",
         ),
@@ -674,10 +678,12 @@ def test_malformed_migrations_are_refused_in_one_line_before_connecting(
         (["drop"], "x", 2, "the following arguments are required: NAME"),
         (["drop", "../etc"], "x", 2, "'../etc' is not a component name"),
         (["status", "--yes"], "x", 2, "unrecognized arguments: --yes"),
+        (["status", "x\ny\x85"], "x", 2, "unrecognized arguments: x\\ny\\x85 (see"),
         (["status"], None, 2, "no database: set DATABASE_URL or pass --database-url"),
         (["status"], "", 2, "no database: set DATABASE_URL"),
         (["status"], "not a url", 2, "the database URL 'not a url' cannot be parsed"),
         (["up", "--database-url", "postgresql://[::1"], None, 2, "cannot be parsed"),
+        (["status"], "postgresql://u:s3cret@[::1", 2, "'postgresql://u:***@[::1' cannot be parsed"),
         (
             ["status"],
             "postgresql://u:s3cret@/db?host=/nonexistent",
@@ -864,6 +870,18 @@ def test_any_command_line_exits_0_1_or_2_with_at_most_one_line_of_complaint(
 
 
 # -- the pure parts, by construction --------------------------------------------------
+
+
+@given(st.text())
+def test_a_message_quoting_any_text_prints_as_one_printable_line(text: str) -> None:
+    hexforge = sys.modules["_hexforge"]  # the helper module migrate.py imported
+    shown = hexforge.one_line(text)
+    assert shown.isprintable()
+    assert len(shown.splitlines()) <= 1
+    assert hexforge.one_line(shown) == shown
+    if text.isprintable():
+        assert shown == text
+
 
 PIECES = st.sampled_from(
     [

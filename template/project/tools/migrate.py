@@ -110,7 +110,7 @@ KINDS = ("view", "table", "sequence", "type")  # also the order drop removes the
 FILE_NAME = re.compile(r"(\d{4})_([a-z0-9]+(?:_[a-z0-9]+)*)\.sql")
 COMPONENT_NAME = re.compile(r"[a-z_][a-z0-9_]*")
 OBJECT_NAME = re.compile(r"[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?")
-DIRECTIVE = re.compile(r"--\s*hexforge:(.*)")
+DIRECTIVE = re.compile(r"--\s*hexforge:(.*)", re.IGNORECASE)  # a miscased one is refused
 AFTER = re.compile(r"after\s+([a-z_][a-z0-9_]*)/(\d{4})")
 OWNS = re.compile(r"owns\s+(\w+)\s+(\S+)")
 
@@ -510,7 +510,8 @@ def database_url(url: str | None) -> str:
         psycopg.conninfo.conninfo_to_dict(chosen)
     except psycopg.Error as error:
         raise BadDatabaseUrl(
-            f"the database URL {redact(chosen)!r} cannot be parsed ({_one_line(error)}); "
+            f"the database URL {redact(chosen)!r} cannot be parsed "
+            f"({redact(_one_line(error))}); "
             "write it as postgresql://user:password@host:port/dbname"
         ) from None
     return chosen
@@ -548,8 +549,10 @@ def connect(conninfo: str) -> Iterator[psycopg.Connection[Any]]:
     """An autocommit connection (each migration opens its own transaction); closed on exit."""
     psycopg = _psycopg()
     conninfo = database_url(conninfo)
+    given = psycopg.conninfo.conninfo_to_dict(conninfo)
+    timeout = {} if "connect_timeout" in given else {"connect_timeout": CONNECT_TIMEOUT}
     try:
-        connection = psycopg.connect(conninfo, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+        connection = psycopg.connect(conninfo, autocommit=True, **timeout)
     except psycopg.Error as error:
         raise MigrationError(
             f"cannot connect to {redact(conninfo)}: {_first_line(error)} (check that the "
