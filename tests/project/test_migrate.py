@@ -489,6 +489,13 @@ def test_a_concurrent_index_is_built_outside_a_transaction(
         "-- alpha/0003_unique_label (components/alpha/adapters/outbound/migrations/"
         "0003_unique_label.sql), outside a transaction" in plan.stdout
     )
+    planned = migrate_cli(project, generated_venv, "plan", "--format", "json", dsn=dsn)
+    assert [m["transaction"] for m in json.loads(planned.stdout)["pending"]] == [
+        True,
+        True,
+        False,
+        True,
+    ]
     done = migrate_cli(project, generated_venv, "up", dsn=dsn)
     assert done.returncode == 0, done.stderr
     assert "applied alpha/0003_unique_label" in done.stdout
@@ -514,13 +521,26 @@ def test_a_failed_concurrent_build_is_resumed_after_its_invalid_index_is_named(
 ) -> None:
     assert migrate_cli(project, generated_venv, "up", dsn=dsn).returncode == 0
     cluster.query(dsn, "INSERT INTO alpha (id, label) VALUES (1, 'same'), (2, 'same')")
-    write_migrations(project, {"alpha": {"0003_unique_label.sql": CONCURRENT_INDEX}})
+    two_indexes = CONCURRENT_INDEX.replace(
+        "CREATE UNIQUE",
+        "CREATE INDEX CONCURRENTLY IF NOT EXISTS alpha_note ON alpha (note);\nCREATE UNIQUE",
+    )
+    write_migrations(project, {"alpha": {"0003_unique_label.sql": two_indexes}})
 
     failed = migrate_cli(project, generated_venv, "up", dsn=dsn)
     assert failed.returncode == 1
-    assert "0003_unique_label.sql: could not create unique index" in one_line(failed)
-    valid = "SELECT indisvalid FROM pg_index WHERE indexrelid = 'alpha_label_key'::regclass"
-    assert cluster.query(dsn, valid) == [["f"]]  # what PostgreSQL leaves behind
+    line = one_line(failed)
+    assert "0003_unique_label.sql line 4: could not create unique index" in line
+    assert "run up again, which runs it again from its first statement" in line
+    valid = (
+        "SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'alpha'::regclass"
+    )
+    # The first statement went through; PostgreSQL leaves the failed build INVALID.
+    assert sorted(cluster.query(dsn, valid)) == [
+        ["alpha_label_key", "f"],
+        ["alpha_note", "t"],
+        ["alpha_pkey", "t"],
+    ]
 
     again = migrate_cli(project, generated_venv, "up", dsn=dsn)
     assert again.returncode == 1
@@ -533,7 +553,12 @@ def test_a_failed_concurrent_build_is_resumed_after_its_invalid_index_is_named(
     cluster.query(dsn, "DROP INDEX CONCURRENTLY alpha_label_key")
     resumed = migrate_cli(project, generated_venv, "up", dsn=dsn)
     assert resumed.returncode == 0, resumed.stderr
-    assert cluster.query(dsn, valid) == [["t"]]
+    assert resumed.stdout == "applied alpha/0003_unique_label\n1 migration applied\n"
+    assert sorted(cluster.query(dsn, valid)) == [
+        ["alpha_label_key", "t"],
+        ["alpha_note", "t"],
+        ["alpha_pkey", "t"],
+    ]
     assert len(history(cluster, dsn)) == 4
 
 

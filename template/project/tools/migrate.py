@@ -722,15 +722,24 @@ def check(project: Project, history: dict[tuple[str, int], Applied]) -> list[Mig
 
 
 def _failed(
-    migration: Migration, error: Exception, offset: int, lock_timeout: float, outcome: str
+    migration: Migration,
+    error: Exception,
+    outcome: str,
+    *,
+    statement: Statement | None = None,
+    lock_timeout: float = 0,
 ) -> MigrationError:
+    """The one line for a migration PostgreSQL refused, at the line it refused when known."""
     diag = getattr(error, "diag", None)
-    position = getattr(diag, "statement_position", None)
+    position = getattr(diag, "statement_position", None)  # 1-based, in what was sent
     where = migration.file
     if position:
+        offset = statement.offset if statement else 0
         where += f" line {line_of(migration.sql, offset + int(position) - 1)}"
+    elif statement:
+        where += f" line {line_of(migration.sql, statement.offset)}"
     message = _first_line(error)
-    if getattr(error, "sqlstate", None) == "55P03":  # lock_not_available
+    if lock_timeout and getattr(error, "sqlstate", None) == "55P03":  # lock_not_available
         message += (
             f" (waited lock_timeout {lock_timeout:g}s for a table another session holds: run up "
             "again when it is quieter, or raise --lock-timeout)"
@@ -786,9 +795,8 @@ def apply_one(
             raise _failed(
                 migration,
                 error,
-                0,
-                lock_timeout,
                 "nothing of it was applied (the migrations before it stay applied)",
+                lock_timeout=lock_timeout,
             ) from None
         return
     # The statements a no-transaction file may hold take locks that let reads and writes
@@ -803,10 +811,9 @@ def apply_one(
             raise _failed(
                 migration,
                 error,
-                statement.offset,
-                lock_timeout,
                 "it runs outside a transaction and is not recorded: fix the cause and run up "
                 "again, which runs it again from its first statement",
+                statement=statement,
             ) from None
     _check_indexes(connection, migration)
     with connection.transaction():
