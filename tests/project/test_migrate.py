@@ -11,6 +11,7 @@ splitting, ordering) are also driven in-process, by construction with hypothesis
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -53,8 +54,10 @@ CREATE TABLE beta (
     alpha_id integer REFERENCES alpha (id)
 );
 """
-FIRST = {"alpha": {"0001_create_alpha.sql": ALPHA_1, "0002_add_note.sql": ALPHA_2}}
-FIRST["beta"] = {"0001_create_beta.sql": BETA_1}
+FIRST = {
+    "alpha": {"0001_create_alpha.sql": ALPHA_1, "0002_add_note.sql": ALPHA_2},
+    "beta": {"0001_create_beta.sql": BETA_1},
+}
 LABELS = ["alpha/0001_create_alpha", "alpha/0002_add_note", "beta/0001_create_beta"]
 
 
@@ -188,8 +191,8 @@ class Session:
         assert self.process.stdin is not None and self.process.stdout is not None
         self.process.stdin.write(f"{sql}\n\\echo done\n")
         self.process.stdin.flush()
-        while "done" not in self.process.stdout.readline():
-            pass
+        while (line := self.process.stdout.readline()) != "done\n":
+            assert line, "psql ended"
 
     def close(self) -> None:
         assert self.process.stdin is not None
@@ -224,10 +227,10 @@ def test_up_creates_the_tables_once_and_then_has_nothing_to_do(
     comment = cluster.query(dsn, "SELECT obj_description('alpha'::regclass)")
     assert comment == [["alpha; with 'quotes' and 100%"]]
     recorded = history(cluster, dsn)
-    assert [(c, v, n) for c, v, n, _, _ in recorded] == [
-        ("alpha", 1, "create_alpha"),
-        ("alpha", 2, "add_note"),
-        ("beta", 1, "create_beta"),
+    assert [(c, v, n, checksum) for c, v, n, checksum, _ in recorded] == [
+        ("alpha", 1, "create_alpha", hashlib.sha256(ALPHA_1.encode()).hexdigest()),
+        ("alpha", 2, "add_note", hashlib.sha256(ALPHA_2.encode()).hexdigest()),
+        ("beta", 1, "create_beta", hashlib.sha256(BETA_1.encode()).hexdigest()),
     ]
     assert cluster.query(dsn, "SELECT component, kind, name FROM hexforge_owned ORDER BY 1") == [
         ["alpha", "table", "alpha"],
