@@ -44,9 +44,18 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """Run a tool's ``main``: usage errors exit 2 and refusals 1, each as one line."""
-    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
+def cli(
+    main: Callable[[Sequence[str] | None], int],
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str | None = None,
+) -> int:
+    """Run a tool's ``main``: usage errors exit 2 and refusals 1, each as one line.
+
+    ``prog`` names the tool in those lines (default: the script's file name).
+    """
+    if prog is None:
+        prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
     try:
         return main(argv)
     except UsageError as error:
