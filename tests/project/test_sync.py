@@ -29,7 +29,8 @@ from tests.helpers import (
     tree_bytes,
 )
 
-SYNC = REPO / "template" / "project" / "tools" / "sync.py"
+TOOLS = REPO / "template" / "project" / "tools"
+SYNC = TOOLS / "sync.py"
 COMPONENTS = ["billing", "orders", "shipping"]  # the order sync takes them in
 WIRING = "project wiring"
 
@@ -295,6 +296,8 @@ def test_naming_a_component_updates_only_it_after_the_wiring(project: Path) -> N
 
 
 def load_sync() -> ModuleType:
+    if str(TOOLS) not in sys.path:  # as `python tools/sync.py` has it: _hexforge beside it
+        sys.path.insert(0, str(TOOLS))
     spec = importlib.util.spec_from_file_location("hexforge_project_sync", SYNC)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -311,6 +314,7 @@ def fake_project(root: Path, *, repo: bool = True) -> Path:
         root.mkdir(parents=True)
     (root / "tools").mkdir()
     shutil.copy2(SYNC, root / "tools" / "sync.py")
+    shutil.copy2(TOOLS / "_hexforge.py", root / "tools" / "_hexforge.py")
     answers = "_commit: v1\n_src_path: /nowhere/hexforge\n"
     (root / ".copier-answers.yml").write_text(answers + "kind: project\n")
     for name, kind in [("orders", "component"), ("billing", "component"), ("odd", "story")]:
@@ -369,3 +373,30 @@ def test_targets_skip_story_logs_and_read_quoted_answers(tmp_path: Path) -> None
     assert answers["_commit"] == "v1.2"
     assert answers["_src_path"] == "/srv/hex forge"
     assert answers["fields"] == "customer:str, note:str?"
+
+
+def test_a_detached_head_is_refused_in_one_line(tmp_path: Path) -> None:
+    project = fake_project(tmp_path / "shop")
+    git(project, "checkout", "-q", "--detach")
+    before = head(project)
+    code, out, err = sync(project)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("sync: HEAD is detached (at ")
+    assert "git switch" in err
+    assert head(project) == before and status(project) == ""
+    # --check changes nothing, so it still answers on a detached HEAD.
+    assert "detached" not in sync(project, "--check")[2]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--to"], ["--check", "--to", "v2"], ["--nope"], ["--root"], ["-v=1"]],
+    ids=["to-without-ref", "check-and-to", "unknown-flag", "root-without-path", "flag-value"],
+)
+def test_bad_arguments_exit_2_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    project = fake_project(tmp_path / "shop")
+    code, out, err = sync(project, *args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("sync: error: ")
+    assert "Traceback" not in err
