@@ -13,7 +13,6 @@ quality gates run it.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
 import shutil
@@ -29,6 +28,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import REPO
 from tests.project.audit_cases.realistic import COMPONENT, write_component
+from tests.project.tooling import load_tool
 
 TOOLS = REPO / "template" / "project" / "tools"
 AUDIT = TOOLS / "hex_audit.py"
@@ -60,15 +60,7 @@ TIERS = ["tests/unit", "tests/integration", "tests/regression"]
 
 
 def _load() -> ModuleType:
-    # As `python tools/hex_audit.py` does: its folder (with _hexforge.py) comes first.
-    if str(TOOLS) not in sys.path:
-        sys.path.insert(0, str(TOOLS))
-    spec = importlib.util.spec_from_file_location("hex_audit_under_test", AUDIT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("hex_audit.py", "hex_audit_under_test")
 
 
 hex_audit = _load()

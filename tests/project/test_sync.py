@@ -9,7 +9,6 @@ on its own copy of that project, so nothing a test does is seen by another.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.helpers import (
     tag_template,
     tree_bytes,
 )
+from tests.project.tooling import load_tool
 
 TOOLS = REPO / "template" / "project" / "tools"
 SYNC = TOOLS / "sync.py"
@@ -296,14 +296,7 @@ def test_naming_a_component_updates_only_it_after_the_wiring(project: Path) -> N
 
 
 def load_sync() -> ModuleType:
-    if str(TOOLS) not in sys.path:  # as `python tools/sync.py` has it: _hexforge beside it
-        sys.path.insert(0, str(TOOLS))
-    spec = importlib.util.spec_from_file_location("hexforge_project_sync", SYNC)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while loading
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("sync.py", "hexforge_project_sync")
 
 
 def fake_project(root: Path, *, repo: bool = True) -> Path:
