@@ -63,14 +63,23 @@ def cli(
     try:
         return main(argv)
     except UsageError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except Refused as error:
-        print(f"{prog}: {error}", file=sys.stderr)
+        print(f"{prog}: {one_line(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+
+
+def one_line(text: str) -> str:
+    """text as one printable line: a line break or control character that came with
+    an argument is shown escaped (\\r, \\x1b), never acted on by the terminal."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 def positive_seconds(text: str) -> float:

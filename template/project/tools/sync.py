@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _hexforge import ArgumentParser, GitError, cli, git, read_answers
+from _hexforge import ArgumentParser, GitError, cli, git, one_line, read_answers
 
 ANSWERS_NAME = ".copier-answers.yml"
 COMPONENTS_DIR = "components"
@@ -467,7 +467,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         refuse_detached(root)
         refuse_dirty(root)
     except (SyncError, GitError) as exc:
-        print(f"sync: {exc}", file=sys.stderr)
+        print(f"sync: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     return sync(root, targets, copier, ref, verbose=verbose)
 
