@@ -79,6 +79,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     root = tmp_path / "shop"
     write_component(root / "components", "orders")
     (root / "components" / "__init__.py").write_text("", encoding="utf-8")
+    # As generated: every tier a package (the audit's sample has only a .gitkeep there).
+    (root / "components" / "orders" / "tests" / "regression" / "__init__.py").touch()
     (root / ".claude").mkdir()
     (root / ".claude" / "manifest.yaml").write_text(MANIFEST, encoding="utf-8")
     (root / "docs").mkdir()
@@ -430,3 +432,24 @@ def test_read_yaml_reads_or_refuses_any_text(text: str) -> None:
         hexforge.read_yaml(text)
     except hexforge.YamlError as error:
         assert str(error).startswith("line ")
+
+
+def test_what_cannot_be_written_is_one_line(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder or file the tools cannot write (permissions, a full disk): one line, exit 1.
+    The tests run as root, where permissions are not enforced: the error is raised."""
+
+    def refuse(path: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    (project / ".claude" / "evidence").rmdir()
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    code, out, err = run_tool(preflight, capsys, "--root", project)
+    assert (code, out) == (1, "")
+    assert err == f"preflight.py: cannot fix {project / '.claude/evidence'}: Permission denied\n"
+    monkeypatch.setattr(completion, "write_text_atomic", refuse)
+    code, out, err = run_tool(completion, capsys, "--root", project)
+    assert (code, out) == (1, "")
+    assert err.startswith("completion_report.py: cannot write ")
+    assert len(err.strip().splitlines()) == 1

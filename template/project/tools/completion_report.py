@@ -21,7 +21,8 @@ the evidence the quality gates wrote (``.claude/evidence/quality_gates_run.json`
   stays the agent's step.
 
 It never runs the gates itself: run ``python tools/quality_gates.py`` first. Exit
-status: 0 written, 1 the manifest cannot be read, 2 usage error. Stdlib only.
+status: 0 written, 1 the manifest cannot be read or the report cannot be written, 2
+usage error. Stdlib only.
 """
 
 from __future__ import annotations
@@ -197,7 +198,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         prog="completion_report.py",
         description="Write the coding completion report from the manifest's tasks and the "
         f"evidence, to {REPORT.as_posix()}.",
-        epilog="Exit status: 0 written, 1 the manifest cannot be read, 2 usage error.",
+        epilog="Exit status: 0 written, 1 the manifest or the report cannot be read or "
+        "written, 2 usage error.",
     )
     parser.add_argument("--output", help=f"where to write it (default: {REPORT.as_posix()})")
     parser.add_argument("--root", help="the project root (default: the folder that holds tools/)")
@@ -214,7 +216,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         raise Refused(f"{error}; the report needs the tasks") from None
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     text, summary = build_report(root, manifest, now)
-    write_text_atomic(output, text)
+    try:
+        write_text_atomic(output, text)
+    except OSError as error:
+        raise Refused(f"cannot write {output}: {error.strerror}") from None
     print(f"wrote {output}: {summary}")
     return 0
 

@@ -10,7 +10,8 @@ never imports it, so it needs nothing beyond the standard library.
 Every finding names a rule, ``path:line`` and a fix. Line 0 means the whole file
 or directory (it is missing). The rules:
 
-HEX001  a file the audit has to parse has a syntax error (or cannot be read)
+HEX001  a file the audit has to parse has a syntax error, cannot be read, or is nested too
+        deeply for Python's parser
 HEX101  a file of the canonical component tree (below) is missing
 HEX102  a test tier directory (tests/unit, tests/integration, tests/regression) is missing
 HEX201  domain/ imports an adapter, of this or another component

@@ -25,7 +25,8 @@ items 1, 4 and 5 itself (unless --no-fix) and reports the others:
 The task and remediation entries are described in ``.claude/HEXFORGE.md``.
 
 Exit status: 0 ready (every item ok, fixed or a warning), 1 not ready (an item
-failed: fix it, or report it and wait, as the checklist says), 2 usage error.
+failed: fix it, or report it and wait, as the checklist says; or a fix could not be
+written), 2 usage error.
 Stdlib only; Python 3.11+.
 """
 
@@ -328,7 +329,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     root = Path(args.root) if args.root else Path(__file__).resolve().parent.parent
     if not root.is_dir():
         raise UsageError(f"--root {args.root!r} is not a directory")
-    items, phase = preflight(root.resolve(), fix=not args.no_fix)
+    try:
+        items, phase = preflight(root.resolve(), fix=not args.no_fix)
+    except OSError as error:  # a folder it may create cannot be made (permissions...)
+        raise Refused(f"cannot fix {error.filename}: {error.strerror}") from None
     ready = all(item.status != FAILED for item in items)
     if args.format == "json":
         document = {
