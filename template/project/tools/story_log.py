@@ -843,7 +843,9 @@ def files_from_git(root: Path, ref: str, story: Path) -> list[str]:
         raise UsageError(f"--files-from-git {ref!r} is not a git revision")
     verify = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
     if verify.returncode != 0:
-        raise UsageError(f"--files-from-git {ref!r} is not a commit of the repository at {root}")
+        raise UsageError(
+            f"--files-from-git {ref!r}: no such commit (or no git repository) at {root}"
+        )
     changed = git(root, "diff", "--name-status", "--no-renames", "--relative", "-z", ref, "--")
     fields = changed.stdout.split("\0")
     entries: dict[str, bool] = {}
