@@ -880,9 +880,9 @@ def fill_untouched(lines: list[str], chunk: Chunk, values: ChunkValues) -> None:
         end = block_end(log, index, current.end)
         if spec.paths:
             if values.files:
-                hints = [i for i, _, text in nested_bullets(log, index + 1, end)]
-                for hint in reversed(hints):
-                    del lines[hint]
+                # The entries of an untouched chunk are all placeholders: replace them.
+                for entry, _, _ in reversed(nested_bullets(log, index + 1, end)):
+                    del lines[entry]
                 lines[index + 1 : index + 1] = field_lines(spec, values)[1:]
         elif spec.subfields:
             for sub_index, indent, text in reversed(nested_bullets(log, index + 1, end)):
