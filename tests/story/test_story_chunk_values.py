@@ -3,6 +3,7 @@ and line endings kept by every command that edits a log."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -280,3 +281,28 @@ def test_chunk_help_lists_every_field_option() -> None:
     assert result.returncode == 0
     for option in [*VALUES, "--file", "--files-from-git", "--name"]:
         assert option in result.stdout
+
+
+def test_resuming_after_a_block_fills_the_waiting_chunk(
+    story: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = fresh_log(story)
+    block = ["--context", "c", "--decision", "paging", "--option", "a", "--option", "b"]
+    assert run_main(capsys, "block", story, *block, "--blocked-steps", "2")[0] == 0
+    (story / "BLOCKERS.md").unlink()
+    code, out, _ = run_main(capsys, "chunk", story, "--name", "after the decision", *all_values())
+    assert code == 0 and "resumed after the block" in out
+    text = log.read_text(encoding="utf-8")
+    assert "\nBLOCKED:" not in text and "## Chunk 2" not in text
+    assert (
+        f"## Chunk 1 {DASH} after the decision\n"
+        "> Resumed after a block: Architectural decision required - paging\n"
+        f"{LINES['--objective']}{VALUES['--objective']}\n"
+    ) in text
+    assert run_main(capsys, "chunk", story, "--file", "src/app.py")[0] == 0  # chunk 2
+    code, out, _ = run_main(capsys, "check", story, "--format", "json")
+    report = json.loads(out)
+    assert (report["status"], report["chunks"]) == ("in-progress", 2)
+    # chunk 1 lacks its files, chunk 2 all but its files: every empty field, on its line
+    rules = [problem["rule"] for problem in report["problems"]]
+    assert sorted(rules) == ["chunk-heading"] + ["field-empty"] * 10
