@@ -453,3 +453,58 @@ def test_what_cannot_be_written_is_one_line(
     assert (code, out) == (1, "")
     assert err.startswith("completion_report.py: cannot write ")
     assert len(err.strip().splitlines()) == 1
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+evidence_like = st.fixed_dictionaries(
+    {},
+    optional={
+        "gates": json_values
+        | st.lists(st.fixed_dictionaries({"name": json_values, "status": json_values})),
+        "passed": json_values,
+        "only": json_values,
+        "unit": json_values,
+        "count": json_values,
+    },
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(run=evidence_like, tests=evidence_like, failures=evidence_like, manifest=json_values)
+def test_any_evidence_and_manifest_make_a_report(
+    tmp_path: Path, run: object, tests: object, failures: object, manifest: object
+) -> None:
+    """Whatever the evidence files and the manifest hold, the report is written."""
+    evidence = tmp_path / ".claude" / "evidence"
+    evidence.mkdir(parents=True, exist_ok=True)
+    for name, data in (
+        ("quality_gates_run.json", run),
+        ("test_report.json", tests),
+        ("test_failures.json", failures),
+    ):
+        (evidence / name).write_text(json.dumps(data), encoding="utf-8")
+    document = {"outstanding": {"tasks": manifest, "remediation": manifest}, "artifacts": manifest}
+    text, summary = completion.build_report(tmp_path, document, "now")
+    assert text.startswith("# Coding Completion Report\n") and "phase: " in summary
+    items = [
+        preflight.check_tasks(document, None),
+        preflight.check_remediation(document),
+        preflight.check_artifacts(tmp_path, document),
+    ]
+    assert all(item.status in ("ok", "warning", "failed") for item in items)
+
+
+def test_odd_pyproject_values_are_not_dependencies(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = "fastapi"\n'
+        "[project.optional-dependencies]\ndev = 3\n"
+    )
+    assert preflight.declared_dependencies(tmp_path) == ([], "pyproject.toml")

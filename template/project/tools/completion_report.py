@@ -93,7 +93,8 @@ def gate_rate(run: dict[str, object] | None) -> tuple[str, bool | None]:
     """The pass rate of the last gate run, as the report shows it, and whether it passed."""
     if run is None:
         return "no gate run recorded (run python tools/quality_gates.py)", None
-    gates = [gate for gate in run.get("gates") or [] if isinstance(gate, dict)]
+    listed = run.get("gates")
+    gates = [gate for gate in listed if isinstance(gate, dict)] if isinstance(listed, list) else []
     ran = [gate for gate in gates if gate.get("status") != "skipped"]
     passed = [gate for gate in ran if gate.get("status") == "passed"]
     if not ran:

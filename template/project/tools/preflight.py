@@ -119,16 +119,16 @@ def declared_dependencies(root: Path) -> tuple[list[str], str]:
         data = tomllib.loads(pyproject.read_bytes().decode("utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return list(DEFAULT_DEPENDENCIES), "hexforge's defaults (no readable pyproject.toml)"
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    requirements = list(project.get("dependencies") or [])
-    extras = project.get("optional-dependencies") or {}
-    if isinstance(extras, dict):
-        requirements += list(extras.get("dev") or [])
-    names = []
-    for requirement in requirements:
-        match = _REQUIREMENT_NAME.match(str(requirement))
-        if match:
-            names.append(match[1])
+    project = data.get("project")
+    project = project if isinstance(project, dict) else {}
+    extras = project.get("optional-dependencies")
+    lists = [project.get("dependencies"), extras.get("dev") if isinstance(extras, dict) else None]
+    names: list[str] = []
+    for requirements in lists:
+        for requirement in requirements if isinstance(requirements, list) else []:
+            match = _REQUIREMENT_NAME.match(str(requirement))
+            if match:
+                names.append(match[1])
     return list(dict.fromkeys(names)), "pyproject.toml"
 
 
@@ -270,7 +270,8 @@ def check_artifacts(root: Path, manifest: dict[str, object] | None) -> Item:
             "(artifacts: {spec: PATH, rules: PATH})"
         )
         return item
-    missing, present = [], []
+    missing: list[str] = []
+    present: list[str] = []
     for name, value in named.items():
         path = value.get("path") if isinstance(value, dict) else value
         if not isinstance(path, str) or not path:
