@@ -55,7 +55,12 @@ def run(workspace: Path, tool: str, argv: list[str]) -> subprocess.CompletedProc
     return subprocess.run(
         [sys.executable, f"tools/{tool}", *argv],
         cwd=workspace,
-        env={**GIT_ENV, "PATH": "/usr/bin:/bin", "GIT_CEILING_DIRECTORIES": str(workspace.parent)},
+        env={
+            **GIT_ENV,
+            "PATH": "/usr/bin:/bin",
+            "GIT_CEILING_DIRECTORIES": str(workspace.parent),
+            "PYTHONDONTWRITEBYTECODE": "1",  # the tools write nothing; Python neither
+        },
         capture_output=True,
         text=True,
         timeout=60,
