@@ -72,6 +72,9 @@ def run_checked(command: Sequence[str], cwd: Path, env: dict[str, str] | None = 
 
 
 def load_audit() -> ModuleType:
+    # As `python tools/hex_audit.py` has it: its folder first, for _hexforge.py.
+    if str(AUDIT.parent) not in sys.path:
+        sys.path.insert(0, str(AUDIT.parent))
     spec = importlib.util.spec_from_file_location("hex_audit", AUDIT)
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot load {AUDIT}")

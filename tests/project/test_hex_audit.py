@@ -13,7 +13,6 @@ quality gates run it.
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
 import shutil
@@ -29,8 +28,10 @@ from hypothesis import strategies as st
 
 from tests.helpers import REPO
 from tests.project.audit_cases.realistic import COMPONENT, write_component
+from tests.project.tooling import load_tool
 
-AUDIT = REPO / "template" / "project" / "tools" / "hex_audit.py"
+TOOLS = REPO / "template" / "project" / "tools"
+AUDIT = TOOLS / "hex_audit.py"
 ORDERS = Path("components") / "orders"
 SHOWN = "components/orders"
 
@@ -59,12 +60,7 @@ TIERS = ["tests/unit", "tests/integration", "tests/regression"]
 
 
 def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hex_audit_under_test", AUDIT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("hex_audit.py", "hex_audit_under_test")
 
 
 hex_audit = _load()
@@ -260,8 +256,9 @@ def test_source_is_read_never_imported(project: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_audit_itself_is_stdlib_only() -> None:
-    tree = ast.parse(AUDIT.read_text(encoding="utf-8"))
+@pytest.mark.parametrize("tool", [AUDIT, TOOLS / "_hexforge.py"], ids=lambda p: p.name)
+def test_audit_itself_is_stdlib_only(tool: Path) -> None:
+    tree = ast.parse(tool.read_text(encoding="utf-8"))
     modules = {
         alias.name.partition(".")[0]
         for node in ast.walk(tree)
@@ -272,7 +269,7 @@ def test_audit_itself_is_stdlib_only() -> None:
         for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom)
     }
-    assert modules <= set(sys.stdlib_module_names)
+    assert modules <= set(sys.stdlib_module_names) | {"_hexforge"}
 
 
 # --- structure -------------------------------------------------------------------------
@@ -589,6 +586,146 @@ def test_inbound_adapter_may_import_inbound_adapters_and_ports(project: Path) ->
     assert findings() == []
 
 
+# --- what domain/ and ports/ may import (HEX204-HEX206) ----------------------------------
+
+LAYER_FILES = [
+    "domain/__init__.py",
+    "domain/service.py",
+    "domain/rules.py",
+    "domain/exceptions.py",
+    "domain/policies/pricing.py",
+    "ports/__init__.py",
+    "ports/inbound.py",
+    "ports/outbound.py",
+]
+
+THIRD_PARTY = {
+    "fastapi-name": ("from fastapi import HTTPException\n", "HTTPException"),
+    "psycopg-name": ("from psycopg import AsyncConnection\n", "AsyncConnection"),
+    "pydantic-module": ("import pydantic\n", "import pydantic"),
+    "dotted-alias": ("import psycopg.rows as rows\n", "psycopg.rows as rows"),
+    "multi-line": (
+        "from sqlalchemy.orm import (\n    Session,  # (the unit of work)\n    Mapped,\n)\n",
+        "sqlalchemy.orm import (",
+    ),
+    "type-checking": (
+        "from typing import TYPE_CHECKING\n\n"
+        "if TYPE_CHECKING:\n    from httpx import AsyncClient\n",
+        "AsyncClient",
+    ),
+    "in-function": (
+        "def _raise() -> None:\n    from fastapi import HTTPException\n\n"
+        "    raise HTTPException(404)\n",
+        "from fastapi import HTTPException",
+    ),
+    "importlib": (
+        'import importlib\n\n_PG = importlib.import_module("psycopg")\n',
+        "import_module(",
+    ),
+    "project-code": ("from app.settings import DATABASE_URL\n", "app.settings"),
+    "after-stdlib": ("import json, requests\n", "import json, requests"),
+}
+
+
+def _plant_layer_file(relative: str, code: str) -> None:
+    if relative.startswith("domain/policies/"):
+        plant("domain/policies/__init__.py", "")
+        plant(relative, '"""Pricing policies."""\n\nfrom ..model import Money\n\nFREE = Money\n')
+    plant(relative, code)
+
+
+@pytest.mark.parametrize("form", THIRD_PARTY)
+@pytest.mark.parametrize("relative", LAYER_FILES)
+def test_domain_and_ports_import_only_the_stdlib(project: Path, relative: str, form: str) -> None:
+    code, marker = THIRD_PARTY[form]
+    _plant_layer_file(relative, code)
+    assert findings() == [expect("HEX204", relative, marker)]
+
+
+def test_third_party_finding_names_the_module_and_the_rule(project: Path) -> None:
+    plant("domain/service.py", "from fastapi import HTTPException\n", after=SERVICE_ANCHOR)
+    result = cli("--format", "json", cwd=project)
+    assert result.returncode == 1
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert finding["rule"] == "HEX204"
+    assert finding["path"] == f"{SHOWN}/domain/service.py"
+    assert finding["line"] == line_of("domain/service.py", "HTTPException")
+    assert "fastapi.HTTPException" in finding["message"]
+    assert "standard library" in finding["message"]
+
+
+OUTSIDE_THE_COMPONENT = {
+    "other-domain": ("from components.billing.domain.model import Invoice\n", "Invoice"),
+    "other-ports": ("import components.billing.ports.inbound as billing\n", "as billing"),
+    "other-relative": ("from ...billing.domain import model as billing_model\n", "billing_model"),
+    "own-package": ("from components.orders import OrderService\n", "import OrderService"),
+    "own-package-module": ("import components.orders\n", "import components.orders"),
+    "components-package": ("import components\n", "import components"),
+    "own-tests": ("from components.orders.tests import conftest\n", "import conftest"),
+    "above-the-root": ("from .... import settings\n", "import settings"),
+}
+
+
+@pytest.mark.parametrize("form", OUTSIDE_THE_COMPONENT)
+@pytest.mark.parametrize(
+    "relative", ["domain/service.py", "domain/rules.py", "ports/inbound.py", "ports/outbound.py"]
+)
+def test_domain_and_ports_stay_inside_their_component(
+    project: Path, relative: str, form: str
+) -> None:
+    code, marker = OUTSIDE_THE_COMPONENT[form]
+    plant(relative, code)
+    assert findings() == [expect("HEX205", relative, marker)]
+
+
+ONLY_THE_SERVICE_USES_PORTS = {
+    "absolute": ("from components.orders.ports.outbound import Clock\n", "import Clock"),
+    "relative": ("from ..ports import inbound\n", "from ..ports"),
+    "module": ("import components.orders.ports.outbound as outbound_ports\n", "outbound_ports"),
+}
+
+
+@pytest.mark.parametrize("form", ONLY_THE_SERVICE_USES_PORTS)
+@pytest.mark.parametrize(
+    "relative",
+    ["domain/rules.py", "domain/exceptions.py", "domain/__init__.py", "domain/policies/pricing.py"],
+)
+def test_only_the_service_imports_ports(project: Path, relative: str, form: str) -> None:
+    code, marker = ONLY_THE_SERVICE_USES_PORTS[form]
+    if relative.count("/") == 2:  # one package deeper: one more dot up to the component
+        code, marker = code.replace("from ..", "from ..."), marker.replace("..", "...")
+    _plant_layer_file(relative, code)
+    assert findings() == [expect("HEX206", relative, marker)]
+
+
+def test_what_domain_and_ports_may_import(project: Path) -> None:
+    """The allowed-direction lists: the service its ports, ports each other and the
+    domain, everyone the stdlib (clock and I/O included: those are the model's rules)."""
+    plant(
+        "domain/service.py",
+        "from components.orders.ports import outbound as _outbound\n"
+        "from ..ports.outbound import Clock as _Clock\n"
+        "import components.orders.domain.rules\n"
+        "import asyncio\nimport logging\nfrom __future__ import annotations as _a\n",
+        after=SERVICE_ANCHOR,
+    )
+    plant("ports/inbound.py", "from components.orders.ports.outbound import Clock\n")
+    plant("ports/outbound.py", "from . import inbound\nfrom ..domain import exceptions\n")
+    plant("domain/exceptions.py", "from . import model\nfrom .model import OrderId\n")
+    plant("domain/rules.py", "import components.orders.domain.model as m\nimport typing\n")
+    assert findings() == []
+
+
+def test_one_finding_per_import_statement(project: Path) -> None:
+    plant("ports/outbound.py", "from fastapi import HTTPException, Request, status\n")
+    plant("domain/rules.py", "import pydantic, fastapi\n")
+    assert findings() == [
+        expect("HEX204", "domain/rules.py", "import pydantic, fastapi"),
+        expect("HEX204", "domain/rules.py", "import pydantic, fastapi"),
+        expect("HEX204", "ports/outbound.py", "HTTPException, Request"),
+    ]
+
+
 # --- domain model purity ---------------------------------------------------------------
 
 MODEL_ANCHOR = "from uuid import UUID\n"
@@ -772,10 +909,12 @@ def test_domain_model_does_no_io(project: Path, form: str) -> None:
 
 
 def test_purity_rules_apply_to_the_model_only(project: Path) -> None:
+    """The clock, randomness and I/O of the stdlib are the model's rules (HEX302/303)."""
     plant(
-        "domain/rules.py", "import random\nfrom datetime import datetime\n\nNOW = datetime.now()\n"
+        "domain/rules.py",
+        "import os\nimport random\nfrom datetime import datetime\n\nNOW = datetime.now()\n",
     )
-    plant("domain/service.py", "import pydantic\n", after=SERVICE_ANCHOR)
+    plant("domain/service.py", "import uuid\n\nNEW = uuid.uuid4()\n", after=SERVICE_ANCHOR)
     assert findings() == []
 
 
@@ -1040,6 +1179,66 @@ def test_syntax_error_in_a_port_module(project: Path) -> None:
     assert [(rule, path) for rule, path, _ in found] == [("HEX001", f"{SHOWN}/ports/inbound.py")]
 
 
+# --- hostile trees and code -------------------------------------------------------------
+
+
+def test_symlink_loops_are_walked_once(project: Path) -> None:
+    """Links back up the tree neither recurse without end nor show the component's
+    adapters again under domain/ (which would be false findings)."""
+    (ORDERS / "domain" / "loop").symlink_to("..", target_is_directory=True)
+    (ORDERS / "ports" / "self").symlink_to(".", target_is_directory=True)
+    (ORDERS / "adapters" / "outbound" / "up").symlink_to("../..", target_is_directory=True)
+    (Path("components") / "again").symlink_to(".", target_is_directory=True)
+    (Path("components") / "orders_alias").symlink_to("orders", target_is_directory=True)
+    assert findings() == []
+    assert hex_audit.audit(hex_audit.discover(["components"])).components == 1
+    result = cli(cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_symlink_to_a_real_folder_is_audited(
+    project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("shared") / "policies"
+    outside.mkdir()
+    (outside / "__init__.py").write_text("", encoding="utf-8")
+    (outside / "tax.py").write_text("from fastapi import HTTPException\n", encoding="utf-8")
+    (ORDERS / "domain" / "policies").symlink_to(outside, target_is_directory=True)
+    assert findings() == [("HEX204", f"{SHOWN}/domain/policies/tax.py", 1)]
+
+
+def test_dangling_and_self_links_are_not_components(project: Path) -> None:
+    (Path("components") / "gone").symlink_to("nowhere")
+    (Path("components") / "me").symlink_to("me")
+    assert findings() == []
+
+
+@pytest.mark.parametrize("relative", ["domain/service.py", "domain/model.py", "ports/outbound.py"])
+def test_a_very_long_expression_is_analysed(project: Path, relative: str) -> None:
+    plant(relative, "TOTAL = " + " + ".join(["1"] * 3000) + "\n")
+    plant(relative, "CHAIN = Order" + ".parent" * 3000 + "\n")
+    assert findings() == []
+    plant(relative, "import pydantic  # after the long lines\n")
+    rule = "HEX301" if relative == "domain/model.py" else "HEX204"
+    result = cli("--format", "json", cwd=project)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["rule"], finding["line"]) == (rule, line_of(relative, "after the long"))
+
+
+def test_code_too_deep_for_the_parser_is_reported_not_a_crash(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hex_audit, "DEEP_RECURSION_LIMIT", 100)
+    plant("domain/service.py", "TOTAL = " + " + ".join(["1"] * 3000) + "\n")
+    plant("domain/service.py", "import pydantic\n")  # the file must be parsed
+    report = hex_audit.audit(hex_audit.discover(["components"]))
+    (finding,) = report.findings
+    assert (finding.rule, finding.path, finding.line) == ("HEX001", f"{SHOWN}/domain/service.py", 0)
+    assert "nested too deeply" in finding.message
+
+
 # --- several components and paths ------------------------------------------------------
 
 
@@ -1214,6 +1413,11 @@ MODULES = [
     "components.orders.domain.exceptions",
     "components.orders.ports.outbound",
     "pydantic",
+    "fastapi",
+    "app.settings",
+    "components.billing.domain.model",
+    "components.orders.ports",
+    "components",
     "datetime",
     "time",
     "uuid",

@@ -9,7 +9,6 @@ on its own copy of that project, so nothing a test does is seen by another.
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -28,8 +27,10 @@ from tests.helpers import (
     tag_template,
     tree_bytes,
 )
+from tests.project.tooling import load_tool
 
-SYNC = REPO / "template" / "project" / "tools" / "sync.py"
+TOOLS = REPO / "template" / "project" / "tools"
+SYNC = TOOLS / "sync.py"
 COMPONENTS = ["billing", "orders", "shipping"]  # the order sync takes them in
 WIRING = "project wiring"
 
@@ -295,12 +296,7 @@ def test_naming_a_component_updates_only_it_after_the_wiring(project: Path) -> N
 
 
 def load_sync() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("hexforge_project_sync", SYNC)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while loading
-    spec.loader.exec_module(module)
-    return module
+    return load_tool("sync.py", "hexforge_project_sync")
 
 
 def fake_project(root: Path, *, repo: bool = True) -> Path:
@@ -311,6 +307,7 @@ def fake_project(root: Path, *, repo: bool = True) -> Path:
         root.mkdir(parents=True)
     (root / "tools").mkdir()
     shutil.copy2(SYNC, root / "tools" / "sync.py")
+    shutil.copy2(TOOLS / "_hexforge.py", root / "tools" / "_hexforge.py")
     answers = "_commit: v1\n_src_path: /nowhere/hexforge\n"
     (root / ".copier-answers.yml").write_text(answers + "kind: project\n")
     for name, kind in [("orders", "component"), ("billing", "component"), ("odd", "story")]:
@@ -369,3 +366,30 @@ def test_targets_skip_story_logs_and_read_quoted_answers(tmp_path: Path) -> None
     assert answers["_commit"] == "v1.2"
     assert answers["_src_path"] == "/srv/hex forge"
     assert answers["fields"] == "customer:str, note:str?"
+
+
+def test_a_detached_head_is_refused_in_one_line(tmp_path: Path) -> None:
+    project = fake_project(tmp_path / "shop")
+    git(project, "checkout", "-q", "--detach")
+    before = head(project)
+    code, out, err = sync(project)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith("sync: HEAD is detached (at ")
+    assert "git switch" in err
+    assert head(project) == before and status(project) == ""
+    # --check changes nothing, so it still answers on a detached HEAD.
+    assert "detached" not in sync(project, "--check")[2]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--to"], ["--check", "--to", "v2"], ["--nope"], ["--root"], ["-v=1"]],
+    ids=["to-without-ref", "check-and-to", "unknown-flag", "root-without-path", "flag-value"],
+)
+def test_bad_arguments_exit_2_in_one_line(tmp_path: Path, args: list[str]) -> None:
+    project = fake_project(tmp_path / "shop")
+    code, out, err = sync(project, *args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and err.startswith("sync: error: ")
+    assert "Traceback" not in err

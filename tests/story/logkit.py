@@ -6,11 +6,11 @@ is loaded from there by path, exactly the file a generated project receives.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+
+from tests.project import tooling
 
 REPO = Path(__file__).resolve().parents[2]
 TOOL = REPO / "template" / "project" / "tools" / "story_log.py"
@@ -26,19 +26,7 @@ STORY_TEMPLATE = (
 
 
 def load_tool() -> ModuleType:
-    name = "hexforge_story_log"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, TOOL)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses resolve annotations through sys.modules
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in template/
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
+    return tooling.load_tool("story_log.py", "hexforge_story_log")
 
 
 story_log = load_tool()

@@ -219,16 +219,27 @@ def test_no_chunks(root: Path) -> None:
 
 
 def test_summary_missing_or_without_numbers(root: Path) -> None:
-    built = build_log(1, summary=False)
+    """The token summary is the seed's last step: it is checked once the log says the
+    work is done (BACKEND COMPLETE), not while the story is in progress."""
+    done = ("", "BACKEND COMPLETE")
+    built = build_log(1, summary=False, tail=done)
     last = len(built.text.splitlines())
-    assert problems(built.text, root) == [(last - 1, "summary-missing")]
-    built = build_log(1, tokens=("X", "Y"))
+    assert problems(built.text, root) == [(last, "summary-missing")]
+    assert problems(build_log(1, summary=False).text, root) == []
+    built = build_log(1, tokens=("X", "Y"), tail=done)
     assert problems(built.text, root) == [
         (built.input_line, "summary-number"),
         (built.output_line, "summary-number"),
     ]
-    text = build_log(1).text.replace("- Output: ~340 tokens (files written)\n", "")
+    assert problems(build_log(1, tokens=("X", "Y")).text, root) == []
+    text = build_log(1, tail=done).text.replace("- Output: ~340 tokens (files written)\n", "")
     assert problems(text, root) == [(build_log(1).summary_line, "summary-missing")]
+
+
+def test_summary_structure_is_checked_in_progress(root: Path) -> None:
+    built = build_log(1, tokens=("X", "Y"))
+    twice = built.text + "\n## Worker Token Summary\n- Input: ~1 tokens\n"
+    assert problems(twice, root) == [(built.output_line + 2, "summary-duplicate")]
 
 
 def test_chunk_after_the_summary(root: Path) -> None:
@@ -279,8 +290,13 @@ def test_blocked_log_may_leave_its_last_skeleton_empty(root: Path) -> None:
     )
     text += "\nBLOCKED: Architectural decision required - paging\n"
     assert problems(text, root, blockers=True) == []
-    # not blocked: the empty chunk is reported field by field
-    assert len(problems(text.replace("BLOCKED:", "Held:"), root)) > 5
+    # in progress, work on the last chunk has not begun either
+    in_progress = text.rsplit("\nBLOCKED:", 1)[0] + "\n"
+    assert problems(in_progress, root) == []
+    # complete: the empty chunk is reported field by field
+    found = problems(in_progress + "\nBACKEND COMPLETE\n", root)
+    assert {rule for _, rule in found} == {"field-empty", "chunk-heading"}
+    assert len(found) == 11  # the name and all ten fields
 
 
 # ------------------------------------------------------------------ check: properties
@@ -383,14 +399,16 @@ def test_chunk_cycle_produces_logs_check_accepts(
 ) -> None:
     log = fresh_log(story)
     before = log.read_bytes()
-    code, _, err = run_main(capsys, "chunk", story)
-    assert code == 1
-    assert "still the empty skeleton" in err
+    code, _, _ = run_main(capsys, "check", story)
+    assert code == 0  # a fresh log is a story in progress: nothing missing yet
+    code, out, _ = run_main(capsys, "chunk", story)
+    assert code == 0
+    assert "ready to fill in: nothing added" in out
     assert log.read_bytes() == before
 
     log.write_text(fill_placeholders(log.read_text()), encoding="utf-8")
     code, _, _ = run_main(capsys, "check", story)
-    assert code == 1  # only the token numbers are missing
+    assert code == 0  # the token numbers wait for the end
     for number in (2, 3):
         code, out, _ = run_main(capsys, "chunk", story, "--name", f"part {number}")
         assert code == 0, out
@@ -400,16 +418,16 @@ def test_chunk_cycle_produces_logs_check_accepts(
         assert text.rstrip().endswith("- Output: ~Y tokens (files written)")  # summary stays last
         log.write_text(fill_placeholders(text, ("src/other.py",)), encoding="utf-8")
 
+    log.write_text(log.read_text() + "\nBACKEND COMPLETE\n", encoding="utf-8")
+    code, out, _ = run_main(capsys, "check", story)
+    assert code == 1  # complete: now the token summary must be filled
+    assert "summary-number" in out
     code, _, _ = run_main(
         capsys, "tokens", story, "--read", log, "--written", story.parents[5] / "src" / "app.py"
     )
     assert code == 0
     code, out, _ = run_main(capsys, "check", story)
-    assert (code, out.strip().endswith("ok (3 chunks, in-progress)")) == (0, True)
-
-    log.write_text(log.read_text() + "\nBACKEND COMPLETE\n", encoding="utf-8")
-    code, out, _ = run_main(capsys, "check", story)
-    assert (code, "complete" in out) == (0, True)
+    assert (code, out.strip().endswith("ok (3 chunks, complete)")) == (0, True)
     done = log.read_bytes()
     code, _, err = run_main(capsys, "chunk", story)
     assert code == 1

@@ -54,6 +54,10 @@ def test_story_renders_exactly_its_files(template: Path, tmp_path: Path) -> None
     )
     assert (project / "tools" / "story_log.py").is_file()
     assert not (story / "BLOCKERS.md").exists()
+    story_file = (story.parent / "WISH-001.md").read_text(encoding="utf-8")
+    assert story_file.startswith("# WISH-001 \u2014 <story title>\n")
+    assert "Feature folder `plans/features/wishlist`" in story_file
+    assert "## Acceptance criteria" in story_file
     answers = (story / ".copier-answers.yml").read_text()
     assert "feature_dir: plans/features/wishlist\n" in answers
     assert "story_id: WISH-001\n" in answers
@@ -67,18 +71,38 @@ def test_story_renders_exactly_its_files(template: Path, tmp_path: Path) -> None
 
 
 def test_rendered_log_works_with_the_tool(template: Path, tmp_path: Path) -> None:
-    """The rendered skeleton fails check only for its placeholders; filled, it passes,
-    with Files changed resolved against the project (found from the answers file)."""
+    """The rendered skeleton passes check while the story is in progress; completed,
+    it fails for its placeholders; filled, it passes, with Files changed resolved
+    against the project (found from the answers file)."""
     project = tmp_path / "project"
     story = new_story(template, project)
     (project / "src").mkdir()
     (project / "src" / "app.py").write_text("", encoding="utf-8")
-    assert story_log.main(["check", str(story)]) == 1
+    assert story_log.main(["check", str(story)]) == 0
     log = story / "BACKEND-LOG.md"
+    log.write_text(log.read_text() + "\nBACKEND COMPLETE\n", encoding="utf-8")
+    assert story_log.main(["check", str(story)]) == 1
     log.write_text(fill_placeholders(log.read_text()), encoding="utf-8")
     assert story_log.main(["tokens", str(story), "--read", str(log)]) == 0
     assert story_log.main(["check", str(story)]) == 0
     assert story_log.project_root(story, None) == project.resolve()
+
+
+def test_the_story_file_is_written_only_when_absent(template: Path, tmp_path: Path) -> None:
+    """The analyst's {STORY_ID}.md may come first: the scaffold never overwrites it,
+    nor does a second copy or an update once someone has filled it in."""
+    project = init_repo(tmp_path / "project")
+    story_file = project / "plans/features/wishlist/in-progress/WISH-001/WISH-001.md"
+    story_file.parent.mkdir(parents=True)
+    story_file.write_bytes(b"# WISH-001 \xe2\x80\x94 Wishlist\r\n\r\nAs a shopper...\r\n")
+    commit_all(project, "the story, from the analyst")
+    before = story_file.read_bytes()
+    copier_copy(template, project, STORY)
+    assert story_file.read_bytes() == before
+    commit_all(project, "scaffolded")
+    copier_copy(template, project, STORY)
+    copier_update(project, ANSWERS)
+    assert story_file.read_bytes() == before
 
 
 def edit_story(story: Path) -> dict[str, bytes]:

@@ -8,7 +8,9 @@ Stdlib only, so every tool runs with any Python 3.11+ and nothing installed:
 - Copier answers files: :func:`read_answers` (the top-level one-line keys);
 - files: :func:`read_text` / :func:`write_text_atomic` keep a file's line
   endings, :func:`write_json_atomic` for evidence;
-- git: :func:`git`.
+- git: :func:`git`;
+- the agent's manifest: :func:`read_yaml` (the YAML it holds, without a YAML package)
+  and :func:`read_manifest`.
 
 The tools import it as ``_hexforge`` (``python tools/X.py`` puts ``tools/`` first
 on ``sys.path``). It is hexforge's file: ``copier update`` keeps it current.
@@ -19,10 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -44,9 +48,18 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None = None) -> int:
-    """Run a tool's ``main``: usage errors exit 2 and refusals 1, each as one line."""
-    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
+def cli(
+    main: Callable[[Sequence[str] | None], int],
+    argv: Sequence[str] | None = None,
+    *,
+    prog: str | None = None,
+) -> int:
+    """Run a tool's ``main``: usage errors exit 2 and refusals 1, each as one line.
+
+    ``prog`` names the tool in those lines (default: the script's file name).
+    """
+    if prog is None:
+        prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "tool"
     try:
         return main(argv)
     except UsageError as error:
@@ -61,9 +74,12 @@ def cli(main: Callable[[Sequence[str] | None], int], argv: Sequence[str] | None 
 
 
 def one_line(text: str) -> str:
-    """``text`` with line breaks and other unprintable characters escaped (``\\n``,
-    ``\\x85``): a message quoting hostile input still prints as one line."""
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    """text as one printable line: a line break or control character that came with
+    an argument is shown escaped (\\r, \\x1b), never acted on by the terminal."""
+    return "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
 
 
 def positive_seconds(text: str) -> float:
@@ -183,3 +199,368 @@ def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
         lines = result.stderr.strip().splitlines()
         raise GitError(f"git {' '.join(args)} failed: {lines[-1] if lines else result.returncode}")
     return result
+
+
+# -- YAML (the agent's manifest) ----------------------------------------------------
+#
+# The tools stay stdlib-only, so they read .claude/manifest.yaml with this reader of
+# the YAML people and ruamel write for it: block mappings and sequences, one-line flow
+# collections ([], {a: 1}), plain and quoted scalars, | and > block scalars, comments.
+# Anchors, aliases, tags and multi-line flow collections are refused with the line, so
+# nothing is ever read as something it is not.
+
+
+class YamlError(ValueError):
+    """The text is not YAML this reader understands; the message names the line."""
+
+
+_YAML_SPACE = " \t"  # YAML's whitespace: a no-break space is text
+_YAML_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_YAML_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
+_YAML_BOOL["FALSE"] = False
+_YAML_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+
+
+def read_yaml(text: str) -> object:
+    """The document in text (None when empty); :class:`YamlError` when unsupported."""
+    raw = text.lstrip("\ufeff").replace("\r\n", "\n").split("\n")
+    lines: list[tuple[int, str, int]] = []  # (indent, content, 1-based line)
+    for number, line in enumerate(raw, start=1):
+        content = _strip_comment(line).rstrip(_YAML_SPACE)
+        if not content.strip(_YAML_SPACE) or content in ("---", "..."):
+            continue
+        if "\t" in line[: len(line) - len(line.lstrip())]:
+            raise YamlError(f"line {number}: a tab in the indentation")
+        stripped = content.lstrip(" ")
+        lines.append((len(content) - len(stripped), stripped, number))
+    if not lines:
+        return None
+    reader = _YamlBlocks(lines, raw)
+    value = reader.node(0, lines[0][0])
+    if reader.index < len(lines):
+        raise YamlError(f"line {lines[reader.index][2]}: unexpected indentation")
+    return value
+
+
+def _strip_comment(line: str) -> str:
+    quote = ""
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if quote:
+            if char == "\\" and quote == '"':
+                index += 1  # an escaped character, perhaps a quote
+            elif char == quote and quote == "'" and line[index + 1 : index + 2] == "'":
+                index += 1  # '' inside a single-quoted string
+            elif char == quote:
+                quote = ""
+        elif char in "'\"" and (index == 0 or line[index - 1] in " \t:[{,-"):
+            quote = char
+        elif char == "#" and (index == 0 or line[index - 1] in " \t"):
+            return line[:index]
+        index += 1
+    return line
+
+
+def _split_key(content: str) -> tuple[str, str] | None:
+    """(key, rest) when content is a `key: value` or `key:` line, else None."""
+    if content[0] in "'\"":
+        end = content.find(content[0], 1)
+        while end > 0 and content[0] == "'" and content[end + 1 : end + 2] == "'":
+            end = content.find("'", end + 2)
+        if end < 0 or not content[end + 1 :].startswith(":"):
+            return None
+        key = str(_yaml_scalar(content[: end + 1], 0))
+        rest = content[end + 2 :]
+        return (key, rest.strip(_YAML_SPACE)) if not rest or rest[0] == " " else None
+    if content[0] in "[{&*!|>%@`" or (content[0] in "?-" and content[1:2] in ("", " ")):
+        return None
+    for index, char in enumerate(content):
+        if char == ":" and (index + 1 == len(content) or content[index + 1] == " "):
+            return content[:index].rstrip(_YAML_SPACE), content[index + 1 :].strip(_YAML_SPACE)
+    return None
+
+
+class _YamlBlocks:
+    def __init__(self, lines: list[tuple[int, str, int]], raw: list[str]) -> None:
+        self.lines = lines
+        self.raw = raw
+        self.index = 0
+
+    def node(self, at: int, indent: int) -> object:
+        self.index = at
+        content = self.lines[at][1]
+        if content == "-" or content.startswith("- "):
+            return self.sequence(indent)
+        if _split_key(content) is not None:
+            return self.mapping(indent)
+        self.index = at + 1
+        return _yaml_inline(content, self.lines[at][2])
+
+    def child(self, parent_indent: int, *, sequence_ok: bool) -> object:
+        """The block under a `key:` or `-` with nothing after it (None when empty)."""
+        if self.index >= len(self.lines):
+            return None
+        indent, content, _ = self.lines[self.index]
+        if indent > parent_indent:
+            return self.node(self.index, indent)
+        if sequence_ok and indent == parent_indent and (content == "-" or content[:2] == "- "):
+            return self.sequence(indent)
+        return None
+
+    def mapping(self, indent: int) -> dict[str, object]:
+        result: dict[str, object] = {}
+        while self.index < len(self.lines):
+            line_indent, content, number = self.lines[self.index]
+            if line_indent < indent:
+                break
+            split = _split_key(content) if line_indent == indent else None
+            if split is None:
+                raise YamlError(f"line {number}: expected `key: value` at this indentation")
+            key, rest = split
+            if key in result:
+                raise YamlError(f"line {number}: the key {key!r} appears twice")
+            self.index += 1
+            if not rest:
+                result[key] = self.child(indent, sequence_ok=True)
+            elif rest[0] in "|>":
+                result[key] = self.block_scalar(rest, indent, number)
+            else:
+                result[key] = _yaml_inline(rest, number)
+        return result
+
+    def sequence(self, indent: int) -> list[object]:
+        result: list[object] = []
+        while self.index < len(self.lines):
+            line_indent, content, number = self.lines[self.index]
+            if line_indent != indent or not (content == "-" or content.startswith("- ")):
+                if line_indent > indent:
+                    raise YamlError(f"line {number}: unexpected indentation")
+                break
+            rest = content[1:].lstrip(" ")
+            if not rest:
+                self.index += 1
+                result.append(self.child(indent, sequence_ok=False))
+                continue
+            item_indent = indent + len(content) - len(rest)
+            if rest[0] in "|>":
+                self.index += 1
+                result.append(self.block_scalar(rest, indent, number))
+            elif rest == "-" or rest.startswith("- ") or _split_key(rest) is not None:
+                # "- key: value" (or "- - x"): a block that starts on the dash's line.
+                self.lines[self.index] = (item_indent, rest, number)
+                result.append(self.node(self.index, item_indent))
+            else:
+                self.index += 1
+                result.append(_yaml_inline(rest, number))
+        return result
+
+    def block_scalar(self, header: str, indent: int, number: int) -> str:
+        style, chomp = header[0], header[1:].strip(_YAML_SPACE)
+        if chomp not in ("", "-", "+"):
+            raise YamlError(f"line {number}: block scalar header {header!r} is not supported")
+        while self.index < len(self.lines) and self.lines[self.index][0] > indent:
+            self.index += 1
+        end = self.lines[self.index][2] - 1 if self.index < len(self.lines) else len(self.raw)
+        body = self.raw[number:end]
+        while body and not body[-1].strip(_YAML_SPACE):
+            body.pop()
+        widths = [len(line) - len(line.lstrip(" ")) for line in body if line.strip(_YAML_SPACE)]
+        cut = min(widths, default=0)
+        texts = [line[cut:] for line in body]
+        if style == "|":
+            value = "\n".join(texts)
+        else:
+            value = " ".join(text.strip(_YAML_SPACE) for text in texts if text.strip(_YAML_SPACE))
+        return value if chomp == "-" else value + "\n"
+
+
+def _yaml_inline(text: str, number: int) -> object:
+    if text[0] in "[{":
+        value, end = _yaml_flow(text, 0, number)
+        if text[end:].strip(_YAML_SPACE):
+            raise YamlError(f"line {number}: unexpected text after {text[:end]!r}")
+        return value
+    return _yaml_scalar(text, number)
+
+
+def _yaml_scalar(text: str, number: int) -> object:
+    text = text.strip(_YAML_SPACE)
+    if text[:1] in ("&", "*", "!"):
+        raise YamlError(f"line {number}: anchors, aliases and tags are not supported")
+    if len(text) >= 2 and text[0] == text[-1] == "'":
+        return text[1:-1].replace("''", "'")
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        try:
+            decoded = json.loads(text)
+        except json.JSONDecodeError:
+            raise YamlError(f"line {number}: cannot read the string {text}") from None
+        if isinstance(decoded, str):
+            return decoded
+    if text[:1] in "'\"":
+        raise YamlError(f"line {number}: a quoted string does not end on its line")
+    if text in _YAML_NULL:
+        return None
+    if text in _YAML_BOOL:
+        return _YAML_BOOL[text]
+    if _YAML_INT.fullmatch(text):
+        return int(text)
+    return text
+
+
+def _yaml_flow(text: str, at: int, number: int) -> tuple[object, int]:
+    """A flow collection starting at text[at]; returns it and the index after it."""
+    close = "]" if text[at] == "[" else "}"
+    items: list[object] = []
+    mapping: dict[str, object] = {}
+    index = at + 1
+    while True:
+        while index < len(text) and text[index] == " ":
+            index += 1
+        if index >= len(text):
+            raise YamlError(f"line {number}: {text[at]!r} is not closed on its line")
+        if text[index] == close:
+            return (items if close == "]" else mapping), index + 1
+        if text[index] in "[{":
+            value, index = _yaml_flow(text, index, number)
+            key = None
+        else:
+            start = index
+            quote = text[index] if text[index] in "'\"" else ""
+            if quote:
+                index = text.find(quote, index + 1)
+                while quote == "'" and index > 0 and text[index + 1 : index + 2] == "'":
+                    index = text.find("'", index + 2)
+                if index < 0:
+                    raise YamlError(f"line {number}: a quoted string does not end")
+                index += 1
+            while (
+                index < len(text)
+                and text[index] not in ",]}"
+                and not (
+                    text[index] == ":" and text[index + 1 : index + 2] in (" ", ",", "]", "}", "")
+                )
+            ):
+                index += 1
+            value = (
+                _yaml_scalar(text[start:index], number)
+                if text[start:index].strip(_YAML_SPACE)
+                else None
+            )
+            key = None
+            if close == "}" and index < len(text) and text[index] == ":":
+                key = "" if value is None else str(value)
+                index += 1
+                while index < len(text) and text[index] == " ":
+                    index += 1
+                if index < len(text) and text[index] in "[{":
+                    value, index = _yaml_flow(text, index, number)
+                else:
+                    start = index
+                    while index < len(text) and text[index] not in ",}":
+                        index += 1
+                    piece = text[start:index]
+                    value = _yaml_scalar(piece, number) if piece.strip(_YAML_SPACE) else None
+        if close == "}":
+            if key is None:
+                raise YamlError(f"line {number}: expected `key: value` in {{...}}")
+            mapping[key] = value
+        else:
+            items.append(value)
+        while index < len(text) and text[index] == " ":
+            index += 1
+        if index < len(text) and text[index] == ",":
+            index += 1
+        elif index < len(text) and text[index] != close:
+            raise YamlError(f"line {number}: expected ',' or {close!r}")
+
+
+# -- the agent's manifest -----------------------------------------------------------
+
+MANIFEST = Path(".claude") / "manifest.yaml"
+EVIDENCE = Path(".claude") / "evidence"
+
+
+def read_manifest(root: Path) -> dict[str, object] | None:
+    """The manifest's top-level keys; None when the project has no manifest.
+
+    :class:`Refused` names the line when the file cannot be read (not UTF-8, YAML
+    this reader does not take, or not a mapping at the top).
+    """
+    path = root / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        document = read_yaml(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise Refused(f"{MANIFEST} is not UTF-8 text ({error.reason})") from None
+    except YamlError as error:
+        raise Refused(f"cannot read {MANIFEST}: {error}") from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise Refused(f"{MANIFEST} must hold a mapping of keys at the top")
+    return document
+
+
+# The task list the coding agent works through (outstanding.tasks in the manifest):
+#   - id: T001                 required, unique
+#     title: Orders can be listed by customer
+#     status: pending          pending | in_progress | completed | skipped | failed | blocked
+#     scope: backend           backend | fullstack | frontend (default backend)
+#     notes: why it was skipped, what was fixed on the second attempt...
+TASK_STATUSES = ("pending", "in_progress", "completed", "skipped", "failed", "blocked")
+BACKEND_SCOPES = ("backend", "fullstack")
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    status: str
+    scope: str
+    notes: str
+
+
+def outstanding(manifest: dict[str, object], key: str) -> object:
+    """manifest["outstanding"][key], or None when either is absent."""
+    section = manifest.get("outstanding")
+    return section.get(key) if isinstance(section, dict) else None
+
+
+def manifest_tasks(manifest: dict[str, object]) -> tuple[list[Task], list[str]]:
+    """The backend and fullstack tasks of outstanding.tasks, and what is wrong with the
+    list (each problem one line naming the task)."""
+    raw = outstanding(manifest, "tasks")
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list):
+        return [], ["outstanding.tasks must be a list of tasks"]
+    tasks: list[Task] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for position, entry in enumerate(raw, start=1):
+        if not isinstance(entry, dict) or entry.get("id") in (None, ""):
+            problems.append(f"task {position} of outstanding.tasks has no id")
+            continue
+        task = Task(
+            id=str(entry["id"]),
+            title=_text(entry.get("title")),
+            status=_text(entry.get("status")) or "pending",
+            scope=_text(entry.get("scope")) or "backend",
+            notes=_text(entry.get("notes")),
+        )
+        if task.id in seen:
+            problems.append(f"task {task.id} appears twice in outstanding.tasks")
+        seen.add(task.id)
+        if task.status not in TASK_STATUSES:
+            problems.append(
+                f"task {task.id} has status {task.status!r}; use one of {', '.join(TASK_STATUSES)}"
+            )
+        if task.scope in BACKEND_SCOPES:
+            tasks.append(task)
+    return tasks, problems
+
+
+def _text(value: object) -> str:
+    return "" if value is None else " ".join(str(value).split())

@@ -10,12 +10,18 @@ never imports it, so it needs nothing beyond the standard library.
 Every finding names a rule, ``path:line`` and a fix. Line 0 means the whole file
 or directory (it is missing). The rules:
 
-HEX001  a file the audit has to parse has a syntax error (or cannot be read)
+HEX001  a file the audit has to parse has a syntax error, cannot be read, or is nested too
+        deeply for Python's parser
 HEX101  a file of the canonical component tree (below) is missing
 HEX102  a test tier directory (tests/unit, tests/integration, tests/regression) is missing
 HEX201  domain/ imports an adapter, of this or another component
 HEX202  ports/ imports an adapter, of this or another component
 HEX203  adapters/inbound/ imports adapters/outbound/, of this or another component
+HEX204  a module under domain/ or ports/ imports outside the standard library (a framework,
+        a driver, any installed package, the project's other code)
+HEX205  a module under domain/ or ports/ imports another component, or its own component's
+        package (whose public API includes the adapters)
+HEX206  a domain module other than domain/service.py imports the component's ports
 HEX301  domain/model.py imports something other than the stdlib and its own domain package
 HEX302  domain/model.py reads the clock or randomness (datetime.now, date.today,
         time.time, uuid4, random, secrets...)
@@ -25,6 +31,14 @@ HEX402  a public port method is not decorated with @abstractmethod
 HEX403  a public port method lacks a parameter or return annotation
 HEX501  a public class of ports/outbound.py has no in-memory implementation: no class in
         adapters/outbound/memory_*.py names it among its bases
+
+What each layer may import (HEX201-HEX206 and HEX301 together)::
+
+    domain/model.py    the standard library, its own domain/ (HEX301 for the rest)
+    domain/service.py  the standard library, its own domain/ and ports/
+    domain/ (other)    the standard library, its own domain/
+    ports/             the standard library, its own domain/ and ports/
+    adapters/inbound/  anything but adapters/outbound/ (HEX203)
 
 The direction rules (HEX2xx) see every form of import: absolute, relative,
 ``from pkg import module``, aliases, imports inside functions and imports under
@@ -55,7 +69,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import NamedTuple, NoReturn
+from typing import NamedTuple
+
+from _hexforge import ArgumentParser, UsageError, cli
 
 
 class Rule(NamedTuple):
@@ -99,6 +115,25 @@ RULES: dict[str, Rule] = {
             "inbound adapter imports an outbound adapter",
             "call the use case through ports/inbound.py; only the composition root "
             "(app/main.py) wires outbound adapters",
+        ),
+        Rule(
+            "HEX204",
+            "domain or port imports outside the standard library",
+            "keep frameworks and drivers in adapters: raise a domain exception "
+            "(domain/exceptions.py) and let the inbound adapter turn it into HTTP; put "
+            "database types behind a port in ports/outbound.py",
+        ),
+        Rule(
+            "HEX205",
+            "domain or port imports outside its own component",
+            "use only this component's domain/ and ports/; reach another component "
+            "through an outbound port whose adapter calls that component's public API",
+        ),
+        Rule(
+            "HEX206",
+            "domain module other than the service imports a port",
+            "only domain/service.py uses ports: pass what the model or rules need as "
+            "parameters from the service",
         ),
         Rule(
             "HEX301",
@@ -202,11 +237,15 @@ IO_MODULES = frozenset(module for group in _IO_GROUPS for module in group)
 IO_BUILTINS = frozenset({"open", "print", "input"})
 STDLIB = frozenset(sys.stdlib_module_names)
 
+# The recursion limit while parsing a file the default limit cannot (deeply nested code).
+DEEP_RECURSION_LIMIT = 20_000
+
 # Skipped everywhere: byte-code caches and tool/VCS state are never components.
 SKIPPED_DIRS = frozenset({"__pycache__"})
 
 Target = tuple[str, ...]
 _IMPORTER = {"HEX201": "domain module", "HEX202": "port module", "HEX203": "inbound adapter"}
+SERVICE = "domain/service.py"
 
 
 class Finding(NamedTuple):
@@ -242,10 +281,6 @@ class Import(NamedTuple):
 class Component(NamedTuple):
     directory: str
     root_package: str
-
-
-class UsageError(Exception):
-    """Bad command line: reported on one line, exit status 2."""
 
 
 # --- Module names -------------------------------------------------------------------
@@ -704,12 +739,19 @@ class ComponentAudit:
 
     def parse(self, source: Source, data: bytes) -> ast.Module | None:
         try:
-            return ast.parse(data, filename=source.path)
+            return parse_source(data, source.path)
         except (SyntaxError, ValueError) as error:
             line = error.lineno if isinstance(error, SyntaxError) and error.lineno else 0
             detail = error.msg if isinstance(error, SyntaxError) else str(error)
             self.report("HEX001", source.shown, line, f"cannot parse the file: {detail}")
-            return None
+        except (RecursionError, MemoryError):
+            self.report(
+                "HEX001",
+                source.shown,
+                0,
+                "cannot analyse the file: its code is nested too deeply for Python's parser",
+            )
+        return None
 
     # Entry point
 
@@ -748,9 +790,15 @@ class ComponentAudit:
         return self.findings
 
     def listing(self) -> tuple[set[str], set[str]]:
-        """Relative paths of the files and directories the rules look at."""
+        """Relative paths of the files and directories the rules look at.
+
+        Symbolic links are followed, but a directory already listed (by another path) is
+        not listed again: a link to a parent cannot make the walk endless, nor show the
+        component's files again under a layer they are not in.
+        """
         files: set[str] = set()
         dirs: set[str] = set()
+        visited = {_identity(self.directory)}
         pending = [""]
         while pending:
             relative = pending.pop()
@@ -758,9 +806,13 @@ class ComponentAudit:
                 with os.scandir(os.path.join(self.directory, relative)) as entries:
                     for entry in entries:
                         path = f"{relative}{entry.name}"
-                        if entry.is_dir():
+                        if _is_dir(entry):
                             if entry.name in SKIPPED_DIRS or entry.name.startswith("."):
                                 continue
+                            identity = _identity(entry.path)
+                            if identity in visited:
+                                continue
+                            visited.add(identity)
                             dirs.add(path)
                             # Test code is not audited: list tests/ itself, not its tiers.
                             if path.partition("/")[0] in ("domain", "ports", "adapters") or (
@@ -789,26 +841,54 @@ class ComponentAudit:
             return "HEX203"
         return None
 
-    def report_direction(self, source: Source, layer: str, imports: Iterable[Import]) -> None:
+    def layer_rule(self, relative: str, target: Target | None) -> str | None:
+        """HEX204-HEX206: what a module under domain/ or ports/ may import besides the
+        standard library (adapters are the direction rules' business)."""
+        if target is None:
+            return "HEX205"  # a relative import that climbs out of the components package
+        where = locate(target, self.root)
+        if where is None:
+            if target[0] in STDLIB:
+                return None
+            return "HEX205" if target[0] == self.root else "HEX204"
+        component, layer, _ = where
+        if layer == "adapters":
+            return None
+        if component != self.name or layer not in ("domain", "ports"):
+            return "HEX205"
+        if layer == "ports" and relative.startswith("domain/") and not _is_service(relative):
+            return "HEX206"
+        return None
+
+    def import_rule(self, source: Source, layer: str, target: Target | None) -> str | None:
+        """The rule one imported module breaks, if any; the model's own rules (HEX301)
+        are checked by check_model."""
+        rule = self.direction_rule(layer, target)
+        if rule is None and layer in ("domain", "ports") and source.relative != MODEL:
+            rule = self.layer_rule(source.relative, target)
+        return rule
+
+    def report_imports(self, source: Source, layer: str, imports: Iterable[Import]) -> None:
+        """One finding per import statement: the first rule one of its names breaks."""
         for imp in imports:
             for target in import_targets(imp, source.package):
-                rule = self.direction_rule(layer, target)
-                if rule is not None and target is not None:
-                    importer = _IMPORTER[rule]
-                    self.report(
-                        rule, source.shown, imp.line, f"{importer} imports {'.'.join(target)}"
-                    )
+                rule = self.import_rule(source, layer, target)
+                if rule is not None:
+                    self.report(rule, source.shown, imp.line, _import_message(rule, target))
                     break
 
-    def direction_clean_by_text(self, code: str | None, source: Source, layer: str) -> bool:
+    def imports_clean_by_text(self, code: str | None, source: Source, layer: str) -> bool:
         if code is None:
             return False
-        word = "outbound" if layer == "inbound" else "adapters"
-        if word not in code:
-            return True
-        imports = text_imports(code, (word,))
+        if layer == "inbound":
+            # Any import that reaches an outbound adapter spells "outbound" somewhere.
+            if "outbound" not in code:
+                return True
+            imports = text_imports(code, ("outbound",))
+        else:
+            imports = text_imports(code)
         return imports is not None and not any(
-            self.direction_rule(layer, target)
+            self.import_rule(source, layer, target)
             for imp in imports
             for target in import_targets(imp, source.package)
         )
@@ -817,15 +897,14 @@ class ComponentAudit:
         data = self.read(source)
         if data is None:
             return
-        # Any import that reaches an adapter spells "adapters" (or, from an inbound
-        # adapter, "outbound") somewhere in the file: most files never do.
-        if (b"outbound" if layer == "inbound" else b"adapters") not in data:
+        # Every form of import spells "import" (import_module and __import__ included).
+        if b"import" not in data or (layer == "inbound" and b"outbound" not in data):
             return
-        if self.fast and self.direction_clean_by_text(code_of(data), source, layer):
+        if self.fast and self.imports_clean_by_text(code_of(data), source, layer):
             return
         tree = self.parse(source, data)
         if tree is not None:
-            self.report_direction(source, layer, tree_imports(tree))
+            self.report_imports(source, layer, tree_imports(tree))
 
     # Domain model purity
 
@@ -874,7 +953,7 @@ class ComponentAudit:
         if tree is None:
             return
         imports = tree_imports(tree)
-        self.report_direction(source, "domain", imports)
+        self.report_imports(source, "domain", imports)
         for imp in imports:
             for target in import_targets(imp, source.package):
                 if self.direction_rule("domain", target):
@@ -909,7 +988,7 @@ class ComponentAudit:
         if tree is None:
             return None
         imports = tree_imports(tree)
-        self.report_direction(source, "ports", imports)
+        self.report_imports(source, "ports", imports)
         bound = bindings(imports, source.package)
         abstract: set[str] = set()
         for node in tree.body:
@@ -933,12 +1012,12 @@ class ComponentAudit:
         found = port_definitions(code) if code is not None else None
         if code is None or found is None:
             return None
-        definitions, words = found
-        imports = text_imports(code, ("adapters", *sorted(words)))
+        definitions, _ = found
+        imports = text_imports(code)
         if imports is None:
             return None
         if any(
-            self.direction_rule("ports", target)
+            self.import_rule(source, "ports", target)
             for imp in imports
             for target in import_targets(imp, source.package)
         ):
@@ -1003,6 +1082,38 @@ class ComponentAudit:
             )
 
 
+def parse_source(data: bytes, filename: str) -> ast.Module:
+    """ast.parse, with room for long expressions: CPython builds a 3000-term sum
+    recursively and would stop at the default recursion limit."""
+    try:
+        return ast.parse(data, filename=filename)
+    except RecursionError:
+        pass
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, DEEP_RECURSION_LIMIT))
+    try:
+        return ast.parse(data, filename=filename)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    """Whether the entry is a directory, following links; a broken or looping link is not."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _identity(path: str) -> tuple[int, int] | str:
+    """What makes two paths one directory: device and inode (the real path if stat fails)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return os.path.realpath(path)
+    return (status.st_dev, status.st_ino)
+
+
 def _layer(relative: str) -> str:
     """Which direction rule applies to a file: domain, ports, inbound, or none."""
     if relative.startswith("domain/"):
@@ -1052,6 +1163,24 @@ def _unimplemented(ports: dict[str, tuple[int, set[str]]], named: set[str]) -> s
             covered.add(name)
             pending.extend(ports[name][1])
     return set(ports) - covered
+
+
+def _is_service(relative: str) -> bool:
+    """domain/service.py, or a domain/service/ package that grew out of it."""
+    return relative == SERVICE or relative.startswith("domain/service/")
+
+
+def _import_message(rule: str, target: Target | None) -> str:
+    if target is None:
+        return "relative import reaches above the components package"
+    module = ".".join(target)
+    if rule in _IMPORTER:
+        return f"{_IMPORTER[rule]} imports {module}"
+    if rule == "HEX204":
+        return f"imports {module}, which is not in the standard library"
+    if rule == "HEX205":
+        return f"imports {module}, outside this component's domain and ports"
+    return f"imports {module}: only {SERVICE} may use the ports"
 
 
 def _model_import_message(rule: str, target: Target | None) -> str:
@@ -1133,8 +1262,12 @@ def _is_component(path: str) -> bool:
 
 
 def discover(paths: Sequence[str]) -> list[Component]:
-    """The component directories named by the command line, each once, in order."""
-    seen: set[str] = set()
+    """The component directories named by the command line, each once, in order.
+
+    A directory reached twice (through a symbolic link, or named twice) is audited
+    once; a link back to the folder of components (or above) is not a component.
+    """
+    seen: set[tuple[int, int] | str] = set()
     components: list[Component] = []
     for given in paths:
         path = os.path.abspath(given)
@@ -1149,16 +1282,28 @@ def discover(paths: Sequence[str]) -> list[Component]:
                 candidates = sorted(
                     entry.path
                     for entry in entries
-                    if entry.is_dir()
+                    if _is_dir(entry)
                     and entry.name not in SKIPPED_DIRS
                     and not entry.name.startswith(".")
                 )
+            real = os.path.realpath(path)
+            candidates = [
+                candidate
+                for candidate in candidates
+                if not _is_within(real, os.path.realpath(candidate))
+            ]
         for candidate in candidates:
-            if candidate not in seen:
-                seen.add(candidate)
+            identity = _identity(candidate)
+            if identity not in seen:
+                seen.add(identity)
                 root = os.path.basename(os.path.dirname(candidate))
                 components.append(Component(candidate, root))
     return components
+
+
+def _is_within(path: str, ancestor: str) -> bool:
+    """Whether path is ancestor or below it (both real paths)."""
+    return path == ancestor or path.startswith(ancestor.rstrip(os.sep) + os.sep)
 
 
 class Report(NamedTuple):
@@ -1194,14 +1339,8 @@ def audit(components: Sequence[Component], *, fast: bool = True) -> Report:
     return Report(len(components), failing, sorted(findings))
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, not argparse's usage block: the caller is often a script.
-        self.exit(2, f"hex_audit: error: {message} (see --help)\n")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ArgumentParser(
         prog="hex_audit.py",
         description="Audit hexagonal components: structure, dependency direction, "
         "domain model purity, ports, in-memory adapters.",
@@ -1224,13 +1363,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         components = discover(args.paths or ["components/"])
-    except UsageError as error:
-        print(f"hex_audit: error: {error}", file=sys.stderr)
-        return 2
+    except OSError as error:
+        raise UsageError(f"{error.filename}: {error.strerror}") from error
     report = audit(components)
     if args.format == "json":
         document = {
@@ -1249,6 +1387,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(f"hex_audit: {report.components} component(s) checked, no findings")
     return 1 if report.findings else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli(run, argv, prog="hex_audit")
 
 
 if __name__ == "__main__":

@@ -4,13 +4,29 @@
 A story folder is ``<feature_dir>/in-progress/<STORY_ID>/_implementation/``. The backend
 coder works in chunks and records each one in ``BACKEND-LOG.md`` there::
 
-    python tools/story_log.py chunk DIR [--name NAME]    add the next chunk skeleton
+    python tools/story_log.py chunk DIR [--name NAME] [FIELD VALUES] [--file PATH]...
+        [--files-from-git [REF]]                         record a chunk
     python tools/story_log.py check DIR [--format json]  list every problem, with lines
     python tools/story_log.py block DIR --context TEXT --decision TEXT \\
         --option TEXT --option TEXT [--recommendation TEXT] --blocked-steps TEXT
                                                          write BLOCKERS.md, end with BLOCKED
     python tools/story_log.py tokens DIR --read FILE... --written FILE...
                                                          fill the Worker Token Summary
+
+``chunk`` adds the next numbered chunk, or, while the last chunk is still the empty
+skeleton (a fresh log's chunk 1), fills that one. Each field's value may come from the
+command line: ``--objective``, ``--summary``, ``--reused``, ``--new``, ``--why-new``,
+``--core``, ``--adapters``, ``--commands``, ``--notes`` (one line each); ``--file PATH``
+(repeatable; ``'PATH (deleted)'`` for a removed file) and ``--files-from-git [REF]``
+(what git shows changed since REF, default HEAD, untracked files included, the story's
+own folder left out) fill "Files changed". A field left out keeps its ``<hint>``; when
+filling, only the lines of the fields given change.
+
+``check`` holds a log to its structure while the story is in progress (headings,
+numbering, every field present, files that exist, no chunk after the summary, the
+signal last) and, in every chunk but an untouched last one, to filled fields. The
+token summary must be filled once the log hands the story back: when it ends with
+``BACKEND COMPLETE`` (then every chunk must be filled) or ``BLOCKED: <reason>``.
 
 Log layout: header and notes, then ``## Chunk N — short name`` sections (numbered
 1, 2, 3... with no gaps), then ``## Worker Token Summary``, then optionally the
@@ -46,11 +62,12 @@ unindented, outside code fences, and only as the last non-empty line. A blocked 
 needs ``BLOCKERS.md`` beside it (and may leave its last chunk an untouched skeleton);
 a complete one must not have it. After a blocker is resolved and ``BLOCKERS.md``
 removed, ``chunk`` resumes: it moves the BLOCKED reason into a ``> Resumed after a
-block:`` note under the next chunk's heading. ``chunk`` refuses a completed log, an
-open blocker and a last chunk still left as an empty skeleton.
+block:`` note under the next chunk's heading. ``chunk`` refuses a completed log and an open
+blocker.
 
 Exit status: 0 done/clean, 1 problems found (check) or the story's state refuses the
-command (completed log, open blocker), 2 usage error (bad arguments, missing files).
+command (completed log, open blocker), 2 usage error (bad arguments, missing files),
+always one line on stderr. Every command keeps the log's line endings (CRLF stays CRLF).
 Nothing is written when a command fails. Stdlib only; Python 3.11+.
 """
 
@@ -58,13 +75,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import sys
-import tempfile
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
+
+from _hexforge import (
+    ArgumentParser,
+    Refused,
+    UsageError,
+    cli,
+    git,
+    read_answers,
+    read_text,
+    write_text_atomic,
+)
 
 LOG_NAME = "BACKEND-LOG.md"
 BLOCKERS_NAME = "BLOCKERS.md"
@@ -128,11 +155,7 @@ NUMBER_RE = re.compile(r"\d")
 PAREN_RE = re.compile(r"\([^)]*\)")
 
 
-class UsageError(Exception):
-    """Bad arguments or unreadable input: exit status 2."""
-
-
-class RefusedError(Exception):
+class RefusedError(Refused):
     """The story's state does not allow the command: exit status 1."""
 
 
@@ -227,6 +250,15 @@ def near_signal(line: str) -> bool:
     return text == COMPLETE.lower() or text.startswith(BLOCKED_PREFIX.lower())
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of a text with \\n line ends; unlike str.splitlines, a form feed or a
+    Unicode line separator inside a line does not split it (rewriting must keep it)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
 def last_nonempty(lines: Sequence[str]) -> int | None:
     for index in range(len(lines) - 1, -1, -1):
         if lines[index].strip():
@@ -247,7 +279,7 @@ class Log:
 
     @classmethod
     def parse(cls, text: str) -> Log:
-        lines = text.splitlines()
+        lines = split_lines(text)
         marks = structural_lines(lines)
         boundaries: list[int] = []
         summaries: list[int] = []
@@ -358,8 +390,9 @@ class Checker:
         log = self.log
         for chunk in log.chunks:
             self.check_chunk(chunk)
-        # Work stopped before the last chunk began: its skeleton may stay empty.
-        skip = log.signal == "blocked" and bool(log.chunks) and log.chunks[-1].untouched
+        # Work has not begun on the last chunk (the story goes on, or stopped at a
+        # blocker before it): its skeleton may stay empty. A completed log has none.
+        skip = log.signal != "complete" and bool(log.chunks) and log.chunks[-1].untouched
         for chunk in log.chunks[:-1] if skip else log.chunks:
             self.problems.extend(chunk.problems)
         if not log.chunks:
@@ -543,7 +576,15 @@ class Checker:
     # summary and signals ----------------------------------------------------
 
     def check_summary(self) -> None:
+        """Where the token summary is always; that it is filled once the log hands the
+        story back (complete or blocked), when the worker knows what it read and wrote."""
         log = self.log
+        if log.signal is None:
+            first = log.summaries[0] if log.summaries else None
+            for extra in log.summaries[1:]:
+                self.add(extra, "summary-duplicate", f"second '## {SUMMARY_TITLE}' section")
+            self.check_summary_order(first)
+            return
         if not log.summaries:
             where = log.last if log.last is not None else 0
             self.add(
@@ -556,14 +597,7 @@ class Checker:
         first = log.summaries[0]
         for extra in log.summaries[1:]:
             self.add(extra, "summary-duplicate", f"second '## {SUMMARY_TITLE}' section")
-        for chunk in log.chunks:
-            if chunk.start > first:
-                self.add(
-                    chunk.start,
-                    "summary-order",
-                    f"chunk after the token summary (line {first + 1}): "
-                    "the summary stays after the last chunk",
-                )
+        self.check_summary_order(first)
         end = log.section_end(first)
         wanted = {"input": "Input", "output": "Output"}
         found: dict[str, int] = {}
@@ -585,6 +619,18 @@ class Checker:
                     first,
                     "summary-missing",
                     f"the token summary has no '- {title}: ~N tokens' line",
+                )
+
+    def check_summary_order(self, first: int | None) -> None:
+        if first is None:
+            return
+        for chunk in self.log.chunks:
+            if chunk.start > first:
+                self.add(
+                    chunk.start,
+                    "summary-order",
+                    f"chunk after the token summary (line {first + 1}): "
+                    "the summary stays after the last chunk",
                 )
 
     def check_signals(self) -> None:
@@ -658,7 +704,8 @@ def story_dir(raw: str) -> Path:
     return path
 
 
-def read_log(directory: Path) -> str:
+def read_log(directory: Path) -> tuple[str, str]:
+    """The log's text with \\n line ends, and the line end the file uses (kept on write)."""
     log = directory / LOG_NAME
     if not log.is_file():
         raise UsageError(
@@ -666,25 +713,9 @@ def read_log(directory: Path) -> str:
             "(copier copy --trust --defaults -d kind=story -d story_id=... TEMPLATE .)"
         )
     try:
-        return log.read_text(encoding="utf-8")
+        return read_text(log)
     except UnicodeDecodeError as error:
         raise UsageError(f"{log} is not UTF-8 text ({error.reason})") from error
-
-
-def answers_value(text: str, key: str) -> str | None:
-    match = re.search(rf"^{re.escape(key)}:[ \t]*(.*?)[ \t]*$", text, re.MULTILINE)
-    if not match:
-        return None
-    value = match.group(1)
-    if len(value) >= 2 and value[0] == value[-1] == "'":
-        return value[1:-1].replace("''", "'")
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            decoded = json.loads(value)
-        except json.JSONDecodeError:
-            return None
-        return decoded if isinstance(decoded, str) else None
-    return value
 
 
 def project_root(directory: Path, explicit: str | None) -> Path:
@@ -695,59 +726,83 @@ def project_root(directory: Path, explicit: str | None) -> Path:
             raise UsageError(f"--root {explicit!r} is not a directory")
         return root.resolve()
     here = directory.resolve()
-    answers = here / ANSWERS_NAME
-    if answers.is_file():
-        text = answers.read_text(encoding="utf-8", errors="replace")
-        feature = answers_value(text, "feature_dir")
-        story = answers_value(text, "story_id")
-        if feature and story:
-            tail = (*PurePosixPath(feature).parts, "in-progress", story, "_implementation")
-            if here.parts[-len(tail) :] == tail and len(here.parts) > len(tail):
-                return Path(*here.parts[: -len(tail)])
+    answers = read_answers(here / ANSWERS_NAME)
+    feature = answers.get("feature_dir")
+    story = answers.get("story_id")
+    if feature and story:
+        tail = (*PurePosixPath(feature).parts, "in-progress", story, "_implementation")
+        if here.parts[-len(tail) :] == tail and len(here.parts) > len(tail):
+            return Path(*here.parts[: -len(tail)])
     for parent in here.parents:
         if any((parent / marker).exists() for marker in ROOT_MARKERS):
             return parent
     return Path.cwd().resolve()
 
 
-def write_atomic(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
-        if path.exists():
-            os.chmod(temp, path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def one_line(option: str, value: str) -> str:
+    """A value for one line of the log: not empty, no line break or control character
+    (nor a lone surrogate, which a byte that is not UTF-8 on the command line becomes)."""
     text = value.strip()
     if not text or is_placeholder(text):
-        raise UsageError(f"{option} must not be empty")
-    if any(not ch.isprintable() for ch in text):
-        raise UsageError(f"{option} must be one line of printable text")
+        raise UsageError(f"{option} must not be empty (nor only a placeholder such as TODO)")
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") for ch in text):
+        raise UsageError(f"{option} must be one line of text, without control characters")
     return text
 
 
 # --------------------------------------------------------------------------- commands
 
+# The chunk command's options for each field: (option, top label, sub label or None).
+FIELD_OPTIONS: tuple[tuple[str, str, str | None], ...] = (
+    ("objective", FIELDS[0].label, None),
+    ("summary", FIELDS[2].label, None),
+    ("reused", FIELDS[3].label, "Reused"),
+    ("new", FIELDS[3].label, "New"),
+    ("why_new", FIELDS[3].label, "Why new was necessary"),
+    ("core", FIELDS[4].label, "What stayed in core"),
+    ("adapters", FIELDS[4].label, "What stayed in adapters"),
+    ("commands", FIELDS[5].label, None),
+    ("notes", FIELDS[6].label, None),
+)
+DELETED_MARK = " (deleted)"
 
-def chunk_skeleton(number: int, name: str = NAME_HINT) -> str:
-    """The text of one empty chunk, every field ready to fill."""
+
+@dataclass
+class ChunkValues:
+    """What the chunk command was given for a chunk; a field left out keeps its hint."""
+
+    name: str | None = None
+    fields: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)  # entries: "path" or "path (deleted)"
+
+    def empty(self) -> bool:
+        return self.name is None and not self.fields and not self.files
+
+
+def field_lines(spec: FieldSpec, values: ChunkValues) -> list[str]:
+    """One field of a chunk: the given value, else its hint."""
+    if spec.paths:
+        entries = [
+            f"  - `{entry.removesuffix(DELETED_MARK)}`"
+            + (DELETED_MARK if entry.endswith(DELETED_MARK) else "")
+            for entry in values.files
+        ]
+        return [f"- {spec.label}:", *(entries or [f"  - {spec.hint}"])]
+    if spec.subfields:
+        subs = [
+            f"  - {sub}: {values.fields.get((spec.label, sub), hint)}"
+            for sub, hint in spec.subfields
+        ]
+        return [f"- {spec.label}:", *subs]
+    return [f"- {spec.label}: {values.fields.get((spec.label, None), spec.hint)}"]
+
+
+def chunk_skeleton(number: int, name: str = NAME_HINT, values: ChunkValues | None = None) -> str:
+    """The text of one chunk: every field, filled with the values given, else its hint."""
+    values = values or ChunkValues()
     lines = [f"## Chunk {number} {DASH} {name}"]
     for spec in FIELDS:
-        if spec.paths:
-            lines += [f"- {spec.label}:", f"  - {spec.hint}"]
-        elif spec.subfields:
-            lines.append(f"- {spec.label}:")
-            lines += [f"  - {sub}: {hint}" for sub, hint in spec.subfields]
-        else:
-            lines.append(f"- {spec.label}: {spec.hint}")
+        lines += field_lines(spec, values)
     return "\n".join(lines) + "\n"
 
 
@@ -762,9 +817,88 @@ def join_lines(lines: Sequence[str]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def cmd_chunk(directory: Path, name: str | None) -> str:
-    chunk_name = NAME_HINT if name is None else one_line("--name", name)
-    text = read_log(directory)
+def file_entry(root: Path, raw: str) -> str:
+    """A --file value checked like check does: relative, inside the project, existing
+    (unless it ends with " (deleted)")."""
+    text = one_line("--file", raw)
+    deleted = text.endswith(DELETED_MARK)
+    path = text.removesuffix(DELETED_MARK).strip()
+    posix = PurePosixPath(path.replace("\\", "/"))
+    if posix.is_absolute() or path.startswith("~") or re.match(r"^[A-Za-z]:", path):
+        raise UsageError(f"--file {raw!r} is absolute: give it relative to the project root")
+    if ".." in posix.parts:
+        raise UsageError(f"--file {raw!r} uses '..': give it relative to the project root")
+    if not deleted and not (root / posix).exists():
+        raise UsageError(
+            f"--file {raw!r} does not exist under the project root {root} "
+            f"(for a file the chunk removed, write '{path}{DELETED_MARK}')"
+        )
+    return f"{posix.as_posix()}{DELETED_MARK if deleted else ''}"
+
+
+def files_from_git(root: Path, ref: str, story: Path) -> list[str]:
+    """Files changed since ref (staged, unstaged and committed since) and untracked
+    files, relative to the project root; the story's own folder is left out."""
+    if ref.startswith("-"):
+        raise UsageError(f"--files-from-git {ref!r} is not a git revision")
+    verify = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+    if verify.returncode != 0:
+        raise UsageError(
+            f"--files-from-git {ref!r}: no such commit (or no git repository) at {root}"
+        )
+    changed = git(root, "diff", "--name-status", "--no-renames", "--relative", "-z", ref, "--")
+    fields = changed.stdout.split("\0")
+    entries: dict[str, bool] = {}
+    for status, path in zip(fields[0::2], fields[1::2], strict=False):
+        if path:
+            entries[path] = status.startswith("D")
+    untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    for path in untracked.stdout.split("\0"):
+        if path:
+            entries.setdefault(path, False)
+    try:
+        inside = story.resolve().relative_to(root).as_posix() + "/"
+    except ValueError:
+        inside = None
+    return [
+        f"{path}{DELETED_MARK if deleted else ''}"
+        for path, deleted in sorted(entries.items())
+        if inside is None or not path.startswith(inside)
+    ]
+
+
+def fill_untouched(lines: list[str], chunk: Chunk, values: ChunkValues) -> None:
+    """Write the values given into a chunk that is still the empty skeleton: only the
+    lines that hold those fields' hints change; every other line stays as it is."""
+    log = Log.parse(join_lines(lines))
+    current = next(c for c in log.chunks if c.start == chunk.start)
+    # From the bottom up, so that the indexes above stay valid.
+    for index, raw_label, _ in reversed(top_bullets(log, current.start + 1, current.end)):
+        spec = FIELD_KEYS.get(normalize_label(raw_label))
+        if spec is None:
+            continue
+        end = block_end(log, index, current.end)
+        if spec.paths:
+            if values.files:
+                # The entries of an untouched chunk are all placeholders: replace them.
+                for entry, _, _ in reversed(nested_bullets(log, index + 1, end)):
+                    del lines[entry]
+                lines[index + 1 : index + 1] = field_lines(spec, values)[1:]
+        elif spec.subfields:
+            for sub_index, indent, text in reversed(nested_bullets(log, index + 1, end)):
+                key = normalize_label(text.partition(":")[0])
+                sub = next((s for s, _ in spec.subfields if normalize_label(s) == key), None)
+                if sub is not None and (spec.label, sub) in values.fields:
+                    value = values.fields[(spec.label, sub)]
+                    lines[sub_index] = f"{' ' * indent}- {sub}: {value}"
+        elif (spec.label, None) in values.fields:
+            lines[index] = f"- {spec.label}: {values.fields[(spec.label, None)]}"
+    if values.name is not None:
+        lines[current.start] = f"## Chunk {current.number} {DASH} {values.name}"
+
+
+def cmd_chunk(directory: Path, values: ChunkValues) -> str:
+    text, newline = read_log(directory)
     log = Log.parse(text)
     lines = list(log.lines)
     blockers = (directory / BLOCKERS_NAME).exists()
@@ -784,18 +918,24 @@ def cmd_chunk(directory: Path, name: str | None) -> str:
         del lines[log.last]
         note = [f"> Resumed after a block: {reason}"]
     Checker(log, directory, blockers).run()  # marks chunks that are untouched skeletons
+    log_path = directory / LOG_NAME
     if log.chunks and log.chunks[-1].untouched:
+        # Work on the last chunk has not begun (a fresh log's chunk 1, say): fill it.
         last = log.chunks[-1]
+        if values.empty() and not note:
+            return (
+                f"chunk {last.number} (line {last.line}) of {log_path} is the empty skeleton, "
+                "ready to fill in: nothing added"
+            )
+        fill_untouched(lines, last, values)
         if note:  # blocked before this chunk began: resume into it
             lines[last.start + 1 : last.start + 1] = note
-            write_atomic(directory / LOG_NAME, join_lines(lines))
+        write_text_atomic(log_path, join_lines(lines), newline)
+        if note:
             return f"resumed after the block: fill in chunk {last.number} (line {last.line})"
-        raise RefusedError(
-            f"chunk {last.number} (line {last.line}) is still the empty skeleton: "
-            "fill it in before adding another"
-        )
+        return f"filled Chunk {last.number} of {log_path} at line {last.line}"
     number = max((c.number for c in log.chunks if c.number is not None), default=0) + 1
-    skeleton = chunk_skeleton(number, chunk_name).splitlines()
+    skeleton = split_lines(chunk_skeleton(number, values.name or NAME_HINT, values))
     block = [skeleton[0], *note, *skeleton[1:]]
     if log.summaries:
         at = log.summaries[0]
@@ -805,13 +945,13 @@ def cmd_chunk(directory: Path, name: str | None) -> str:
     while before and not before[-1].strip():
         before.pop()
     new = [*before, "", *block, "", *after] if before else [*block, "", *after]
-    write_atomic(directory / LOG_NAME, join_lines(new))
+    write_text_atomic(log_path, join_lines(new), newline)
     heading_line = len(before) + (1 if before else 0) + 1
-    return f"added Chunk {number} to {directory / LOG_NAME} at line {heading_line}"
+    return f"added Chunk {number} to {log_path} at line {heading_line}"
 
 
 def cmd_check(directory: Path, root_option: str | None, as_json: bool) -> tuple[int, str]:
-    text = read_log(directory)
+    text, _ = read_log(directory)
     root = project_root(directory, root_option)
     blockers = (directory / BLOCKERS_NAME).exists()
     log, problems = check_text(text, root, blockers=blockers)
@@ -851,7 +991,7 @@ def cmd_block(
         raise UsageError("give at least two --option values: a decision needs alternatives")
     advice = "none" if recommendation is None else one_line("--recommendation", recommendation)
     brief = decision if reason is None else one_line("--reason", reason)
-    text = read_log(directory)
+    text, newline = read_log(directory)
     log = Log.parse(text)
     blockers_path = directory / BLOCKERS_NAME
     if blockers_path.exists():
@@ -881,8 +1021,8 @@ def cmd_block(
     lines = list(log.lines)
     while lines and not lines[-1].strip():
         lines.pop()
-    write_atomic(blockers_path, join_lines(blockers))
-    write_atomic(directory / LOG_NAME, join_lines([*lines, "", signal]))
+    write_text_atomic(blockers_path, join_lines(blockers), newline)
+    write_text_atomic(directory / LOG_NAME, join_lines([*lines, "", signal]), newline)
     return f"wrote {blockers_path}; {directory / LOG_NAME} now ends with: {signal}"
 
 
@@ -907,7 +1047,7 @@ def cmd_tokens(directory: Path, read: Sequence[str], written: Sequence[str]) -> 
         raise UsageError("give the files read (--read FILE...) and/or written (--written FILE...)")
     read_count, read_bytes = measure(read, "--read")
     written_count, written_bytes = measure(written, "--written")
-    text = read_log(directory)
+    text, newline = read_log(directory)
     log = Log.parse(text)
     lines = list(log.lines)
     fresh = summary_lines(str(estimate(read_bytes)), str(estimate(written_bytes)))
@@ -939,7 +1079,7 @@ def cmd_tokens(directory: Path, read: Sequence[str], written: Sequence[str]) -> 
         while head and not head[-1].strip():
             head.pop()
         lines = [*head, "", *section, *(["", *tail] if tail else [])]
-    write_atomic(directory / LOG_NAME, join_lines(lines))
+    write_text_atomic(directory / LOG_NAME, join_lines(lines), newline)
     return (
         f"{directory / LOG_NAME}: Input ~{estimate(read_bytes)} tokens "
         f"({read_count} files, {read_bytes} bytes), Output ~{estimate(written_bytes)} tokens "
@@ -950,20 +1090,45 @@ def cmd_tokens(directory: Path, read: Sequence[str], written: Sequence[str]) -> 
 # --------------------------------------------------------------------------- CLI
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise UsageError(message)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = ArgumentParser(
         prog="story_log.py",
         description="Add chunks to, check, block and size a story's BACKEND-LOG.md.",
     )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    chunk = commands.add_parser("chunk", help="append the next numbered chunk skeleton")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    chunk = commands.add_parser(
+        "chunk",
+        help="add the next chunk (or fill the last one while it is the empty skeleton)",
+        description="Add the next numbered chunk, or fill the last one while it is still the "
+        "empty skeleton; each field left out keeps its <hint>.",
+    )
     chunk.add_argument("dir", help="the story's _implementation folder")
     chunk.add_argument("--name", help="the chunk's short name (default: a placeholder)")
+    chunk.add_argument("--objective", help="the requirement or acceptance criterion delivered")
+    chunk.add_argument(
+        "--file",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a file changed, relative to the project root (repeat; 'PATH (deleted)' for one "
+        "the chunk removed)",
+    )
+    chunk.add_argument(
+        "--files-from-git",
+        nargs="?",
+        const="HEAD",
+        metavar="REF",
+        help="list the files git shows changed since REF (default HEAD), untracked included",
+    )
+    chunk.add_argument("--summary", help="what changed and why")
+    chunk.add_argument("--reused", help="existing modules or helpers built on")
+    chunk.add_argument("--new", help="modules, classes, tables or endpoints added")
+    chunk.add_argument("--why-new", help="why nothing existing fitted (n/a when nothing is new)")
+    chunk.add_argument("--core", help="what stayed in core (domain/ports)")
+    chunk.add_argument("--adapters", help="what stayed in adapters")
+    chunk.add_argument("--commands", help="commands run and their results (none if none)")
+    chunk.add_argument("--notes", help="notes and risks (none if none)")
+    chunk.add_argument("--root", help="project root for the file paths")
     check = commands.add_parser("check", help="report every problem in the log, with lines")
     check.add_argument("dir")
     check.add_argument("--format", choices=("text", "json"), default="text")
@@ -985,53 +1150,66 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def chunk_values(args: argparse.Namespace, directory: Path) -> ChunkValues:
+    """The chunk command's values, each checked; files from --file and from git."""
+    values = ChunkValues(name=None if args.name is None else one_line("--name", args.name))
+    for option, label, sub in FIELD_OPTIONS:
+        given = getattr(args, option)
+        if given is not None:
+            values.fields[(label, sub)] = one_line(f"--{option.replace('_', '-')}", given)
+    if args.file or args.files_from_git is not None:
+        root = project_root(directory, args.root)
+        entries = [file_entry(root, raw) for raw in args.file]
+        if args.files_from_git is not None:
+            entries += files_from_git(root, str(args.files_from_git), directory)
+        values.files = list(dict.fromkeys(entries))
+    return values
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    command = str(args.command)
+    directory = story_dir(str(args.dir))
+    if command == "chunk":
+        print(cmd_chunk(directory, chunk_values(args, directory)))
+    elif command == "check":
+        status, report = cmd_check(directory, args.root, args.format == "json")
+        print(report)
+        return status
+    elif command == "block":
+        print(
+            cmd_block(
+                directory,
+                str(args.context),
+                str(args.decision),
+                [str(option) for option in args.option],
+                args.recommendation,
+                str(args.blocked_steps),
+                args.reason,
+            )
+        )
+    else:
+        print(cmd_tokens(directory, [str(f) for f in args.read], [str(f) for f in args.written]))
+    return 0
+
+
+def run(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-    except UsageError as error:
-        print(f"story_log.py: error: {error}", file=sys.stderr)
-        return 2
     except SystemExit as leave:  # --help
         return int(leave.code or 0)
     command = str(args.command)
     try:
-        directory = story_dir(str(args.dir))
-        if command == "chunk":
-            print(cmd_chunk(directory, args.name))
-        elif command == "check":
-            status, report = cmd_check(directory, args.root, args.format == "json")
-            print(report)
-            return status
-        elif command == "block":
-            print(
-                cmd_block(
-                    directory,
-                    str(args.context),
-                    str(args.decision),
-                    [str(option) for option in args.option],
-                    args.recommendation,
-                    str(args.blocked_steps),
-                    args.reason,
-                )
-            )
-        else:
-            print(
-                cmd_tokens(
-                    directory,
-                    [str(f) for f in args.read],
-                    [str(f) for f in args.written],
-                )
-            )
+        return dispatch(args)
     except UsageError as error:
-        print(f"story_log.py {command}: error: {error}", file=sys.stderr)
-        return 2
-    except RefusedError as error:
-        print(f"story_log.py {command}: refused: {error}", file=sys.stderr)
-        return 1
+        raise UsageError(f"{command}: {error}") from None
+    except Refused as error:
+        raise RefusedError(f"{command}: refused: {error}") from None
     except OSError as error:
-        print(f"story_log.py {command}: error: {error}", file=sys.stderr)
-        return 2
-    return 0
+        raise UsageError(f"{command}: {error}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli(run, argv, prog="story_log.py")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,6 @@ Stdlib only; Python 3.11+.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import json
 import shutil
@@ -48,6 +47,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from _hexforge import ArgumentParser, GitError, cli, git, one_line, read_answers
 
 ANSWERS_NAME = ".copier-answers.yml"
 COMPONENTS_DIR = "components"
@@ -63,7 +64,8 @@ EXIT_USAGE = 2
 
 class SyncError(Exception):
     """A problem told in one line: before any update it stops sync with exit 2; during
-    one (git failing) that update is reported as failed and sync stops there."""
+    one (git failing: _hexforge.GitError) that update is reported as failed and sync
+    stops there."""
 
 
 @dataclass(frozen=True)
@@ -112,38 +114,6 @@ class Summary:
 # -- answers files -----------------------------------------------------------------
 
 
-def _scalar(raw: str) -> str:
-    """The value of a one-line YAML scalar as Copier writes it (plain or quoted)."""
-    value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] == "'":
-        return value[1:-1].replace("''", "'")
-    if len(value) >= 2 and value[0] == value[-1] == '"':
-        try:
-            decoded = json.loads(value)
-        except json.JSONDecodeError:
-            return value[1:-1]
-        return decoded if isinstance(decoded, str) else value[1:-1]
-    if " #" in value:
-        value = value.split(" #", 1)[0].rstrip()
-    return value
-
-
-def read_answers(path: Path) -> dict[str, str]:
-    """The top-level one-line keys of an answers file (enough for kind, _commit, _src_path)."""
-    answers: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return answers
-    for line in text.splitlines():
-        if not line or line[0] in " \t#-" or ":" not in line:
-            continue
-        key, _, value = line.partition(":")
-        if key.strip() == key and key.replace("_", "a").replace("-", "a").isalnum():
-            answers[key] = _scalar(value)
-    return answers
-
-
 def find_targets(root: Path) -> tuple[Target | None, dict[str, Target]]:
     """The wiring (when the project has its answers file) and every component, by name."""
     wiring: Target | None = None
@@ -168,23 +138,6 @@ def version_of(root: Path, target: Target) -> str:
 # -- git -----------------------------------------------------------------------------
 
 
-def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    try:
-        result = subprocess.run(
-            ["git", *args],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except FileNotFoundError as exc:
-        raise SyncError("git is not installed or not on PATH; sync needs it") from exc
-    if check and result.returncode != 0:
-        raise SyncError(f"git {' '.join(args)} failed: {last_line(result.stderr)}")
-    return result
-
-
 def ensure_repository(root: Path) -> None:
     probe = git(root, "rev-parse", "--is-inside-work-tree", check=False)
     if probe.returncode != 0 or probe.stdout.strip() != "true":
@@ -192,6 +145,18 @@ def ensure_repository(root: Path) -> None:
             f"{root} is not in a git repository: Copier merges template updates through "
             "git; run `git init && git add -A && git commit -m 'initial'` first"
         )
+
+
+def refuse_detached(root: Path) -> None:
+    """Sync commits each update: on a detached HEAD those commits would belong to no
+    branch, and the next checkout would leave them behind."""
+    if git(root, "symbolic-ref", "-q", "HEAD", check=False).returncode == 0:
+        return
+    at = git(root, "rev-parse", "--short", "HEAD", check=False).stdout.strip() or "no commit"
+    raise SyncError(
+        f"HEAD is detached (at {at}): sync commits each update, and commits on a detached "
+        "HEAD belong to no branch; `git switch BRANCH` (or `git switch -c BRANCH`) first"
+    )
 
 
 def status_entries(root: Path) -> list[tuple[str, str]]:
@@ -363,7 +328,7 @@ def sync(
     for done, target in enumerate(targets):
         try:
             outcome = update_one(root, target, copier, ref, verbose)
-        except SyncError as exc:  # git itself failed mid-way
+        except (SyncError, GitError) as exc:  # git itself failed mid-way
             outcome = Outcome("failed", f"{target.label}: {exc}", f"{target.label}: {exc}")
         except KeyboardInterrupt:
             note = "interrupted; `git status` shows what it left"
@@ -470,8 +435,8 @@ def select(root: Path, names: Sequence[str]) -> list[Target]:
     return ([wiring] if wiring else []) + targets
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+def parse_args(argv: Sequence[str] | None) -> tuple[Path | None, list[str], str | None, bool, bool]:
+    parser = ArgumentParser(
         prog="tools/sync.py",
         description=(
             "Update the project wiring, then each component (or the ones named), to the "
@@ -484,25 +449,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     mode.add_argument("--check", action="store_true", help="report what is behind; change nothing")
     parser.add_argument("--root", type=Path, help="project root (default: this tool's project)")
     parser.add_argument("-v", "--verbose", action="store_true", help="show Copier's output")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    return args.root, list(args.components), args.to, bool(args.check), bool(args.verbose)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
-    root = (args.root or default_root()).resolve()
+def run(argv: Sequence[str] | None = None) -> int:
+    given_root, names, ref, check_only, verbose = parse_args(argv)
+    root = (given_root or default_root()).resolve()
     try:
         if not root.is_dir():
             raise SyncError(f"{root} is not a folder")
         ensure_repository(root)
-        targets = select(root, args.components)
+        targets = select(root, names)
         copier = copier_command()
-        if args.check:
+        if check_only:
             return check(root, targets, copier)
+        refuse_detached(root)
         refuse_dirty(root)
-    except SyncError as exc:
-        print(f"sync: {exc}", file=sys.stderr)
+    except (SyncError, GitError) as exc:
+        print(f"sync: {one_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    return sync(root, targets, copier, args.to, verbose=args.verbose)
+    return sync(root, targets, copier, ref, verbose=verbose)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return cli(run, argv, prog="sync")
 
 
 if __name__ == "__main__":
