@@ -39,6 +39,7 @@ BOUNDS = ("gt", "ge", "lt", "le")
 SAMPLE_COUNT = 6
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+JSON_SAFE_INT = 2**53 - 1
 NO_NUL_PATTERN = r"^[^\x00]*$"
 
 Pair = tuple[str, str]  # (module, name) of an import
@@ -66,7 +67,10 @@ class FieldType:
     preferred: tuple[Any, ...]  # sample values in order of preference
     ordered: bool = False  # takes gt/ge/lt/le
     sized: bool = False  # takes min_length/max_length
-    step: Callable[[Any], Any] | None = None  # bound -> distance to the next value up
+    # (value, +1 or -1) -> the nearest value above or below worth testing: the
+    # value just inside or just outside a bound
+    neighbour: Callable[[Any, int], Any] | None = None
+    unit: Any = None  # the distance between sample values walked from a bound
     value_imports: Callable[[Any], tuple[Pair, ...]] = lambda _value: ()
     dto_python: str = ""  # annotation in the request DTO when it differs
     dto_imports: tuple[Pair, ...] = ()
@@ -196,7 +200,8 @@ TYPES: dict[str, FieldType] = {
             str,
             (7, 11, 3, 42, 1, 100),
             ordered=True,
-            step=lambda _bound: 1,
+            neighbour=lambda value, direction: value + direction,
+            unit=1,
         ),
         FieldType(
             "float",
@@ -209,7 +214,8 @@ TYPES: dict[str, FieldType] = {
             repr,
             (1.5, 2.25, 0.5, 10.75, 3.0, 100.125),
             ordered=True,
-            step=lambda bound: math.nextafter(bound, math.inf) - bound,
+            neighbour=lambda value, direction: math.nextafter(value, direction * math.inf),
+            unit=0.25,
         ),
         FieldType(
             "bool",
@@ -233,7 +239,8 @@ TYPES: dict[str, FieldType] = {
             str,
             tuple(Decimal(v) for v in ("10.50", "3.125", "0.75", "42", "1.01", "250.5")),
             ordered=True,
-            step=_decimal_step,
+            neighbour=lambda value, direction: value + direction * _decimal_step(value),
+            unit=Decimal("0.25"),
             value_imports=lambda _value: (("decimal", "Decimal"),),
             json_schema="number",
         ),
@@ -246,9 +253,20 @@ TYPES: dict[str, FieldType] = {
             lambda value: f"date({value.year}, {value.month}, {value.day})",
             lambda value: f'"{value.isoformat()}"',
             lambda value: f"DATE '{value.isoformat()}'",
-            tuple(date(*ymd) for ymd in ((2024, 1, 31), (1999, 12, 1), (2010, 6, 15))),
+            tuple(
+                date(*ymd)
+                for ymd in (
+                    (2024, 1, 31),
+                    (1999, 12, 1),
+                    (2010, 6, 15),
+                    (2024, 2, 29),
+                    (2001, 9, 9),
+                    (2031, 12, 31),
+                )
+            ),
             ordered=True,
-            step=lambda _bound: timedelta(days=1),
+            neighbour=lambda value, direction: value + direction * timedelta(days=1),
+            unit=timedelta(days=1),
             value_imports=lambda _value: (("datetime", "date"),),
         ),
         FieldType(
@@ -264,9 +282,13 @@ TYPES: dict[str, FieldType] = {
                 datetime(2024, 1, 31, 12, 30, tzinfo=UTC),
                 datetime(1999, 12, 1, 8, 0, 5, tzinfo=UTC),
                 datetime(2010, 6, 15, 23, 59, 59, tzinfo=UTC),
+                datetime(2024, 2, 29, 0, 0, tzinfo=UTC),
+                datetime(2001, 9, 9, 1, 46, 40, tzinfo=UTC),
+                datetime(2031, 12, 31, 18, 15, tzinfo=UTC),
             ),
             ordered=True,
-            step=lambda _bound: timedelta(seconds=1),
+            neighbour=lambda value, direction: value + direction * timedelta(seconds=1),
+            unit=timedelta(hours=1),
             value_imports=lambda _value: (("datetime", "UTC"), ("datetime", "datetime")),
             dto_python="AwareDatetime",
             dto_imports=(("pydantic", "AwareDatetime"),),
@@ -405,16 +427,28 @@ class Field:
 
     # -- the request DTO
 
+    def _api_bounds(self) -> list[tuple[str, str]]:
+        """(gt/ge/lt/le, Python literal) of the bounds the request DTO states.
+
+        An int also stays within JSON's safe integers: OpenAPI numbers are floats,
+        beyond 2**53 a bound (PostgreSQL's 64-bit one) cannot be written exactly,
+        and clients in most languages lose precision (RFC 8259, section 6). The API
+        takes the integers every client can send; declared bounds lie within them.
+        """
+        bounds = [(key, self.type.py(value)) for key, value in self.bounds.items()]
+        if self.type.name != "int":
+            return bounds
+        lower = [
+            (k, v) for k, v in self.bounds.items() if k in {"gt", "ge"} and v >= -JSON_SAFE_INT
+        ]
+        upper = [(k, v) for k, v in self.bounds.items() if k in {"lt", "le"} and v <= JSON_SAFE_INT]
+        return [
+            *((key, str(value)) for key, value in lower or [("ge", "-(2**53 - 1)")]),
+            *((key, str(value)) for key, value in upper or [("le", "2**53 - 1")]),
+        ]
+
     def _pydantic_kwargs(self) -> list[str]:
-        kwargs: list[str] = []
-        for key, value in self.bounds.items():
-            kwargs.append(f"{key}={self.type.py(value)}")
-        if self.type.name == "int":
-            if not {"gt", "ge"} & self.bounds.keys():
-                kwargs.append("ge=-(2**63)")
-            if not {"lt", "le"} & self.bounds.keys():
-                # lt, not le=2**63 - 1: OpenAPI numbers are floats, and 2**63 is one exactly.
-                kwargs.append("lt=2**63")
+        kwargs = [f"{key}={value}" for key, value in self._api_bounds()]
         if self.min_length is not None:
             kwargs.append(f"min_length={self.min_length}")
         if self.max_length is not None:
@@ -432,9 +466,13 @@ class Field:
         Pydantic describes a Decimal as "a number or any string"; the string form
         carries no bound, so a client could not tell which strings are refused. The
         schema declares numbers only (strings are still accepted, as Pydantic does).
-        Pydantic states no bound of a date or datetime: the schema carries them as
-        formatMinimum / formatMaximum (the keywords of JSON Schema validators' format
-        extensions; exclusive bounds as formatExclusiveMinimum / ...Maximum).
+        Pydantic states no bound of a date or datetime, and JSON Schema cannot compare
+        dates. The schema carries the bounds twice: as formatMinimum / formatMaximum
+        (and formatExclusive...), the keywords of the format extensions of JSON Schema
+        validators, for people and the tools that know them; and as patterns any
+        validator and fuzzer enforce. The patterns ask for the fixed-width forms
+        YYYY-MM-DD and YYYY-MM-DDTHH:MM:SSZ (whole seconds, UTC), in which text order
+        is time order: a client that follows them is never refused for a bound.
         """
         if self.type.json_schema:
             names = {
@@ -454,9 +492,12 @@ class Field:
             }
             form = "date" if self.type.name == "date" else "date-time"
             items = [("type", '"string"'), ("format", f'"{form}"')]
-            return items + [
-                (names[key], self.type.json(value)) for key, value in self.bounds.items()
+            items += [(names[key], self.type.json(value)) for key, value in self.bounds.items()]
+            patterns = [
+                "{" + f'"pattern": {_py_str(_ordered_pattern(key, _iso(value)))}' + "}"
+                for key, value in self.bounds.items()
             ]
+            return [*items, ("allOf", "[" + ", ".join(patterns) + "]")]
         return []
 
     def _json_schema(self) -> str | None:
@@ -477,12 +518,7 @@ class Field:
                 "lt": "exclusiveMaximum",
                 "le": "maximum",
             }
-            facts = [(names[key], self.type.py(value)) for key, value in self.bounds.items()]
-            if self.type.name == "int":
-                if not {"gt", "ge"} & self.bounds.keys():
-                    facts.append(("minimum", "-(2**63)"))
-                if not {"lt", "le"} & self.bounds.keys():
-                    facts.append(("exclusiveMaximum", "2**63"))
+            facts = [(names[key], value) for key, value in self._api_bounds()]
         if self.type.name == "str":
             facts.append(("pattern", _py_str(NO_NUL_PATTERN)))
         if self.min_length is not None:
@@ -633,8 +669,7 @@ class Field:
             )
         for key, bound in self.bounds.items():
             words, breaks, keeps = _COMPARISONS[key]
-            step = t.step(bound) if t.step else None
-            inside, outside = _bound_pair(key, bound, step)
+            inside, outside = _bound_pair(key, bound, t.neighbour)
             rules.append(
                 Rule(
                     key,
@@ -770,18 +805,47 @@ class _Raw:
     imports: tuple[Pair, ...] = ()
 
 
-def _bound_pair(key: str, bound: Any, step: Any) -> tuple[Any, Any]:
+def _bound_pair(
+    key: str, bound: Any, neighbour: Callable[[Any, int], Any] | None
+) -> tuple[Any, Any]:
     """(just inside, just outside) of one bound."""
+    if neighbour is None:
+        return None, None
     try:
         if key == "gt":
-            return bound + step, bound
+            return neighbour(bound, 1), bound
         if key == "ge":
-            return bound, bound - step
+            return bound, neighbour(bound, -1)
         if key == "lt":
-            return bound - step, bound
-        return bound, bound + step
+            return neighbour(bound, -1), bound
+        return bound, neighbour(bound, 1)
     except OverflowError:
         return None, None
+
+
+def _iso(value: date | datetime) -> str:
+    return _iso_datetime(value) if isinstance(value, datetime) else value.isoformat()
+
+
+def _ordered_pattern(key: str, bound: str) -> str:
+    """A regular expression for the strings shaped like ``bound`` (digits where it
+    has digits, its other characters as they are) that come after it (gt, ge) or
+    before it (lt, le) in text order; ge and le take ``bound`` itself too."""
+
+    def shape(text: str) -> str:
+        return "".join("[0-9]" if char.isdigit() else char for char in text)
+
+    after = key in {"gt", "ge"}
+    choices = [bound] if key in {"ge", "le"} else []
+    for position, char in enumerate(bound):
+        if not char.isdigit():
+            continue
+        digit = int(char)
+        low, high = (digit + 1, 9) if after else (0, digit - 1)
+        if low <= high:
+            digits = str(low) if low == high else f"[{low}-{high}]"
+            choices.append(bound[:position] + digits + shape(bound[position + 1 :]))
+    return "^(" + "|".join(choices) + ")$" if choices else "^$.^"
 
 
 def _keeping(test: Callable[[Any, Any], bool], bound: Any) -> Callable[[Any], bool]:
@@ -813,14 +877,19 @@ def _candidates(f: Field) -> Iterable[Any]:
     for rule in f.rules:
         if rule.inside is not None:
             yield rule.inside
-    if t.ordered and t.step is not None:
+    if t.ordered and t.unit is not None:
         for key, bound in f.bounds.items():
-            step = t.step(bound)
             direction = 1 if key in {"gt", "ge"} else -1
-            value = bound
-            for _ in range(SAMPLE_COUNT + 2):
+            for distance in range(1, SAMPLE_COUNT + 2):
                 try:
-                    value = value + direction * step
+                    yield bound + direction * distance * t.unit
+                except OverflowError:
+                    break
+            # Narrow ranges: the values right next to the bound.
+            value = bound
+            for _ in range(SAMPLE_COUNT + 1):
+                try:
+                    value = t.neighbour(value, direction) if t.neighbour else value
                 except OverflowError:
                     break
                 yield value
@@ -944,6 +1013,13 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
             value = t.parse(literal)
         except ValueError as error:
             raise FieldsError(f"field {name!r}: {key}={literal}: {error}") from None
+        if t.name == "datetime" and key != "default" and value.microsecond:
+            raise FieldsError(f"field {name!r}: {key}={literal}: datetime bounds are whole seconds")
+        if t.name == "int" and abs(value) > JSON_SAFE_INT:
+            raise FieldsError(
+                f"field {name!r}: {key}={literal} is beyond ±(2**53 - 1), the integers "
+                "JSON carries exactly"
+            )
         if key == "default":
             options["default"] = value
         else:
