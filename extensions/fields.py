@@ -395,6 +395,22 @@ class Field:
             parts.append(f"default={self._literal(self.default)}")
         return ":".join(parts)
 
+    @property
+    def summary(self) -> str:
+        """The declared rules in a few words, for the component's README."""
+        signs = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
+        parts = ["unique"] * self.unique + ["indexed"] * self.index
+        parts += [f"{signs[key]} {_display(value)}" for key, value in self.bounds.items()]
+        if self.min_length is not None:
+            parts.append(f"length ≥ {self.min_length}")
+        if self.max_length is not None:
+            parts.append(f"length ≤ {self.max_length}")
+        if self.is_enum:
+            parts.append("one of " + ", ".join(f"`{value}`" for value in self.type.values))
+        if self.has_default:
+            parts.append(f"default `{self._literal(self.default)}`")
+        return "; ".join(parts)
+
     def _literal(self, value: Any) -> str:
         if isinstance(value, bool):
             return "true" if value else "false"
