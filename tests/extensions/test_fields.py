@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -242,3 +243,25 @@ def test_bounds_that_leave_no_value_are_refused(kind: str, high: int, gap: int) 
     message = fields.fields_error(f"n:{kind}:ge={high + gap + 1}:le={high}")
 
     assert "contradict" in message
+
+
+@given(
+    st.sampled_from(["gt", "ge", "lt", "le"]),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31)),
+    st.booleans(),
+)
+def test_a_date_bound_pattern_matches_exactly_the_values_that_keep_the_bound(
+    key: str, bound: datetime, value: datetime, as_date: bool
+) -> None:
+    if as_date:
+        low, high = bound.date(), value.date()
+        text, bound_text = high.isoformat(), low.isoformat()
+    else:
+        low, high = bound.replace(microsecond=0), value.replace(microsecond=0)
+        text, bound_text = (f"{moment.isoformat()}Z" for moment in (high, low))
+    keeps = {"gt": high > low, "ge": high >= low, "lt": high < low, "le": high <= low}[key]
+
+    matches = re.fullmatch(fields._ordered_pattern(key, bound_text), text) is not None
+
+    assert matches == keeps
