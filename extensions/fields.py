@@ -396,6 +396,11 @@ class Field:
         return ":".join(parts)
 
     @property
+    def type_label(self) -> str:
+        """The type as the component's README names it."""
+        return f"enum `{self.type.python}`" if self.is_enum else self.type.name
+
+    @property
     def summary(self) -> str:
         """The declared rules in a few words, for the component's README."""
         signs = {"gt": ">", "ge": "≥", "lt": "<", "le": "≤"}
@@ -927,7 +932,7 @@ RESERVED = frozenset(
     {"id", "version", "self", "cls", "type", "str", "int", "float", "bool", "date", "datetime"}
     | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
     | {"schema", "schema_json", "update_forward_refs", "validate"}
-    | {"create", "revised", "to_draft", "from_entity", "from_page", "item", "math"}
+    | {"create", "revised", "to_draft", "from_entity", "from_page"}
 )
 ENUM_RE = re.compile(r"enum\[(.*)\]")
 
@@ -1112,6 +1117,16 @@ def parse_fields(text: str, entity: str = "", component: str = "") -> list[Field
                 f"field name {parsed.name!r} appears twice: field names must be unique"
             )
         seen.add(parsed.name)
+        clash = [
+            f
+            for f in fields
+            if f.is_enum and parsed.is_enum and f.type.python == parsed.type.python
+        ]
+        if clash:
+            raise FieldsError(
+                f"fields {clash[0].name!r} and {parsed.name!r} would both name their enum "
+                f"class {parsed.type.python}: rename one"
+            )
         fields.append(parsed)
     return fields
 

@@ -123,6 +123,7 @@ def test_the_spec_example_parses() -> None:
         ("a:enum[x|y]:unique", "unique needs room for at least 6 distinct values"),
         ("a:int:unique:ge=1:le=3", "unique needs room"),
         ("a:ref[customers]", "ref is not supported yet"),
+        ("a1b:enum[x], a_1b:enum[y]", "would both name their enum class A1b"),
     ],
 )
 def test_bad_lists_name_the_culprit_and_the_rule(text: str, fragment: str) -> None:
