@@ -108,6 +108,9 @@ def _parse_decimal(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a decimal number") from None
     if not value.is_finite():
         raise ValueError(f"{text!r} is not a finite decimal number")
+    if value and not Decimal("1e-300") <= abs(value) <= Decimal("1e300"):
+        # OpenAPI writes bounds as JSON numbers, which are floats.
+        raise ValueError(f"{text!r} is beyond what JSON numbers carry (1e-300 to 1e300)")
     return value
 
 
