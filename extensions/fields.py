@@ -22,7 +22,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
-from naming import AMBIGUOUS_NAMES, SNAKE_RE, snake_rule_error, snake_to_pascal
+from naming import (
+    AMBIGUOUS_NAMES,
+    ENTITY_RESERVED,
+    SNAKE_RE,
+    component_names,
+    snake_rule_error,
+    snake_to_pascal,
+)
 from pycode import import_lines
 
 SYNTAX = (
@@ -348,6 +355,7 @@ class Rule:
 
     @property
     def has_boundary(self) -> bool:
+        """Whether the tests can try a value just outside (some types hold none)."""
         return self.outside is not None
 
 
@@ -580,10 +588,6 @@ class Field:
         return pairs
 
     # -- SQL
-
-    @property
-    def sql_type(self) -> str:
-        return self.type.sql
 
     @property
     def sql_default(self) -> str:
@@ -940,7 +944,7 @@ RESERVED = frozenset(
 ENUM_RE = re.compile(r"enum\[(.*)\]")
 
 
-def _split_modifiers(tokens: list[str], where: str) -> list[str]:
+def _split_modifiers(tokens: list[str]) -> list[str]:
     """Modifier tokens; an ISO datetime's own colons are glued back to its modifier."""
     modifiers: list[str] = []
     for token in tokens:
@@ -993,7 +997,7 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
 
     seen: set[str] = set()
     options: dict[str, Any] = {"bounds": {}}
-    for modifier in _split_modifiers(tokens, name):
+    for modifier in _split_modifiers(tokens):
         key, equals, literal = (part.strip() for part in modifier.partition("="))
         if not key:
             raise FieldsError(f"field {name!r} has an empty modifier (a stray colon?): {SYNTAX}")
@@ -1159,13 +1163,11 @@ def fields_error(text: object, entity: object = "") -> str:
 
 def generated_class_names(entity: str) -> set[str]:
     """Class names the component defines or imports next to the enum classes."""
-    from naming import ENTITY_RESERVED, component_names
-
     names = component_names("component", entity)
     defined = {
         value for value in vars(names).values() if isinstance(value, str) and value[:1].isupper()
     }
-    suffixes = ("In", "Out", "Replace", "PageOut", "ErrorOut", "Duplicate")
+    suffixes = ("In", "Out", "Replace", "PageOut", "ErrorOut")
     return defined | ENTITY_RESERVED | {f"{entity}{s}" for s in suffixes} | {f"Duplicate{entity}"}
 
 
