@@ -797,6 +797,12 @@ class Field:
     def json(self, value: Any) -> str:
         return value.json if isinstance(value, _Raw) else self.type.json(value)
 
+    def json_equals(self, expression: str, value: Any) -> str:
+        """A Python condition: ``expression`` (parsed JSON) is the JSON form of ``value``."""
+        # True and False are singletons: ruff (E712) wants them compared with is.
+        operator = "is" if isinstance(value, bool) else "=="
+        return f"{expression} {operator} {self.json(value)}"
+
     def value_imports(self, value: Any) -> tuple[Pair, ...]:
         if isinstance(value, _Raw):
             return value.imports
