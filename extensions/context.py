@@ -13,8 +13,10 @@ from naming import answers_file, component_names, pascal_rule_error, snake_rule_
 
 
 def derive(context: dict[str, Any]) -> None:
-    """Add ``hx_answers_file``, and for a component ``names``, ``field_list``,
-    ``ruled_fields`` and ``optional_fields``, to ``context`` in place.
+    """Add ``hx_answers_file``, and for a component ``names``, ``field_list`` and
+    the subsets of it templates loop over (``ruled_fields``, ``optional_fields``,
+    ``unique_fields``, ``indexed_fields``, ``enum_fields``, ``defaulted_fields``,
+    ``bounded_fields``), to ``context`` in place.
 
     Answers may still be half-typed while Copier prompts; then nothing is added
     and the validators report the problem. Copier builds a context for every path
@@ -38,12 +40,17 @@ def _derived(component: str, entity: str, fields: str) -> dict[str, Any]:
     if snake_rule_error(component) is not None or pascal_rule_error(entity) is not None:
         return {}
     try:
-        field_list = parse_fields(fields)
+        field_list = parse_fields(fields, entity, component)
     except FieldsError:
         return {}
     return {
         "names": component_names(component, entity),
         "field_list": field_list,
-        "ruled_fields": [field for field in field_list if field.type.rule],
+        "ruled_fields": [field for field in field_list if field.checked_rules],
         "optional_fields": [field for field in field_list if field.optional],
+        "unique_fields": [field for field in field_list if field.unique],
+        "indexed_fields": [field for field in field_list if field.index],
+        "enum_fields": [field for field in field_list if field.is_enum],
+        "defaulted_fields": [field for field in field_list if field.has_default],
+        "bounded_fields": [field for field in field_list if field.boundaries],
     }

@@ -98,6 +98,8 @@ class Globals(Extension):
             hx_default_entity_name=naming.default_entity_name,
             hx_default_project_name=naming.default_project_name,
             hx_imports=fields.imports_for,
+            hx_str=fields.python_str,
+            hx_import_lines=fields.lines_for,
             hx_isort_sorted=pycode.isort_sorted,
             hx_from=pycode.from_import,
             hx_moves_between=moves.any_between,

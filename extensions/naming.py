@@ -80,6 +80,7 @@ ENTITY_RESERVED = frozenset(
     | {"AwareDatetime", "BaseModel", "Component", "ConfigDict", "Decimal", "FastAPI"}
     | {"HTTPException", "HTTPStatus", "NewType", "Pool", "Protocol", "Query", "Response"}
     | {"TupleRow", "UUID", "UniqueViolation", "FrozenInstanceError"}
+    | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
 )
 
 # Names ruff's E741 rejects as variables, since they read like 1 or I: a field or an
@@ -92,6 +93,7 @@ ENTITY_SNAKE_RESERVED = frozenset(
     {"self", "cls", "draft", "limit", "offset", "page", "body", "current", "revised", "latest"}
     | {"repository", "use_cases", "router", "service", "pool", "connection", "cursor", "row"}
     | {"rows", "error", "item", "values", "payload", "response", "created", "stored", "http"}
+    | {"field"}
 )
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
+from tests.component.field_lists import field_lists, snake
 from tests.component.gates import run_gates
 from tests.helpers import copier_copy, init_repo
 
@@ -68,17 +68,26 @@ def test_the_orders_example_passes_every_gate(
     assert passed_count(outputs["unit"]) >= 20
 
 
-snake = st.from_regex(r"[a-z][a-z0-9]{0,6}(_[a-z0-9]{1,5}){0,2}", fullmatch=True)
-field_types = st.sampled_from(
-    ["str", "int", "float", "bool", "decimal", "date", "datetime", "uuid"]
+SPEC_FIELDS = (
+    "sku:str:unique:max_length=40, name:str:min_length=1, price:decimal:gt=0, "
+    "stock:int:ge=0:default=0, status:enum[active|discontinued]:default=active, description:str?"
 )
 
 
-@st.composite
-def field_lists(draw: st.DrawFn) -> str:
-    names = draw(st.lists(snake, min_size=1, max_size=6, unique=True))
-    parts = [f"{name}:{draw(field_types)}{'?' if draw(st.booleans()) else ''}" for name in names]
-    return ", ".join(parts)
+def test_the_spec_example_with_modifiers_passes_every_gate(
+    tmp_path: Path, template_v1: Path, generated_venv: Path
+) -> None:
+    project = tmp_path / "inventory"
+    scaffold(template_v1, project, "products", "Product", SPEC_FIELDS)
+
+    outputs = run_gates(project, generated_venv)
+
+    integration = outputs["integration"]
+    assert "skipped" not in integration
+    # Each bound and length at its boundary, on both adapters and over HTTP; the
+    # duplicate sku; the table's constraints.
+    assert passed_count(integration) >= 90
+    assert passed_count(outputs["unit"]) >= 30
 
 
 def _valid(fields: str) -> bool:
@@ -97,7 +106,7 @@ def _valid(fields: str) -> bool:
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(component=snake, fields=field_lists())
-def test_any_valid_field_list_passes_every_gate(
+def test_any_valid_field_list_with_modifiers_passes_every_gate(
     tmp_path_factory: pytest.TempPathFactory,
     template_v1: Path,
     generated_venv: Path,

@@ -52,7 +52,11 @@ def test_a_person_scaffolds_a_component_and_a_bad_name_is_asked_again(
     child.expect("Entity class name, PascalCase")
     child.expect("Order")  # the default derived from the component name
     child.send("\r")
-    answer(child, "Entity fields as name:type", "customer:str, total:decimal?")
+    child.expect("Entity fields as name:type")
+    # The help shows the modifier syntax.
+    answer(child, "Modifiers: unique, index, gt= ge= lt= le=", "customer:str, total:decimal?:ge=")
+    child.expect("ge= needs a value")  # the rule, and still at the prompt
+    child.send(BACKSPACES + "customer:str, total:decimal?:ge=0\r")
     child.expect(pexpect.EOF, timeout=180)
     child.close()
 
@@ -60,7 +64,7 @@ def test_a_person_scaffolds_a_component_and_a_bad_name_is_asked_again(
     answers = (project / "components" / "orders" / ".copier-answers.yml").read_text()
     assert "component_name: orders\n" in answers
     assert "entity_name: Order\n" in answers
-    assert "fields: customer:str, total:decimal?\n" in answers
+    assert "fields: customer:str, total:decimal?:ge=0\n" in answers
     assert (project / "components" / "orders" / "domain" / "model.py").is_file()
     assert (project / "app" / "main.py").is_file()  # the first component wired the project
 
