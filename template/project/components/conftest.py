@@ -6,7 +6,7 @@ Unix socket there, and removed at the end. initdb refuses to run as root, so as
 root the cluster runs as the ``postgres`` user.
 
 Under pytest-xdist (``pytest -n N``) the workers share ONE cluster, started by the
-first worker that needs it and stopped by the controller at the end, and each
+first worker that needs it and stopped by the last one done with it, and each
 worker gets a database of its own in it (``test_gw0``, ``test_gw1``...), so that
 tests emptying a table never race. With TEST_DATABASE_URL each worker gets
 ``<database>_gw0``... created in that server (the role needs CREATEDB).
@@ -40,8 +40,6 @@ import pytest
 PORT = 5432  # only names the socket file: the server listens on no TCP port
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-SHARED_KEY = "hexforge_postgres_dir"  # xdist: the controller's folder for the shared cluster
-_controller_dir = pytest.StashKey[Path]()
 
 
 class PostgresUnavailable(Exception):
@@ -68,10 +66,11 @@ def postgres_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
             finally:
                 cluster.stop()
             return
-        shared = Path(request.config.workerinput[SHARED_KEY])  # type: ignore[attr-defined]
-        dsn = _Cluster.shared(shared)
-        with _worker_database(dsn, f"test_{worker}") as worker_dsn:
-            yield worker_dsn
+        # One folder per test run (xdist gives every worker of a run the same id).
+        run_id = request.config.workerinput["testrunuid"]  # type: ignore[attr-defined]
+        shared = Path(tempfile.gettempdir()) / f"pg-shared-{run_id}"
+        with _SharedCluster(shared) as dsn, _worker_database(dsn, f"test_{worker}") as own:
+            yield own
     except PostgresUnavailable as error:
         reason = f"PostgreSQL unavailable: {error}"
         if os.environ.get("HEXFORGE_REQUIRE_POSTGRES") == "1":
@@ -79,23 +78,7 @@ def postgres_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
         pytest.skip(reason)
 
 
-# -- pytest-xdist: one cluster for all workers, stopped by the controller -------------
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node: Any) -> None:
-    """xdist's controller, once per worker: where the workers' shared cluster lives."""
-    config: pytest.Config = node.config
-    if _controller_dir not in config.stash:
-        folder = Path(tempfile.mkdtemp(prefix="pg-shared-"))
-        config.stash[_controller_dir] = folder
-    node.workerinput[SHARED_KEY] = str(config.stash[_controller_dir])
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    folder = config.stash.get(_controller_dir, None)
-    if folder is not None:
-        _Cluster.stop_shared(folder)
+# -- pytest-xdist -----------------------------------------------------------------------
 
 
 def _xdist_worker(config: pytest.Config) -> str | None:
@@ -152,33 +135,6 @@ class _Cluster:
             cluster.stop()
             raise
         return cluster
-
-    @classmethod
-    def shared(cls, root: Path) -> str:
-        """The workers' cluster in ``root``: the first worker to get here starts it."""
-        cluster = cls(root)
-        with open(root / "lock", "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            failed = root / "failed"
-            if failed.exists():
-                raise PostgresUnavailable(failed.read_text(encoding="utf-8"))
-            if not (cluster.data / "postmaster.pid").exists():
-                try:
-                    cluster._start()
-                except PostgresUnavailable as error:
-                    failed.write_text(str(error), encoding="utf-8")
-                    raise
-                # Kept alive with the module: the worker never stops it, the controller does.
-                _SHARED_SERVERS.append(cluster)
-        return cluster.dsn
-
-    @classmethod
-    def stop_shared(cls, root: Path) -> None:
-        cluster = cls(root)
-        pid = cluster._server_pid()
-        if pid is not None:
-            cluster._signal_and_wait(pid)
-        shutil.rmtree(root, ignore_errors=True)
 
     def _start(self) -> None:
         bin_dir = _find_bin_dir()
@@ -282,7 +238,67 @@ class _Cluster:
             return "no server log"
 
 
-_SHARED_SERVERS: list[_Cluster] = []
+class _SharedCluster:
+    """The xdist workers' cluster in ``root``: the first worker in starts it, the last
+    one out stops it (a count in ``root/users``, under a lock)."""
+
+    def __init__(self, root: Path) -> None:
+        self.cluster = _Cluster(root)
+        self.root = root
+
+    def __enter__(self) -> str:
+        with self._locked():
+            failed = self.root / "failed"
+            if failed.exists():
+                raise PostgresUnavailable(failed.read_text(encoding="utf-8"))
+            if self._users() == 0:
+                try:
+                    self.cluster._start()
+                except PostgresUnavailable as error:
+                    failed.write_text(str(error), encoding="utf-8")
+                    raise
+            self._set_users(self._users() + 1)
+        return self.cluster.dsn
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._locked():
+            users = self._users() - 1
+            self._set_users(users)
+            if users > 0:
+                return
+            pid = self.cluster._server_pid()
+            if pid is not None:
+                _Cluster._signal_and_wait(pid)
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The lock of ``root``; taken again when the last user removed that folder
+        while we waited for it."""
+        while True:
+            self.root.mkdir(exist_ok=True)
+            try:
+                lock = open(self.root / "lock", "a")  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                continue
+            with lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    current = os.stat(self.root / "lock").st_ino == os.fstat(lock.fileno()).st_ino
+                except FileNotFoundError:
+                    current = False
+                if current:
+                    yield
+                    return
+
+    def _users(self) -> int:
+        try:
+            return int((self.root / "users").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return 0
+
+    def _set_users(self, count: int) -> None:
+        (self.root / "users").write_text(str(count), encoding="utf-8")
 
 
 def _alive(pid: int) -> bool:
