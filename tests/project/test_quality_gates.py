@@ -13,9 +13,11 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -785,3 +787,36 @@ def test_a_hanging_test_is_ended_with_everything_it_started(
     started = [int(pid) for pid in pids.read_text().split()]
     assert len(started) == 2
     assert not [pid for pid in started if alive(pid)]
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_gates_ends_every_gate_it_started(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, "components/widgets/tests/unit/test_hang.py", HANGING_TEST)
+    pids = tmp_path / "pids"
+    monkeypatch.setenv("HANG_PIDS", str(pids))
+    before = (project / EVIDENCE / "quality_gates_run.json").read_bytes()
+    gates = subprocess.Popen(
+        [sys.executable, "tools/quality_gates.py"],
+        cwd=project,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not pids.exists() or len(pids.read_text().split()) < 2:
+            assert time.monotonic() < deadline, "the hanging test never started"
+            assert gates.poll() is None, gates.communicate()
+            time.sleep(0.1)
+        gates.send_signal(signal.SIGTERM)
+        out, err = gates.communicate(timeout=60)
+    finally:
+        if gates.poll() is None:
+            gates.kill()
+    assert gates.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not [pid for pid in map(int, pids.read_text().split()) if alive(pid)]
+    assert (project / EVIDENCE / "quality_gates_run.json").read_bytes() == before
