@@ -1072,7 +1072,7 @@ def bench_tests(config: Config, inputs: Inputs, report: Report) -> None:
 
 
 def bench_gates(config: Config, inputs: Inputs, report: Report) -> None:
-    venv = generated_venv(config, report)
+    venv = generated_venv(config, report).resolve()  # commands run in the projects
     sizes = ", ".join(map(str, config.gates_sizes))
     progress(f"gates: building projects of {sizes} components")
     projects = gates_bench.build_projects(

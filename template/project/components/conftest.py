@@ -22,9 +22,7 @@ HEXFORGE_REQUIRE_POSTGRES=1, which turns that skip into a failure (CI sets it).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
-import pwd
 import re
 import shutil
 import signal
@@ -275,6 +273,8 @@ class _SharedCluster:
     def _locked(self) -> Iterator[None]:
         """The lock of ``root``; taken again when the last user removed that folder
         while we waited for it."""
+        import fcntl  # POSIX only, like the xdist sharing that needs it
+
         while True:
             self.root.mkdir(exist_ok=True)
             try:
@@ -342,8 +342,10 @@ def _find_bin_dir() -> Path:
 
 def _run_as(root: Path) -> dict[str, Any]:
     """As root, run the cluster as ``postgres`` (initdb refuses root): Popen arguments."""
-    if os.geteuid() != 0:
+    if os.name != "posix" or os.geteuid() != 0:
         return {}
+    import pwd  # POSIX only: root is a POSIX matter
+
     try:
         account = pwd.getpwnam("postgres")
     except KeyError:

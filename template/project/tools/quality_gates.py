@@ -320,6 +320,11 @@ def group_alive(pgid: int) -> bool:
 
 def end_group(process: subprocess.Popen[bytes]) -> None:
     """End every process of the group this command leads, politely first."""
+    if os.name != "posix":  # no process groups to signal: the command alone
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        return
     pgid = process.pid
     for signum, grace in END_SIGNALS:
         process.poll()  # reap the leader, so that it does not count as running
@@ -355,7 +360,7 @@ def execute(argv: Sequence[str], ctx: Context, env: dict[str, str] | None = None
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
+                start_new_session=os.name == "posix",
             )
         except OSError as exc:
             reason = exc.strerror or str(exc)
