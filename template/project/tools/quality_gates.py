@@ -868,6 +868,8 @@ def gate_tests(ctx: Context, tiers: Sequence[str]) -> list[GateResult]:
         }
     if report:
         ctx.failures.extend(report.failures)
+    for later in [result for result in results if result.status in (FAILED, ERROR)][1:]:
+        later.output = ""  # the run's output tail shows once, under the first failing tier
     return results
 
 
@@ -1088,9 +1090,7 @@ def run_jobs(
             progress.report(result)
         return found
 
-    ordered = sorted(
-        jobs, key=lambda job: START_ORDER.index(job.name) if job.name in START_ORDER else 99
-    )
+    ordered = sorted(jobs, key=lambda job: START_ORDER.index(job.name))
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=ctx.jobs)
     try:
         futures = {job.name: pool.submit(run, job) for job in ordered}
