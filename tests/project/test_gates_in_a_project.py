@@ -8,7 +8,6 @@ cluster, a database per worker).
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -103,7 +102,7 @@ def processes_mentioning(text: str) -> list[str]:
 
 
 def test_gates_then_changed_leave_git_status_clean(project: Path, generated_venv: Path) -> None:
-    code, output = gates(project, generated_venv)
+    code, output = gates(project, generated_venv, "--test-workers", "2")
     assert code == 0, output
     run_file = evidence(project, "quality_gates_run.json")
     statuses = {gate["name"]: gate["status"] for gate in run_file["gates"]}
@@ -113,7 +112,8 @@ def test_gates_then_changed_leave_git_status_clean(project: Path, generated_venv
         "stories": "skipped",
     }
     report = evidence(project, "test_report.json")
-    assert report["run"]["workers"] == min(os.cpu_count() or 1, 3) or (os.cpu_count() or 1) < 2
+    assert report["run"]["workers"] == 2
+    assert report["run"]["command"][5:7] == ["-n", "2"]
     full_unit = report["unit"]["passed"]
     assert report["integration"]["skipped"] == 0
     assert report["regression"]["tests"] == 0

@@ -314,6 +314,8 @@ def test_unknown_gate_is_a_usage_error(tmp_path: Path, only: list[str]) -> None:
         ("--timeout", "abc"),
         ("--jobs", "0"),
         ("--jobs", "two"),
+        ("--test-workers", "-1"),
+        ("--test-workers", "x"),
         ("--tail", "x"),
     ],
 )
@@ -688,6 +690,38 @@ def test_changed_scope_follows_references(
     assert scope.components == expected, scope.note
     assert scope.note.startswith("--changed: ")
     assert set(edits) <= set(scope.changed_files)
+
+
+@pytest.mark.parametrize(
+    ("components", "cpus", "load", "chosen", "expected"),
+    [
+        (20, 2, 0.1, None, 2),
+        (20, 8, 0.4, None, 8),
+        (5, 8, 0.4, None, 5),  # one per component at most
+        (20, 2, 1.2, None, 0),  # one idle CPU: workers would only add work
+        (20, 8, 5.0, None, 3),
+        (2, 8, 0.0, None, 0),  # too few components to pay for the workers
+        (2, 8, 9.0, 3, 3),  # --test-workers decides
+        (20, 8, 0.0, 0, 0),
+        (20, 8, 0.0, 1, 0),
+    ],
+)
+def test_test_workers_use_idle_cpus(
+    qg: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    components: int,
+    cpus: int,
+    load: float,
+    chosen: int | None,
+    expected: int,
+) -> None:
+    for index in range(components):
+        (tmp_path / "components" / f"c{index}").mkdir(parents=True)
+    monkeypatch.setattr(qg.os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(qg.os, "getloadavg", lambda: (load, load, load))
+    ctx = qg.Context(tmp_path, 60.0, tmp_path, test_workers=chosen)
+    assert qg.test_workers(ctx) == expected
 
 
 def test_changed_scope_outside_git_checks_everything(qg: ModuleType, tmp_path: Path) -> None:

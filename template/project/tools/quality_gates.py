@@ -8,9 +8,10 @@
 
 Gates: ruff, format, mypy, imports, audit, unit, integration, regression, stories.
 They do not depend on each other, so several run at once (--jobs, default: the
-number of CPUs, at least 2); the three test tiers are one pytest run (parallel
-over pytest-xdist workers when it is installed and the project has several
-components), split by marker into one gate each. Every gate runs even after
+number of CPUs, at least 2); the three test tiers are one pytest run, split by
+marker into one gate each, on pytest-xdist workers when it is installed, the
+project has 3 components or more and CPUs are idle (one worker per idle CPU;
+--test-workers N decides instead). Every gate runs even after
 another failed, so a single run shows everything that is wrong; --fail-fast runs
 one gate at a time, in order, and stops at the first failure. The tools come from
 the interpreter running this script (python -m ruff, -m mypy, -m pytest), so run
@@ -251,6 +252,7 @@ class Context:
     timeout: float
     scratch: Path
     jobs: int = 1
+    test_workers: int | None = None  # None: decided by test_workers()
     scope: Scope = field(default_factory=Scope)
     stop: threading.Event = field(default_factory=threading.Event)
     tiers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -796,15 +798,25 @@ def counts_summary(counts: TierCounts) -> str:
 
 
 def test_workers(ctx: Context) -> int:
-    """pytest-xdist workers for the test run; 0 runs the tests in pytest's own process."""
+    """pytest-xdist workers for the test run; 0 runs the tests in pytest's own process.
+
+    Workers pay off only on CPUs nothing else is using: each one imports and collects
+    every test again. So: one per idle CPU (CPUs less the load average), one per
+    component at most, none below XDIST_MIN_COMPONENTS components or 2 idle CPUs.
+    """
+    if ctx.test_workers is not None:
+        return ctx.test_workers if ctx.test_workers > 1 and has_module("xdist") else 0
     if not has_module("xdist"):
         return 0
     components = ctx.scope.components
     count = len(component_names(ctx.root)) if components is None else len(components)
     cpus = os.cpu_count() or 1
-    if cpus < 2 or count < XDIST_MIN_COMPONENTS:
-        return 0
-    return min(cpus, count)
+    try:
+        idle = int(cpus - os.getloadavg()[0] + 0.5)
+    except OSError:  # no load average here: count every CPU as idle
+        idle = cpus
+    workers = min(idle, cpus, count)
+    return workers if count >= XDIST_MIN_COMPONENTS and workers >= 2 else 0
 
 
 def test_scratch(ctx: Context, tiers: Sequence[str]) -> tuple[Path, dict[str, str]]:
@@ -1157,15 +1169,19 @@ def write_evidence(
 # --------------------------------------------------------------------------- CLI
 
 
-def positive_count(text: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
+def count_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, ``minimum`` or more."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        return value
+
+    return parse
 
 
 def default_jobs() -> int:
@@ -1217,10 +1233,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--jobs",
-        type=positive_count,
+        type=count_at_least(1),
         default=None,
         metavar="N",
         help=f"gates run at once (default: the number of CPUs, at least 2; here {default_jobs()})",
+    )
+    parser.add_argument(
+        "--test-workers",
+        type=count_at_least(0),
+        default=None,
+        metavar="N",
+        help="pytest-xdist workers for the tests (0: none; default: one per idle CPU, "
+        f"from {XDIST_MIN_COMPONENTS} components up)",
     )
     parser.add_argument(
         "--root",
@@ -1265,6 +1289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     jobs = plan_jobs(chosen)
     with tempfile.TemporaryDirectory(prefix="quality-gates-", ignore_cleanup_errors=True) as tmp:
         ctx = Context(root, args.timeout, Path(tmp), jobs=args.jobs or default_jobs())
+        ctx.test_workers = args.test_workers
         if args.changed:
             ctx.scope = changed_scope(root)
         if args.fail_fast:
