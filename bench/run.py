@@ -13,7 +13,10 @@ static, under a copier.yml with no extensions, no question logic and no tasks.
 - audit     tools/hex_audit.py vs lint-imports on 50/200/500 synthetic components
             (bench/audit_bench.py's projects);
 - sync      tools/sync.py v1 -> v2 on projects of 1, 5 and 20 components;
-- tests     `pytest -m unit` and `pytest -m integration` of one generated component.
+- tests     `pytest -m unit` and `pytest -m integration` of one generated component;
+- gates     tools/quality_gates.py, in full and with --changed after a one-component
+            edit, vs the seven tools by hand, on projects of 1, 10 and 20 components
+            (bench/gates_bench.py).
 
 Figures are medians of --runs runs (5; --quick: 3, smaller sizes, fewer extras) with
 min-max. The cases of one measurement take turns, so load from other work on a shared
@@ -63,6 +66,7 @@ for _path in (str(REPO), str(BENCH)):
         sys.path.insert(0, _path)
 
 import audit_bench  # noqa: E402
+import gates_bench  # noqa: E402
 
 from tests.helpers import (  # noqa: E402
     BIN,
@@ -76,7 +80,7 @@ from tests.helpers import (  # noqa: E402
     tag_template,
 )
 
-SECTIONS = ("scaffold", "update", "audit", "sync", "tests")
+SECTIONS = ("scaffold", "update", "audit", "sync", "tests", "gates")
 COMPONENT = "orders"
 FIELDS = "customer:str, total:decimal, placed_on:date, paid:bool, note:str?"
 COMPONENT_DATA = {"kind": "component", "component_name": COMPONENT, "fields": FIELDS}
@@ -475,6 +479,7 @@ class Config:
     profile: bool
     audit_sizes: tuple[int, ...]
     sync_sizes: tuple[int, ...]
+    gates_sizes: tuple[int, ...]
     variants: list[tuple[str, Path]]
 
 
@@ -1066,6 +1071,19 @@ def bench_tests(config: Config, inputs: Inputs, report: Report) -> None:
     )
 
 
+def bench_gates(config: Config, inputs: Inputs, report: Report) -> None:
+    venv = generated_venv(config, report).resolve()  # commands run in the projects
+    sizes = ", ".join(map(str, config.gates_sizes))
+    progress(f"gates: building projects of {sizes} components")
+    projects = gates_bench.build_projects(
+        inputs.hexforge, inputs.wired, config.workspace, config.gates_sizes
+    )
+    runs = 1 if config.quick else min(config.runs, 3)
+    rows, notes = gates_bench.bench_gates(projects, venv, runs, alternate, Row, progress)
+    report.rows += rows
+    report.notes += notes
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1124,6 +1142,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--generated-venv", type=Path, help="venv with a generated project's requirements")
     add("--audit-sizes", type=int, nargs="+", help="default 50 200 500; quick 20 50 100")
     add("--sync-sizes", type=int, nargs="+", help="default 1 5 20; quick 1 2")
+    add("--gates-sizes", type=int, nargs="+", help="default 1 10 20; quick 1 3")
     add("--profile", action="store_true", help="add a cProfile of an in-process copy")
     add("--keep", type=Path, help="build in this folder and keep it")
     return parser.parse_args(argv)
@@ -1152,11 +1171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.audit_sizes or ((20, 50, 100) if args.quick else (50, 200, 500))
             ),
             sync_sizes=tuple(args.sync_sizes or ((1, 2) if args.quick else (1, 5, 20))),
+            gates_sizes=tuple(args.gates_sizes or ((1, 3) if args.quick else (1, 10, 20))),
             variants=args.variant,
         )
         report = Report()
         inputs = None
-        if sections & {"scaffold", "update", "sync", "tests"}:
+        if sections & {"scaffold", "update", "sync", "tests", "gates"}:
             inputs = build_inputs(config)
         single = None
         if "scaffold" in sections and inputs:
@@ -1171,6 +1191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench_sync(config, inputs, report, single)
         if "tests" in sections and inputs:
             bench_tests(config, inputs, report)
+        if "gates" in sections and inputs:
+            bench_gates(config, inputs, report)
     header = (
         f"Machine: {machine}.  \n"
         f"Median of {runs} runs (min-max) unless said; hexforge and its baseline take turns;"

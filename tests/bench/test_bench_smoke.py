@@ -40,6 +40,30 @@ def test_the_audit_section_runs_and_prints_its_table(tmp_path: Path) -> None:
     assert "| audit: growth" in result.stdout
 
 
+@pytest.mark.slow
+def test_the_gates_section_runs_and_prints_its_table(tmp_path: Path, generated_venv: Path) -> None:
+    command = [sys.executable, str(RUN), "--only", "gates", "--quick", "--gates-sizes", "1", "2"]
+    command += ["--generated-venv", str(generated_venv), "--keep", str(tmp_path / "work")]
+
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=1500, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    for label in ("1 component", "2 components"):
+        assert f"| gates: `quality_gates.py`, {label} |" in result.stdout
+        assert f"| gates: `quality_gates.py --changed`, one component edited, {label} |" in (
+            result.stdout
+        )
+    assert "| the seven tools by hand, one after another |" in result.stdout
+    assert "| gates: growth of --changed, s per added component |" in result.stdout
+    # --changed's target is judged at the largest size only.
+    larger = next(
+        line for line in result.stdout.splitlines() if "--changed`" in line and "2 comp" in line
+    )
+    assert "≤ 0.25x" in larger
+
+
 def test_a_process_tree_is_broken_down_by_command() -> None:
     run = load_run()
     records = [

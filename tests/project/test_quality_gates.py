@@ -13,21 +13,37 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.helpers import GIT_ENV
+
 REPO = Path(__file__).resolve().parents[2]
-SCRIPT = REPO / "template" / "project" / "tools" / "quality_gates.py"
+TOOLS = REPO / "template" / "project" / "tools"
+SCRIPT = TOOLS / "quality_gates.py"
+SHARED = TOOLS / "_hexforge.py"
 PROJECT_PYPROJECT = REPO / "extensions" / "project_pyproject.toml"
 BIN = Path(sys.executable).parent
 
-GATE_ORDER = ["ruff", "format", "mypy", "imports", "audit", "unit", "integration", "stories"]
+GATE_ORDER = [
+    "ruff",
+    "format",
+    "mypy",
+    "imports",
+    "audit",
+    "unit",
+    "integration",
+    "regression",
+    "stories",
+]
 EVIDENCE = Path(".claude") / "evidence"
 
 
@@ -36,6 +52,8 @@ EVIDENCE = Path(".claude") / "evidence"
 
 @pytest.fixture(scope="module")
 def qg() -> ModuleType:
+    if str(TOOLS) not in sys.path:
+        sys.path.insert(0, str(TOOLS))  # as `python tools/quality_gates.py` has it
     spec = importlib.util.spec_from_file_location("quality_gates_under_test", SCRIPT)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -73,6 +91,12 @@ def write(root: Path, relative: str, text: str) -> None:
     path = root / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def install_script(root: Path) -> None:
+    (root / "tools").mkdir(parents=True, exist_ok=True)
+    shutil.copy2(SCRIPT, root / "tools" / "quality_gates.py")
+    shutil.copy2(SHARED, root / "tools" / "_hexforge.py")
 
 
 def project_pyproject() -> str:
@@ -204,7 +228,7 @@ def build_project(root: Path) -> Path:
     )
     write(root, "tools/hex_audit.py", CLEAN_AUDIT)
     write(root, "tools/story_log.py", STORY_LOG_STUB)
-    shutil.copy2(SCRIPT, root / "tools" / "quality_gates.py")
+    install_script(root)
     return root
 
 
@@ -230,6 +254,7 @@ def project(base_run: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: P
 def test_script_is_clean_under_the_generated_projects_config(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(project_pyproject(), encoding="utf-8")
     shutil.copy2(SCRIPT, tmp_path / "quality_gates.py")
+    shutil.copy2(SHARED, tmp_path / "_hexforge.py")
     commands: list[list[str | Path]] = [
         [BIN / "ruff", "check", "--no-cache", "quality_gates.py"],
         [BIN / "ruff", "format", "--no-cache", "--check", "quality_gates.py"],
@@ -248,7 +273,7 @@ def test_script_imports_only_the_standard_library() -> None:
             roots.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             roots.add(node.module.split(".")[0])
-    assert roots - {"__future__"} <= set(sys.stdlib_module_names), roots
+    assert roots - {"__future__", "_hexforge"} <= set(sys.stdlib_module_names), roots
 
 
 def test_list_shows_every_gate_in_order(tmp_path: Path) -> None:
@@ -271,48 +296,94 @@ def test_help_says_every_gate_runs_after_a_failure() -> None:
 
 @pytest.mark.parametrize("only", [["--only", "nope"], ["--only", "unit,lint"], ["--only", ""]])
 def test_unknown_gate_is_a_usage_error(tmp_path: Path, only: list[str]) -> None:
-    (tmp_path / "tools").mkdir()
-    shutil.copy2(SCRIPT, tmp_path / "tools" / "quality_gates.py")
+    install_script(tmp_path)
     done = run_gates(tmp_path, *only)
     assert done.returncode == 2
     assert ", ".join(GATE_ORDER) in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / EVIDENCE).exists()
 
 
-def test_test_ids_are_pytest_node_ids(qg: ModuleType, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("--timeout", "nan"),
+        ("--timeout", "inf"),
+        ("--timeout", "-1"),
+        ("--timeout", "0"),
+        ("--timeout", "abc"),
+        ("--jobs", "0"),
+        ("--jobs", "two"),
+        ("--test-workers", "-1"),
+        ("--test-workers", "x"),
+        ("--tail", "x"),
+    ],
+)
+def test_a_bad_option_value_is_one_line_and_exit_2(tmp_path: Path, option: str, value: str) -> None:
+    install_script(tmp_path)
+    done = run_gates(tmp_path, option, value)
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    assert option in lines[0] and value in lines[0]
+    assert not (tmp_path / EVIDENCE).exists()
+
+
+def tiers(value: str) -> str:
+    return f'<properties><property name="hexforge_tiers" value="{value}"/></properties>'
+
+
+def test_one_junit_report_is_split_by_tier_with_pytest_node_ids(
+    qg: ModuleType, tmp_path: Path
+) -> None:
     write(tmp_path, "components/shop/tests/unit/test_cart.py", "")
+    write(tmp_path, "components/shop/tests/regression/test_bug_7.py", "")
+    unit, both = tiers("unit"), tiers("integration regression")
     junit = tmp_path / "junit.xml"
     junit.write_text(
-        """<?xml version="1.0" encoding="utf-8"?>
-        <testsuites><testsuite name="pytest" tests="5">
-        <testcase classname="components.shop.tests.unit.test_cart.TestCart" name="test_ok"/>
+        f"""<?xml version="1.0" encoding="utf-8"?>
+        <testsuites><testsuite name="pytest" tests="7">
+        <testcase classname="components.shop.tests.unit.test_cart.TestCart" name="test_ok">
+          {unit}</testcase>
         <testcase classname="components.shop.tests.unit.test_cart.TestCart" name="test_add[1.5]">
-          <failure message="assert 1 == 2">long traceback\nE   assert 1 == 2</failure>
+          {unit}<failure message="assert 1 == 2">long traceback\nE   assert 1 == 2</failure>
         </testcase>
         <testcase classname="components.shop.tests.unit.test_cart" name="test_db">
-          <error message="failed on setup with &quot;OSError&quot;">setup broke</error>
+          {unit}<error message="failed on setup with &quot;OSError&quot;">setup broke</error>
         </testcase>
         <testcase classname="components.shop.tests.unit.test_cart" name="test_later">
-          <skipped message="not yet"/>
+          {unit}<skipped message="not yet"/>
         </testcase>
         <testcase classname="" name="components.shop.tests.unit.test_cart">
           <error message="collection failure">ImportError</error>
         </testcase>
+        <testcase classname="components.shop.tests.regression.test_bug_7" name="test_bug_7">
+          {both}<failure message="the bug is back">E   the bug is back</failure>
+        </testcase>
+        <testcase classname="components.shop.tests.regression.test_bug_7" name="test_ok">
+          {tiers("regression")}</testcase>
         </testsuite></testsuites>
         """,
         encoding="utf-8",
     )
-    counts, failures = qg.read_junit(junit, tmp_path, "unit")
-    assert counts.to_json() == {"tests": 5, "passed": 1, "failed": 1, "errors": 2, "skipped": 1}
+    report = qg.read_junit(junit, tmp_path, ("unit", "integration", "regression"))
+    counts = {tier: report.counts[tier].to_json() for tier in report.counts}
+    assert counts == {
+        "unit": {"tests": 5, "passed": 1, "failed": 1, "errors": 2, "skipped": 1},
+        "integration": {"tests": 1, "passed": 0, "failed": 1, "errors": 0, "skipped": 0},
+        "regression": {"tests": 2, "passed": 1, "failed": 1, "errors": 0, "skipped": 0},
+    }
+    assert report.uncollected == {"unit": 1, "integration": 0, "regression": 0}
     module = "components/shop/tests/unit/test_cart.py"
-    assert [(f["test_id"], f["kind"]) for f in failures] == [
-        (f"{module}::TestCart::test_add[1.5]", "failed"),
-        (f"{module}::test_db", "error"),
-        (module, "error"),
+    assert [(f["tier"], f["test_id"], f["kind"]) for f in report.failures] == [
+        ("unit", f"{module}::TestCart::test_add[1.5]", "failed"),
+        ("unit", f"{module}::test_db", "error"),
+        ("unit", module, "error"),
+        ("regression", "components/shop/tests/regression/test_bug_7.py::test_bug_7", "failed"),
     ]
-    assert failures[0]["tier"] == "unit"
-    assert failures[0]["message"] == "assert 1 == 2"
-    assert failures[0]["details"].endswith("assert 1 == 2")
+    assert report.failures[-1]["tiers"] == ["integration", "regression"]
+    assert report.failures[0]["message"] == "assert 1 == 2"
+    assert report.failures[0]["details"].endswith("assert 1 == 2")
 
 
 def test_long_failure_details_keep_their_end(qg: ModuleType) -> None:
@@ -565,3 +636,221 @@ def test_every_active_story_log_is_checked(project: Path) -> None:
     write(project, f"{bad}/BACKEND-LOG.md", "## Chunk 1\nBACKEND COMPLETE\n")
     assert run_gates(project, "--only", "stories").returncode == 0
     assert gates_by_name(project)["stories"]["summary"] == "2 story logs valid"
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def git_repo(root: Path) -> Path:
+    env = {**clean_env(), **GIT_ENV}
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "start"]):
+        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+    return root
+
+
+@pytest.fixture
+def linked_components(tmp_path: Path) -> Path:
+    """a <- b <- c (each names the one before it), d alone, committed."""
+    for name, uses in (("a", None), ("b", "a"), ("c", "b"), ("d", None)):
+        body = f"from components.{uses}.domain import model\n" if uses else "VALUE = 1\n"
+        write(tmp_path, f"components/{name}/domain/model.py", body)
+    write(tmp_path, "components/conftest.py", "")
+    write(tmp_path, "app/main.py", "")
+    write(tmp_path, "README.md", "")
+    return git_repo(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("edits", "expected"),
+    [
+        ({"components/a/domain/model.py": "VALUE = 2\n"}, ("a", "b", "c")),
+        ({"components/c/domain/model.py": "VALUE = 2\n"}, ("c",)),
+        ({"components/d/tests/unit/test_new.py": ""}, ("d",)),  # untracked counts
+        ({"components/b/README.md": "more\n"}, ("b", "c")),
+        ({"README.md": "docs\n", ".claude/notes.md": "x"}, ()),
+        ({"app/main.py": "X = 1\n"}, None),
+        ({"components/conftest.py": "X = 1\n"}, None),
+        ({"pyproject.toml": "[tool.ruff]\n"}, None),
+    ],
+)
+def test_changed_scope_follows_references(
+    qg: ModuleType,
+    linked_components: Path,
+    edits: dict[str, str],
+    expected: tuple[str, ...] | None,
+) -> None:
+    for relative, text in edits.items():
+        write(linked_components, relative, text)
+    scope = qg.changed_scope(linked_components)
+    assert scope.components == expected, scope.note
+    assert scope.note.startswith("--changed: ")
+    assert set(edits) <= set(scope.changed_files)
+
+
+@pytest.mark.parametrize(
+    ("components", "cpus", "load", "chosen", "expected"),
+    [
+        (20, 2, 0.1, None, 2),
+        (20, 8, 0.4, None, 8),
+        (5, 8, 0.4, None, 5),  # one per component at most
+        (20, 2, 1.2, None, 0),  # one idle CPU: workers would only add work
+        (20, 8, 5.0, None, 3),
+        (2, 8, 0.0, None, 0),  # too few components to pay for the workers
+        (2, 8, 9.0, 3, 3),  # --test-workers decides
+        (20, 8, 0.0, 0, 0),
+        (20, 8, 0.0, 1, 0),
+    ],
+)
+def test_test_workers_use_idle_cpus(
+    qg: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    components: int,
+    cpus: int,
+    load: float,
+    chosen: int | None,
+    expected: int,
+) -> None:
+    for index in range(components):
+        (tmp_path / "components" / f"c{index}").mkdir(parents=True)
+    monkeypatch.setattr(qg.os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(qg.os, "getloadavg", lambda: (load, load, load))
+    ctx = qg.Context(tmp_path, 60.0, tmp_path, test_workers=chosen)
+    assert qg.test_workers(ctx) == expected
+
+
+def test_changed_scope_outside_git_checks_everything(qg: ModuleType, tmp_path: Path) -> None:
+    write(tmp_path, "components/a/domain/model.py", "")
+    scope = qg.changed_scope(tmp_path)
+    assert scope.components is None
+    assert "every component" in scope.note
+
+
+def test_a_deleted_file_counts_as_a_change(qg: ModuleType, linked_components: Path) -> None:
+    (linked_components / "components/c/domain/model.py").unlink()
+    assert qg.changed_scope(linked_components).components == ("c",)
+
+
+@pytest.mark.slow
+def test_a_failing_regression_test_fails_the_gates_and_is_named(project: Path) -> None:
+    bug = "components/widgets/tests/regression/test_bug_1.py"
+    write(
+        project,
+        bug,
+        """
+        import pytest
+
+        from components.widgets.domain.model import double
+
+
+        @pytest.mark.regression
+        def test_double_of_a_negative_stays_negative() -> None:
+            assert double(-2) == 4
+        """,
+    )
+    done = run_gates(project)
+    assert done.returncode == 1, done.stdout
+    gates = gates_by_name(project)
+    assert gates["regression"]["status"] == "failed"
+    assert gates["regression"]["summary"] == "0 passed, 1 failed"
+    assert gates["unit"]["status"] == gates["integration"]["status"] == "passed"
+    report = evidence(project, "test_report.json")
+    assert report["regression"]["tests"] == report["regression"]["failed"] == 1
+    assert report["totals"]["failed"] == 1
+    failures = evidence(project, "test_failures.json")["failures"]
+    assert [(f["tier"], f["test_id"]) for f in failures] == [
+        ("regression", f"{bug}::test_double_of_a_negative_stays_negative")
+    ]
+    assert done.stdout.rstrip().splitlines()[-1].startswith("FAILED: regression")
+
+
+@pytest.mark.slow
+def test_a_lost_unit_tier_fails_while_regression_may_be_empty(project: Path) -> None:
+    shutil.rmtree(project / "components/widgets/tests/unit")
+    done = run_gates(project, "--only", "unit,regression")
+    assert done.returncode == 1, done.stdout
+    gates = gates_by_name(project)
+    assert gates["unit"]["status"] == "failed"
+    assert gates["unit"]["summary"] == "no tests marked unit: every component ships some"
+    assert gates["regression"]["status"] == "passed"
+    assert gates["regression"]["summary"] == "no regression tests yet"
+
+
+HANGING_TEST = """
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.unit
+def test_hangs() -> None:
+    if os.environ.get("HANG_STUBBORN"):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    Path(os.environ["HANG_PIDS"]).write_text(f"{os.getpid()} {child.pid}")
+    time.sleep(600)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stubborn", [False, True], ids=["polite", "ignores-sigint-sigterm"])
+def test_a_hanging_test_is_ended_with_everything_it_started(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stubborn: bool
+) -> None:
+    write(project, "components/widgets/tests/unit/test_hang.py", HANGING_TEST)
+    pids = tmp_path / "pids"
+    monkeypatch.setenv("HANG_PIDS", str(pids))
+    if stubborn:
+        monkeypatch.setenv("HANG_STUBBORN", "1")
+    done = run_gates(project, "--only", "unit", "--timeout", "8", timeout=120)
+    assert done.returncode == 1, done.stdout
+    unit = gates_by_name(project)["unit"]
+    assert unit["status"] == "error"
+    assert unit["summary"] == "timed out after 8s; every process it started was ended"
+    started = [int(pid) for pid in pids.read_text().split()]
+    assert len(started) == 2
+    assert not [pid for pid in started if alive(pid)]
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_gates_ends_every_gate_it_started(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(project, "components/widgets/tests/unit/test_hang.py", HANGING_TEST)
+    pids = tmp_path / "pids"
+    monkeypatch.setenv("HANG_PIDS", str(pids))
+    before = (project / EVIDENCE / "quality_gates_run.json").read_bytes()
+    gates = subprocess.Popen(
+        [sys.executable, "tools/quality_gates.py"],
+        cwd=project,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not pids.exists() or len(pids.read_text().split()) < 2:
+            assert time.monotonic() < deadline, "the hanging test never started"
+            assert gates.poll() is None, gates.communicate()
+            time.sleep(0.1)
+        gates.send_signal(signal.SIGTERM)
+        out, err = gates.communicate(timeout=60)
+    finally:
+        if gates.poll() is None:
+            gates.kill()
+    assert gates.returncode == 130, out + err
+    assert "interrupted" in err and "Traceback" not in err
+    assert not [pid for pid in map(int, pids.read_text().split()) if alive(pid)]
+    assert (project / EVIDENCE / "quality_gates_run.json").read_bytes() == before

@@ -1,27 +1,43 @@
-"""A PostgreSQL server for the tests of every component, one per test session.
+"""A PostgreSQL database for the tests of every component.
 
 TEST_DATABASE_URL wins when set. Otherwise a throwaway cluster is started from the
 installed PostgreSQL binaries in a temporary folder, reachable only through a
 Unix socket there, and removed at the end. initdb refuses to run as root, so as
 root the cluster runs as the ``postgres`` user.
 
-When neither is possible the PostgreSQL tests are skipped with the reason, unless
+Under pytest-xdist (``pytest -n N``) the workers share ONE cluster, started by the
+first worker that needs it and stopped by the last one done with it, and each
+worker gets a database of its own in it (``test_gw0``, ``test_gw1``...), so that
+tests emptying a table never race. With TEST_DATABASE_URL each worker gets
+``<database>_gw0``... created in that server (the role needs CREATEDB).
+
+The server is a child of the test process, in its process group, never a daemon:
+whatever ends the test run (Ctrl-C, ``tools/quality_gates.py`` ending a gate that
+ran out of time) ends the server too.
+
+When no server can be had the PostgreSQL tests are skipped with the reason, unless
 HEXFORGE_REQUIRE_POSTGRES=1, which turns that skip into a failure (CI sets it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 PORT = 5432  # only names the socket file: the server listens on no TCP port
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
 
 
 class PostgresUnavailable(Exception):
@@ -29,84 +45,281 @@ class PostgresUnavailable(Exception):
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn() -> Iterator[str]:
-    """A connection string for an empty, writable database."""
+def postgres_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A connection string for an empty, writable database of this test process."""
+    worker = _xdist_worker(request.config)
     url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        yield url
-        return
     try:
-        cluster = _Cluster.start()
+        if url:
+            if worker is None:
+                yield url
+            else:
+                with _worker_database(url, f"{_database_name(url)}_{worker}") as dsn:
+                    yield dsn
+            return
+        if worker is None:
+            cluster = _Cluster.start()
+            try:
+                yield cluster.dsn
+            finally:
+                cluster.stop()
+            return
+        # One folder per test run (xdist gives every worker of a run the same id).
+        run_id = request.config.workerinput["testrunuid"]  # type: ignore[attr-defined]
+        shared = Path(tempfile.gettempdir()) / f"pg-shared-{run_id}"
+        with _SharedCluster(shared) as dsn, _worker_database(dsn, f"test_{worker}") as own:
+            yield own
     except PostgresUnavailable as error:
         reason = f"PostgreSQL unavailable: {error}"
         if os.environ.get("HEXFORGE_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{reason} (HEXFORGE_REQUIRE_POSTGRES=1 forbids skipping)")
         pytest.skip(reason)
+
+
+# -- pytest-xdist -----------------------------------------------------------------------
+
+
+def _xdist_worker(config: pytest.Config) -> str | None:
+    workerinput = getattr(config, "workerinput", None)
+    return None if workerinput is None else str(workerinput["workerid"])
+
+
+def _database_name(dsn: str) -> str:
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(dsn)
+    return str(params.get("dbname") or params.get("user") or os.environ.get("PGDATABASE", "test"))
+
+
+@contextlib.contextmanager
+def _worker_database(dsn: str, name: str) -> Iterator[str]:
+    """A fresh database ``name`` in the server of ``dsn``, dropped afterwards."""
+    # Imported here: only xdist workers need it, and _Cluster also serves scripts
+    # that start a server without the project's dependencies.
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    name = re.sub(r"[^a-z0-9_]", "_", name.lower())[:63]
+    statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
     try:
-        yield cluster.dsn
-    finally:
-        cluster.stop()
+        with psycopg.connect(dsn, autocommit=True) as connection:
+            connection.execute(statement)
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error as error:
+        raise PostgresUnavailable(f"cannot create the worker's database {name}: {error}") from None
+    yield make_conninfo(dsn, dbname=name)
+    with contextlib.suppress(psycopg.Error), psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(statement)
+
+
+# -- the throwaway cluster -------------------------------------------------------------
 
 
 class _Cluster:
-    def __init__(self, bin_dir: Path, root: Path, run_as: list[str]) -> None:
-        self.bin_dir = bin_dir
+    def __init__(self, root: Path) -> None:
         self.root = root
-        self.run_as = run_as
         self.data = root / "data"
+        self.log = root / "server.log"
         self.dsn = f"postgresql://postgres@/postgres?host={root}&port={PORT}"
+        self.process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def start(cls) -> _Cluster:
-        bin_dir = _find_bin_dir()
-        root = Path(tempfile.mkdtemp(prefix="pg-"))
-        cluster = cls(bin_dir, root, _run_as_prefix(root))
+    def start(cls, root: Path | None = None) -> _Cluster:
+        cluster = cls(root or Path(tempfile.mkdtemp(prefix="pg-")))
         try:
-            cluster._pg(
-                "initdb",
-                "--pgdata",
-                str(cluster.data),
-                "--username=postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-sync",
-            )
-            cluster._pg(
-                "pg_ctl",
-                "start",
-                "--wait",
-                "--pgdata",
-                str(cluster.data),
-                "--log",
-                str(root / "server.log"),
-                "--options",
-                f"-c listen_addresses='' -k '{root}' -p {PORT} -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off",
-            )
+            cluster._start()
         except PostgresUnavailable:
-            shutil.rmtree(root, ignore_errors=True)
+            cluster.stop()
             raise
         return cluster
 
+    def _start(self) -> None:
+        bin_dir = _find_bin_dir()
+        as_user = _run_as(self.root)
+        self._run(
+            bin_dir / "initdb",
+            "--pgdata",
+            str(self.data),
+            "--username=postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+            as_user=as_user,
+        )
+        # The server itself, not `pg_ctl start`: pg_ctl detaches it into a session of
+        # its own, where nothing that ends this test run would reach it.
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(bin_dir / "postgres"),
+                    "-D",
+                    str(self.data),
+                    "-k",
+                    str(self.root),
+                    "-p",
+                    str(PORT),
+                    "-c",
+                    "listen_addresses=",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                **as_user,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self._ready():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise PostgresUnavailable(f"postgres did not start: {self._log_tail()}")
+            time.sleep(0.05)
+
+    def _ready(self) -> bool:
+        """postmaster.pid's status line says "ready" once connections are accepted."""
+        try:
+            lines = (self.data / "postmaster.pid").read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return False
+        return len(lines) >= 8 and lines[7].strip() == "ready"
+
+    def _server_pid(self) -> int | None:
+        try:
+            first = (self.data / "postmaster.pid").read_text(encoding="utf-8").split("\n", 1)[0]
+        except (OSError, UnicodeDecodeError):
+            return None
+        return int(first) if first.strip().isdigit() else None
+
     def stop(self) -> None:
         try:
-            self._pg("pg_ctl", "stop", "--pgdata", str(self.data), "--mode=immediate")
+            if self.process is not None and self.process.poll() is None:
+                self._signal_and_wait(self.process.pid)
+                self.process.wait()
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def _pg(self, program: str, *args: str) -> None:
-        command = [*self.run_as, str(self.bin_dir / program), *args]
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    @staticmethod
+    def _signal_and_wait(pid: int) -> None:
+        """Immediate shutdown (SIGQUIT): the data is thrown away anyway."""
+        for signum in (signal.SIGQUIT, signal.SIGKILL):
+            try:
+                os.kill(pid, signum)
+            except ProcessLookupError:
+                return
+            deadline = time.monotonic() + STOP_TIMEOUT_S
+            while time.monotonic() < deadline:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)  # reap it when it is ours
+                if not _alive(pid):
+                    return
+                time.sleep(0.05)
+
+    def _run(self, program: Path, *args: str, as_user: dict[str, Any]) -> None:
+        try:
+            result = subprocess.run(
+                [str(program), *args], capture_output=True, text=True, check=False, **as_user
+            )
+        except OSError as error:
+            raise PostgresUnavailable(f"cannot run {program.name}: {error}") from None
         if result.returncode != 0:
-            log = self.root / "server.log"
-            detail = log.read_text() if log.exists() else result.stderr or result.stdout
-            raise PostgresUnavailable(f"{program} failed: {detail.strip()[-500:]}")
+            detail = result.stderr or result.stdout
+            raise PostgresUnavailable(f"{program.name} failed: {detail.strip()[-500:]}")
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log.read_text(encoding="utf-8", errors="replace").strip()[-500:]
+        except OSError:
+            return "no server log"
+
+
+class _SharedCluster:
+    """The xdist workers' cluster in ``root``: the first worker in starts it, the last
+    one out stops it (a count in ``root/users``, under a lock)."""
+
+    def __init__(self, root: Path) -> None:
+        self.cluster = _Cluster(root)
+        self.root = root
+
+    def __enter__(self) -> str:
+        with self._locked():
+            failed = self.root / "failed"
+            if failed.exists():
+                raise PostgresUnavailable(failed.read_text(encoding="utf-8"))
+            if self._users() == 0:
+                try:
+                    self.cluster._start()
+                except PostgresUnavailable as error:
+                    failed.write_text(str(error), encoding="utf-8")
+                    raise
+            self._set_users(self._users() + 1)
+        return self.cluster.dsn
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._locked():
+            users = self._users() - 1
+            self._set_users(users)
+            if users > 0:
+                return
+            pid = self.cluster._server_pid()
+            if pid is not None:
+                _Cluster._signal_and_wait(pid)
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The lock of ``root``; taken again when the last user removed that folder
+        while we waited for it."""
+        import fcntl  # POSIX only, like the xdist sharing that needs it
+
+        while True:
+            self.root.mkdir(exist_ok=True)
+            try:
+                lock = open(self.root / "lock", "a")  # noqa: SIM115 - closed below
+            except FileNotFoundError:
+                continue
+            with lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    current = os.stat(self.root / "lock").st_ino == os.fstat(lock.fileno()).st_ino
+                except FileNotFoundError:
+                    current = False
+                if current:
+                    yield
+                    return
+
+    def _users(self) -> int:
+        try:
+            return int((self.root / "users").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return 0
+
+    def _set_users(self, count: int) -> None:
+        (self.root / "users").write_text(str(count), encoding="utf-8")
+
+
+def _alive(pid: int) -> bool:
+    """Running, not a zombie: an orphaned server may wait a while to be reaped."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc here: ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _find_bin_dir() -> Path:
-    """Where initdb and pg_ctl live: PATH, pg_config, or Debian's versioned folders."""
+    """Where initdb and postgres live: PATH, pg_config, or Debian's versioned folders."""
     candidates: list[Path] = []
-    on_path = shutil.which("pg_ctl")
+    on_path = shutil.which("initdb")
     if on_path:
         candidates.append(Path(on_path).resolve().parent)
     pg_config = shutil.which("pg_config")
@@ -119,23 +332,28 @@ def _find_bin_dir() -> Path:
         for version in sorted(versions, key=lambda p: float(p.name), reverse=True):
             candidates.append(version / "bin")
     for candidate in candidates:
-        if (candidate / "initdb").is_file() and (candidate / "pg_ctl").is_file():
+        if (candidate / "initdb").is_file() and (candidate / "postgres").is_file():
             return candidate
     raise PostgresUnavailable(
-        "no initdb/pg_ctl found (install PostgreSQL, e.g. apt-get install postgresql, "
+        "no initdb/postgres found (install PostgreSQL, e.g. apt-get install postgresql, "
         "or set TEST_DATABASE_URL)"
     )
 
 
-def _run_as_prefix(root: Path) -> list[str]:
-    """Run the server as ``postgres`` when we are root: initdb refuses root."""
-    if os.geteuid() != 0:
-        return []
-    runuser = shutil.which("runuser")
-    if runuser is None:
-        raise PostgresUnavailable("running as root and runuser is missing")
+def _run_as(root: Path) -> dict[str, Any]:
+    """As root, run the cluster as ``postgres`` (initdb refuses root): Popen arguments."""
+    if os.name != "posix" or os.geteuid() != 0:
+        return {}
+    import pwd  # POSIX only: root is a POSIX matter
+
     try:
-        shutil.chown(root, user="postgres", group=None)
-    except (LookupError, PermissionError) as error:
-        raise PostgresUnavailable(f"running as root without a postgres user: {error}") from error
-    return [runuser, "-u", "postgres", "--"]
+        account = pwd.getpwnam("postgres")
+    except KeyError:
+        raise PostgresUnavailable("running as root without a postgres user") from None
+    os.chown(root, account.pw_uid, account.pw_gid)
+    # The folders above the cluster must let the postgres user through.
+    for parent in root.parents:
+        status = parent.stat()
+        if status.st_uid != account.pw_uid and not status.st_mode & 0o001:
+            raise PostgresUnavailable(f"the postgres user cannot enter {parent}")
+    return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}

@@ -1,15 +1,39 @@
 #!/usr/bin/env python3
-"""Run every quality gate of this project, in order, and write the evidence files.
+"""Run every quality gate of this project and write the evidence files.
 
     python tools/quality_gates.py                  every gate
+    python tools/quality_gates.py --changed        per-component gates on what changed
     python tools/quality_gates.py --only unit      one gate (repeat --only for more)
     python tools/quality_gates.py --list           the gates and what they run
 
-Gates, in this order: ruff, format, mypy, imports, audit, unit, integration, stories.
-Every gate runs even after an earlier one failed, so a single run shows everything
-that is wrong; --fail-fast stops at the first failure instead. The tools come from
-the interpreter running this script (python -m ruff, -m mypy, -m pytest), so run it
-with the project's virtual environment. No gate changes a source file.
+Gates: ruff, format, mypy, imports, audit, unit, integration, regression, stories.
+They do not depend on each other, so several run at once (--jobs, default: the
+number of CPUs, at least 2); the three test tiers are one pytest run, split by
+marker into one gate each, on pytest-xdist workers when it is installed, the
+project has 3 components or more and CPUs are idle (one worker per idle CPU;
+--test-workers N decides instead). Every gate runs even after
+another failed, so a single run shows everything that is wrong; --fail-fast runs
+one gate at a time, in order, and stops at the first failure. The tools come from
+the interpreter running this script (python -m ruff, -m mypy, -m pytest), so run
+it with the project's virtual environment. No gate changes a source file.
+
+A test tier with no test: `regression` passes with 0 (a project has none until
+its first fixed bug); `unit` and `integration` fail while there are components
+(every component ships both tiers: none means they were lost) and are skipped
+when there are none.
+
+--changed limits ruff, format, mypy, audit and the tests to the components
+changed since HEAD (git diff and untracked files) and the components whose code
+names them (`components.<name>`); a change to a project-wide file (app/, tools/,
+pyproject.toml, components/conftest.py...) checks everything. imports and
+stories always cover the whole project.
+
+Each gate has a time limit (--timeout, default 900 s). Each gate runs in a
+process group of its own; a gate that runs out of time, and whatever a gate
+leaves running, is ended with its whole group (SIGINT, then SIGTERM, then
+SIGKILL), the test run's throwaway PostgreSQL server included. Temporary output
+(junit XML, the test run's TMPDIR) lives in a temporary folder, removed at the
+end: the evidence is all a run leaves in the project.
 
 Evidence, written atomically into .claude/evidence/:
   quality_gates_run.json   every gate: command, status, exit code, duration, summary
@@ -23,14 +47,17 @@ did, 2 for a usage error. Standard library only. Maintained by hexforge.
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
+import contextlib
 import importlib.util
-import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 import xml.etree.ElementTree as ET
@@ -39,6 +66,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from _hexforge import (
+    ArgumentParser,
+    GitError,
+    UsageError,
+    cli,
+    git,
+    positive_seconds,
+    write_json_atomic,
+)
 
 SCHEMA_VERSION = 1
 EVIDENCE_DIR = Path(".claude") / "evidence"
@@ -51,10 +88,32 @@ FAILED = "failed"
 SKIPPED = "skipped"
 ERROR = "error"
 
-TEST_TIERS = ("unit", "integration")
+TEST_TIERS = ("unit", "integration", "regression")
 MESSAGE_LIMIT = 500
 DETAILS_LIMIT = 4000
 DEFAULT_TAIL = 40
+DEFAULT_TIMEOUT_S = 900.0
+# Ending a process group: ask as Ctrl-C does (pytest then runs its fixtures'
+# cleanup, PostgreSQL shuts down fast), then insist, then force.
+END_SIGNALS = ((signal.SIGINT, 5.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0))
+# Below this many components, starting pytest-xdist workers costs more than it saves.
+XDIST_MIN_COMPONENTS = 3
+# Files whose change can affect every component (--changed then checks everything).
+PROJECT_WIDE = frozenset(
+    {
+        "pyproject.toml",
+        "setup.cfg",
+        "setup.py",
+        ".importlinter",
+        "ruff.toml",
+        ".ruff.toml",
+        "mypy.ini",
+        ".mypy.ini",
+        "pytest.ini",
+        "tox.ini",
+        "conftest.py",
+    }
+)
 
 # Folders never searched for story logs: tool caches, environments, VCS data.
 SKIP_DIRS = frozenset(
@@ -81,6 +140,24 @@ PYTEST_EXIT_MEANINGS = {
     3: "internal error",
     4: "usage error",
 }
+
+# Loaded into the test run with -p (from the run's temporary folder): tags each
+# test with its tier markers, so one pytest run can be split into one gate per tier.
+TIER_PLUGIN = '''\
+"""Written by tools/quality_gates.py for one run; removed with its temporary folder."""
+
+import pytest
+
+TIERS = {tiers!r}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        tiers = [tier for tier in TIERS if item.get_closest_marker(tier) is not None]
+        item.user_properties.append(("hexforge_tiers", " ".join(tiers)))
+'''
+TIER_PLUGIN_NAME = "hexforge_gate_tiers"
 
 
 # --------------------------------------------------------------------------- results
@@ -148,11 +225,39 @@ class TierCounts:
 
 
 @dataclass
+class Scope:
+    """Which components the per-component gates cover: None is all of them."""
+
+    components: tuple[str, ...] | None = None
+    note: str = ""
+    changed_files: tuple[str, ...] = ()
+
+    def targets(self) -> list[str] | None:
+        if self.components is None:
+            return None
+        return [f"components/{name}" for name in self.components]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "since": "HEAD",
+            "components": None if self.components is None else list(self.components),
+            "note": self.note,
+            "changed_files": list(self.changed_files[:100]),
+        }
+
+
+@dataclass
 class Context:
     root: Path
-    timeout: float | None
+    timeout: float
+    scratch: Path
+    jobs: int = 1
+    test_workers: int | None = None  # None: decided by test_workers()
+    scope: Scope = field(default_factory=Scope)
+    stop: threading.Event = field(default_factory=threading.Event)
     tiers: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
+    test_run: dict[str, Any] | None = None
 
 
 # --------------------------------------------------------------------------- helpers
@@ -190,53 +295,98 @@ def has_module(name: str) -> bool:
         return False
 
 
-def execute(argv: Sequence[str], root: Path, timeout: float | None) -> Outcome:
+# ------------------------------------------------------------------ process groups
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the group still runs (zombies waiting to be reaped do not)."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").exists():
+        try:
+            os.killpg(pgid, 0)
+        except (ProcessLookupError, PermissionError):
+            return False
+        return True
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        fields = stat.rpartition(")")[2].split()
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def end_group(process: subprocess.Popen[bytes]) -> None:
+    """End every process of the group this command leads, politely first."""
+    if os.name != "posix":  # no process groups to signal: the command alone
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        return
+    pgid = process.pid
+    for signum, grace in END_SIGNALS:
+        process.poll()  # reap the leader, so that it does not count as running
+        if not group_alive(pgid):
+            return
+        try:
+            os.killpg(pgid, signum)
+        except (ProcessLookupError, PermissionError):
+            return
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            process.poll()
+            if not group_alive(pgid):
+                return
+            time.sleep(0.05)
+
+
+def execute(argv: Sequence[str], ctx: Context, env: dict[str, str] | None = None) -> Outcome:
+    """Run one command in a process group of its own, output to a temporary file.
+
+    The file, not a pipe: a process that escaped the group and kept the pipe open
+    would otherwise hold the gate forever.
+    """
     started = time.monotonic()
     # Wide lines, so pytest's one-line failure summaries are not cut at 80 columns.
-    env = {**os.environ, "COLUMNS": os.environ.get("COLUMNS", "120")}
-    try:
-        proc = subprocess.run(
-            list(argv),
-            cwd=root,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        partial = exc.output
-        if isinstance(partial, bytes):
-            partial = partial.decode("utf-8", "replace")
-        return Outcome(
-            None, partial or "", time.monotonic() - started, f"timed out after {timeout:g}s"
-        )
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        return Outcome(None, "", time.monotonic() - started, f"cannot run {argv[0]}: {reason}")
-    return Outcome(proc.returncode, proc.stdout, time.monotonic() - started)
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    """Write to a temporary file beside the target, then rename it over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp_name, 0o666 & ~umask)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    full_env = {**os.environ, "COLUMNS": os.environ.get("COLUMNS", "120"), **(env or {})}
+    with tempfile.TemporaryFile(dir=ctx.scratch) as output:
+        try:
+            process = subprocess.Popen(
+                list(argv),
+                cwd=ctx.root,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=os.name == "posix",
+            )
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            return Outcome(None, "", time.monotonic() - started, f"cannot run {argv[0]}: {reason}")
+        error: str | None = None
+        deadline = started + ctx.timeout
+        try:
+            while process.poll() is None:
+                if ctx.stop.is_set():
+                    error = "interrupted"
+                    break
+                if time.monotonic() >= deadline:
+                    error = f"timed out after {ctx.timeout:g}s; every process it started was ended"
+                    break
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(timeout=min(0.1, max(deadline - time.monotonic(), 0.01)))
+        finally:
+            end_group(process)  # on time-out, and whatever a finished command left behind
+        duration = time.monotonic() - started
+        output.seek(0)
+        text = output.read().decode("utf-8", "replace")
+    if error is not None:
+        return Outcome(None, text, duration, error)
+    return Outcome(process.returncode, text, duration)
 
 
 def count_findings(exit_code: int, output: str) -> int | None:
@@ -271,7 +421,7 @@ def command_gate(
     argv: list[str],
     summarize: Callable[[int, str], tuple[int | None, str]],
 ) -> GateResult:
-    outcome = execute(argv, ctx.root, ctx.timeout)
+    outcome = execute(argv, ctx)
     result = GateResult(name, argv, ERROR, outcome.exit_code, outcome.duration_s)
     result.output = outcome.output
     if outcome.error is not None or outcome.exit_code is None:
@@ -295,6 +445,102 @@ def missing_tool(name: str, command: list[str], package: str) -> GateResult:
         ERROR,
         summary=f"{package} is not installed for {sys.executable} (pip install -e '.[dev]')",
     )
+
+
+# --------------------------------------------------------------------------- --changed
+
+
+def component_names(root: Path) -> list[str]:
+    folder = root / "components"
+    if not folder.is_dir():
+        return []
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.is_dir() and not entry.name.startswith((".", "_"))
+    )
+
+
+def changed_paths(root: Path) -> list[str]:
+    """Paths changed since HEAD, relative to root: the diff (staged or not) and new files."""
+    diff = git(root, "diff", "--name-only", "--no-renames", "--relative", "-z", "HEAD", "--")
+    new = git(root, "ls-files", "--others", "--exclude-standard", "-z")
+    paths = {path for path in (diff.stdout + new.stdout).split("\0") if path}
+    return sorted(paths)
+
+
+def is_project_wide(path: str) -> bool:
+    parts = Path(path).parts
+    if parts[0] == "components":
+        return len(parts) == 2 and path.endswith((".py", ".pyi"))
+    return path in PROJECT_WIDE or path.endswith((".py", ".pyi"))
+
+
+def referencing(root: Path, names: set[str], among: list[str]) -> set[str]:
+    """The components whose code names one of ``names`` (components.<name>), transitively."""
+    found = set(names)
+    texts: dict[str, str] = {}
+    for name in among:
+        parts = []
+        for source in sorted((root / "components" / name).rglob("*.py")):
+            try:
+                parts.append(source.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+        texts[name] = "\n".join(parts)
+    while True:
+        pattern = re.compile(
+            r"\bcomponents\.(?:" + "|".join(re.escape(name) for name in sorted(found)) + r")\b"
+        )
+        more = {name for name in among if name not in found and pattern.search(texts[name])}
+        if not more:
+            return found
+        found |= more
+
+
+def changed_scope(root: Path) -> Scope:
+    try:
+        paths = changed_paths(root)
+    except GitError as error:
+        return Scope(None, f"--changed: {error}; every component checked")
+    wide = [path for path in paths if is_project_wide(path)]
+    if wide:
+        shown = ", ".join(wide[:3]) + (" ..." if len(wide) > 3 else "")
+        return Scope(
+            None, f"--changed: project-wide {shown} changed: every component", tuple(paths)
+        )
+    existing = component_names(root)
+    touched = {
+        Path(path).parts[1]
+        for path in paths
+        if Path(path).parts[0] == "components" and len(Path(path).parts) > 2
+    }
+    touched &= set(existing)
+    selected = referencing(root, touched, existing) if touched else set()
+    if not selected:
+        note = "--changed: no component changed since HEAD"
+        return Scope((), note, tuple(paths))
+    dependents = sorted(selected - touched)
+    note = (
+        f"--changed: {len(selected)} of {plural(len(existing), 'component')}: "
+        f"{', '.join(sorted(touched))} changed since HEAD"
+    )
+    if dependents:
+        note += f", {', '.join(dependents)} name{'s' if len(dependents) == 1 else ''} it"
+    return Scope(tuple(sorted(selected)), note, tuple(paths))
+
+
+def limited(ctx: Context, result: GateResult) -> GateResult:
+    """Record in the evidence what a per-component gate was limited to."""
+    if ctx.scope.components is not None:
+        result.extra["limited_to"] = list(ctx.scope.components)
+    return result
+
+
+def nothing_changed(ctx: Context, name: str, argv: list[str]) -> GateResult | None:
+    if ctx.scope.components == ():
+        return limited(ctx, skipped(name, argv, "no component changed since HEAD (--changed)"))
+    return None
 
 
 # --------------------------------------------------------------------------- summaries
@@ -371,28 +617,37 @@ def ruff_base() -> list[str] | None:
 
 def gate_ruff(ctx: Context) -> GateResult:
     base = ruff_base()
-    tail = ["check", "--no-fix", "."]
+    tail = ["check", "--no-fix", *(ctx.scope.targets() or ["."])]
+    if (result := nothing_changed(ctx, "ruff", ["ruff", *tail])) is not None:
+        return result
     if base is None:
         return missing_tool("ruff", ["ruff", *tail], "ruff")
-    return command_gate(ctx, "ruff", [*base, *tail], summarize_ruff)
+    return limited(ctx, command_gate(ctx, "ruff", [*base, *tail], summarize_ruff))
 
 
 def gate_format(ctx: Context) -> GateResult:
     base = ruff_base()
-    tail = ["format", "--check", "."]
+    tail = ["format", "--check", *(ctx.scope.targets() or ["."])]
+    if (result := nothing_changed(ctx, "format", ["ruff", *tail])) is not None:
+        return result
     if base is None:
         return missing_tool("format", ["ruff", *tail], "ruff")
-    return command_gate(ctx, "format", [*base, *tail], summarize_format)
+    return limited(ctx, command_gate(ctx, "format", [*base, *tail], summarize_format))
 
 
 def gate_mypy(ctx: Context) -> GateResult:
-    targets = [name for name in ("components", "app") if (ctx.root / name).exists()]
-    argv = [sys.executable, "-m", "mypy", "--strict", *(targets or ["components", "app"])]
-    if not targets:
-        return skipped("mypy", argv, "no components/ or app/ to check")
+    targets = ctx.scope.targets()
+    if targets is None:
+        targets = [name for name in ("components", "app") if (ctx.root / name).exists()]
+        if not targets:
+            argv = [sys.executable, "-m", "mypy", "--strict", "components", "app"]
+            return skipped("mypy", argv, "no components/ or app/ to check")
+    argv = [sys.executable, "-m", "mypy", "--strict", *targets]
+    if (result := nothing_changed(ctx, "mypy", argv)) is not None:
+        return result
     if not has_module("mypy"):
         return missing_tool("mypy", argv, "mypy")
-    return command_gate(ctx, "mypy", argv, summarize_mypy)
+    return limited(ctx, command_gate(ctx, "mypy", argv, summarize_mypy))
 
 
 def lint_imports_command() -> list[str] | None:
@@ -436,12 +691,17 @@ def gate_imports(ctx: Context) -> GateResult:
 
 
 def gate_audit(ctx: Context) -> GateResult:
-    argv = [sys.executable, "tools/hex_audit.py", "components/"]
+    argv = [sys.executable, "tools/hex_audit.py", *(ctx.scope.targets() or ["components/"])]
     if not (ctx.root / "tools" / "hex_audit.py").is_file():
         return GateResult("audit", argv, ERROR, summary="tools/hex_audit.py is missing")
     if not (ctx.root / "components").is_dir():
         return skipped("audit", argv, "no components/ directory")
-    return command_gate(ctx, "audit", argv, summarize_tool("hex_audit"))
+    if (result := nothing_changed(ctx, "audit", argv)) is not None:
+        return result
+    return limited(ctx, command_gate(ctx, "audit", argv, summarize_tool("hex_audit")))
+
+
+# --------------------------------------------------------------------------- tests
 
 
 def case_test_id(case: ET.Element, root: Path) -> str:
@@ -461,36 +721,69 @@ def case_test_id(case: ET.Element, root: Path) -> str:
     return "::".join(part for part in (classname, name) if part)
 
 
-def read_junit(path: Path, root: Path, tier: str) -> tuple[TierCounts, list[dict[str, Any]]]:
-    counts = TierCounts()
-    failures: list[dict[str, Any]] = []
+@dataclass
+class JunitReport:
+    """One pytest run's junit XML, split by tier."""
+
+    counts: dict[str, TierCounts]
+    uncollected: dict[str, int]  # test modules that failed to import, per tier
+    failures: list[dict[str, Any]]
+
+
+def tier_of_path(test_id: str, tiers: Sequence[str]) -> str:
+    """A module that failed to import carries no marker: its folder (tests/<tier>/) tells."""
+    parts = Path(test_id.split("::", 1)[0]).parts
+    return next((tier for tier in tiers if tier in parts), tiers[0])
+
+
+def read_junit(path: Path, root: Path, tiers: Sequence[str]) -> JunitReport:
+    report = JunitReport({tier: TierCounts() for tier in tiers}, dict.fromkeys(tiers, 0), [])
     for case in ET.parse(path).iter("testcase"):
-        counts.tests += 1
+        test_id = case_test_id(case, root)
+        marked = next(
+            (
+                prop.get("value", "").split()
+                for prop in case.iter("property")
+                if prop.get("name") == "hexforge_tiers"
+            ),
+            None,
+        )
+        in_tiers = [tier for tier in tiers if tier in (marked or ())]
+        collection_error = marked is None and case.get("classname", "") == ""
+        if not in_tiers:
+            in_tiers = [tier_of_path(test_id, tiers)]
         problem = case.find("failure")
         kind = "failed"
         if problem is None:
             problem = case.find("error")
             kind = "error"
-        if problem is None:
-            if case.find("skipped") is not None:
-                counts.skipped += 1
+        for tier in in_tiers:
+            counts = report.counts[tier]
+            counts.tests += 1
+            if problem is None:
+                if case.find("skipped") is not None:
+                    counts.skipped += 1
+                else:
+                    counts.passed += 1
+            elif kind == "failed":
+                counts.failed += 1
             else:
-                counts.passed += 1
-            continue
-        if kind == "failed":
-            counts.failed += 1
-        else:
-            counts.errors += 1
-        failures.append(
-            {
-                "tier": tier,
-                "test_id": case_test_id(case, root),
-                "kind": kind,
-                "message": truncate_head(problem.get("message", ""), MESSAGE_LIMIT),
-                "details": truncate_tail(problem.text or "", DETAILS_LIMIT),
-            }
-        )
-    return counts, failures
+                counts.errors += 1
+                if collection_error:
+                    report.uncollected[tier] += 1
+        if problem is not None:
+            report.failures.append(
+                {
+                    # A regression test is one first, whatever else it is marked.
+                    "tier": "regression" if "regression" in in_tiers else in_tiers[0],
+                    "tiers": in_tiers,
+                    "test_id": test_id,
+                    "kind": kind,
+                    "message": truncate_head(problem.get("message", ""), MESSAGE_LIMIT),
+                    "details": truncate_tail(problem.text or "", DETAILS_LIMIT),
+                }
+            )
+    return report
 
 
 def counts_summary(counts: TierCounts) -> str:
@@ -504,66 +797,133 @@ def counts_summary(counts: TierCounts) -> str:
     return ", ".join(parts)
 
 
-def gate_tests(ctx: Context, tier: str) -> GateResult:
-    argv = [sys.executable, "-m", "pytest", "-m", tier]
-    counts: TierCounts | None = None
-    failures: list[dict[str, Any]] = []
+def test_workers(ctx: Context) -> int:
+    """pytest-xdist workers for the test run; 0 runs the tests in pytest's own process.
+
+    Workers pay off only on CPUs nothing else is using: each one imports and collects
+    every test again. So: one per idle CPU (CPUs less the load average), one per
+    component at most, none below XDIST_MIN_COMPONENTS components or 2 idle CPUs.
+    """
+    if ctx.test_workers is not None:
+        return ctx.test_workers if ctx.test_workers > 1 and has_module("xdist") else 0
+    if not has_module("xdist"):
+        return 0
+    components = ctx.scope.components
+    count = len(component_names(ctx.root)) if components is None else len(components)
+    cpus = os.cpu_count() or 1
+    try:
+        idle = int(cpus - os.getloadavg()[0] + 0.5)
+    except OSError:  # no load average here: count every CPU as idle
+        idle = cpus
+    workers = min(idle, cpus, count)
+    return workers if count >= XDIST_MIN_COMPONENTS and workers >= 2 else 0
+
+
+def test_scratch(ctx: Context, tiers: Sequence[str]) -> tuple[Path, dict[str, str]]:
+    """The tier plugin, and a TMPDIR for the run (the PostgreSQL cluster's folder too)."""
+    plugins = ctx.scratch / "plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / f"{TIER_PLUGIN_NAME}.py").write_text(
+        TIER_PLUGIN.format(tiers=tuple(tiers)), encoding="utf-8"
+    )
+    tmp = ctx.scratch / "tmp"
+    tmp.mkdir(exist_ok=True)
+    # Like /tmp: as root the test cluster runs as the postgres user, who must get through.
+    ctx.scratch.chmod(0o711)
+    tmp.chmod(0o1777)
+    path = os.pathsep.join(filter(None, [str(plugins), os.environ.get("PYTHONPATH")]))
+    return ctx.scratch / "junit.xml", {"PYTHONPATH": path, "TMPDIR": str(tmp)}
+
+
+def gate_tests(ctx: Context, tiers: Sequence[str]) -> list[GateResult]:
+    """One pytest run for the selected tiers, reported as one gate per tier."""
+    argv = [sys.executable, "-m", "pytest", "-m", " or ".join(tiers)]
+    targets = ctx.scope.targets()
+    if targets == []:
+        reason = "no component changed since HEAD (--changed)"
+        return [limited(ctx, skipped(tier, argv, reason)) for tier in tiers]
     if not has_module("pytest"):
-        result = missing_tool(tier, argv, "pytest")
-    else:
-        # The counts come from pytest's junit XML, never from its console text.
-        with tempfile.TemporaryDirectory(prefix="quality-gates-") as scratch:
-            junit = Path(scratch) / "junit.xml"
-            outcome = execute([*argv, f"--junitxml={junit}"], ctx.root, ctx.timeout)
-            if junit.is_file():
-                try:
-                    counts, failures = read_junit(junit, ctx.root, tier)
-                except ET.ParseError:
-                    counts, failures = None, []
-        # pytest names the junit file, which is gone by now: keep that line out of the tail.
-        outcome.output = re.sub(r"(?m)^-* generated xml file: .*\n?", "", outcome.output)
-        result = tier_result(tier, argv, outcome, counts)
-    ctx.failures.extend(failures)
-    ctx.tiers[tier] = {
-        "status": result.status,
-        "exit_code": result.exit_code,
-        **(counts or TierCounts()).to_json(),
-        "duration_s": round(result.duration_s, 3),
+        return [missing_tool(tier, argv, "pytest") for tier in tiers]
+    workers = test_workers(ctx)
+    if workers:
+        argv += ["-n", str(workers)]
+    argv += ["--continue-on-collection-errors", *(targets or [])]
+    junit, env = test_scratch(ctx, tiers)
+    # The counts come from pytest's junit XML, never from its console text.
+    outcome = execute([*argv, "-p", TIER_PLUGIN_NAME, f"--junitxml={junit}"], ctx, env)
+    report = None
+    if junit.is_file():
+        try:
+            report = read_junit(junit, ctx.root, tiers)
+        except ET.ParseError:
+            report = None
+    # pytest names the junit file, which is gone by now: keep that line out of the tail.
+    outcome.output = re.sub(r"(?m)^-* generated xml file: .*\n?", "", outcome.output)
+    ctx.test_run = {
+        "command": argv,
+        "exit_code": outcome.exit_code,
+        "workers": workers,
+        "duration_s": round(outcome.duration_s, 3),
     }
-    return result
+    has_components = bool(targets) or bool(component_names(ctx.root))
+    results = []
+    for tier in tiers:
+        result = tier_result(tier, argv, outcome, report, has_components)
+        result.extra["shared_run"] = list(tiers)
+        results.append(limited(ctx, result))
+        counts = report.counts[tier] if report else TierCounts()
+        ctx.tiers[tier] = {
+            "status": result.status,
+            "exit_code": result.exit_code,
+            **counts.to_json(),
+            "duration_s": round(result.duration_s, 3),
+        }
+    if report:
+        ctx.failures.extend(report.failures)
+    for later in [result for result in results if result.status in (FAILED, ERROR)][1:]:
+        later.output = ""  # the run's output tail shows once, under the first failing tier
+    return results
 
 
 def tier_result(
-    tier: str, argv: list[str], outcome: Outcome, counts: TierCounts | None
+    tier: str,
+    argv: list[str],
+    outcome: Outcome,
+    report: JunitReport | None,
+    has_components: bool,
 ) -> GateResult:
     result = GateResult(tier, argv, ERROR, outcome.exit_code, outcome.duration_s)
     result.output = outcome.output
     code = outcome.exit_code
     if outcome.error is not None or code is None:
         result.summary = outcome.error or "did not finish"
-    elif code == 5:
-        result.status = SKIPPED
-        result.findings = 0
-        result.summary = f"no tests marked {tier}"
-    elif code in (0, 1) and counts is not None:
-        result.status = PASSED if code == 0 else FAILED
-        result.findings = counts.failed + counts.errors
-        result.summary = counts_summary(counts)
-    else:
+        return result
+    if report is None or code not in (0, 1, 5):
         meaning = PYTEST_EXIT_MEANINGS.get(code, "no test report")
         result.summary = f"pytest exited {code} ({meaning})"
-        if counts is not None and counts.failed + counts.errors:
-            result.findings = counts.failed + counts.errors
-            result.summary += f": {counts_summary(counts)}"
+        return result
+    counts = report.counts[tier]
+    bad = counts.failed + counts.errors
+    result.findings = bad
+    result.summary = counts_summary(counts)
+    if report.uncollected[tier]:
+        modules = plural(report.uncollected[tier], "test module")
+        result.summary = f"{modules} could not be imported; {result.summary}"
+    elif bad:
+        result.status = FAILED
+    elif counts.tests:
+        result.status = PASSED
+    elif tier == "regression":
+        result.status = PASSED  # none yet: each fixed bug adds one, and from then on it counts
+        result.summary = "no regression tests yet"
+    elif has_components:
+        result.status = FAILED
+        result.summary = f"no tests marked {tier}: every component ships some"
+    else:
+        result.status = SKIPPED
+        result.summary = f"no tests marked {tier} (no components yet)"
+    result.exit_code = {PASSED: 0, FAILED: 1}.get(result.status, code)
     return result
-
-
-def gate_unit(ctx: Context) -> GateResult:
-    return gate_tests(ctx, "unit")
-
-
-def gate_integration(ctx: Context) -> GateResult:
-    return gate_tests(ctx, "integration")
 
 
 def find_story_dirs(root: Path) -> list[Path]:
@@ -597,7 +957,7 @@ def gate_stories(ctx: Context) -> GateResult:
     total: int | None = 0
     worst = PASSED
     for story in stories:
-        outcome = execute([*base, story.as_posix()], ctx.root, ctx.timeout)
+        outcome = execute([*base, story.as_posix()], ctx)
         result.duration_s += outcome.duration_s
         if outcome.error is not None or outcome.exit_code is None:
             status, findings = ERROR, None
@@ -643,7 +1003,7 @@ def gate_stories(ctx: Context) -> GateResult:
 class Gate:
     name: str
     runs: str
-    run: Callable[[Context], GateResult]
+    run: Callable[[Context], GateResult] | None  # None: a test tier, run with the others
 
 
 GATES: tuple[Gate, ...] = (
@@ -652,31 +1012,108 @@ GATES: tuple[Gate, ...] = (
     Gate("mypy", "mypy --strict components app", gate_mypy),
     Gate("imports", "lint-imports (the .importlinter contracts)", gate_imports),
     Gate("audit", "python tools/hex_audit.py components/", gate_audit),
-    Gate("unit", "pytest -m unit", gate_unit),
-    Gate("integration", "pytest -m integration", gate_integration),
+    Gate("unit", "pytest -m unit", None),
+    Gate("integration", "pytest -m integration", None),
+    Gate("regression", "pytest -m regression", None),
     Gate("stories", "python tools/story_log.py check DIR, per active story log", gate_stories),
 )
 GATE_NAMES = tuple(gate.name for gate in GATES)
+# Longest first, so that the slow ones never start last.
+START_ORDER = ("tests", "mypy", "imports", "audit", "ruff", "format", "stories")
+
+
+@dataclass
+class Job:
+    """What one worker thread runs: a gate, or the one pytest run of every selected tier."""
+
+    name: str
+    gates: tuple[str, ...]
+    run: Callable[[Context], list[GateResult]]
+
+
+def single(run: Callable[[Context], GateResult]) -> Callable[[Context], list[GateResult]]:
+    return lambda ctx: [run(ctx)]
+
+
+def plan_jobs(chosen: Sequence[str]) -> list[Job]:
+    """The selected gates as jobs, in gate order."""
+    jobs: list[Job] = []
+    tiers = tuple(name for name in chosen if name in TEST_TIERS)
+    for gate in GATES:
+        if gate.name not in chosen:
+            continue
+        if gate.run is None:
+            if gate.name == tiers[0]:
+                jobs.append(Job("tests", tiers, lambda ctx: gate_tests(ctx, tiers)))
+            continue
+        jobs.append(Job(gate.name, (gate.name,), single(gate.run)))
+    return jobs
 
 
 # --------------------------------------------------------------------------- report
 
 
-def progress_start(name: str, index: int, total: int) -> None:
-    sys.stdout.write(f"[{index}/{total}] {name:<12}")
-    sys.stdout.flush()
+class Progress:
+    """One line per gate as it finishes (lines never interleave), its output tail on failure."""
+
+    def __init__(self, total: int, tail: int) -> None:
+        self.total = total
+        self.tail = tail
+        self.done = 0
+        self.lock = threading.Lock()
+
+    def report(self, result: GateResult) -> None:
+        label = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP", ERROR: "ERROR"}[result.status]
+        with self.lock:
+            self.done += 1
+            lines = [
+                f"[{self.done}/{self.total}] {result.name:<12} {label:<5} "
+                f"{result.duration_s:7.2f}s  {result.summary}"
+            ]
+            output = result.output.rstrip().splitlines()
+            if result.status in (FAILED, ERROR) and self.tail > 0 and output:
+                if len(output) > self.tail:
+                    lines.append(f"      ... {len(output) - self.tail} earlier lines not shown")
+                lines += [f"      | {line}" for line in output[-self.tail :]]
+            print("\n".join(lines), flush=True)
 
 
-def progress_end(result: GateResult, tail: int) -> None:
-    label = {PASSED: "PASS", FAILED: "FAIL", SKIPPED: "SKIP", ERROR: "ERROR"}[result.status]
-    print(f" {label:<5} {result.duration_s:7.2f}s  {result.summary}", flush=True)
-    if result.status in (FAILED, ERROR) and tail > 0 and result.output.strip():
-        lines = result.output.rstrip().splitlines()
-        if len(lines) > tail:
-            print(f"      ... {len(lines) - tail} earlier lines not shown")
-        for line in lines[-tail:]:
-            print(f"      | {line}")
-        sys.stdout.flush()
+def run_jobs(
+    ctx: Context, jobs: list[Job], progress: Progress, fail_fast: bool
+) -> list[GateResult]:
+    results: list[GateResult] = []
+    if fail_fast or ctx.jobs == 1:
+        stopped_after: str | None = None
+        for job in jobs:
+            if stopped_after is not None:
+                reason = f"not run: --fail-fast after {stopped_after}"
+                results += [skipped(name, [], reason) for name in job.gates]
+                continue
+            for result in job.run(ctx):
+                progress.report(result)
+                results.append(result)
+                if fail_fast and result.status in (FAILED, ERROR) and stopped_after is None:
+                    stopped_after = result.name
+        return results
+
+    def run(job: Job) -> list[GateResult]:
+        found = job.run(ctx)
+        for result in found:
+            progress.report(result)
+        return found
+
+    ordered = sorted(jobs, key=lambda job: START_ORDER.index(job.name))
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=ctx.jobs)
+    try:
+        futures = {job.name: pool.submit(run, job) for job in ordered}
+        for job in jobs:  # evidence in gate order, whatever order they finished in
+            results += futures[job.name].result()
+    except BaseException:
+        ctx.stop.set()  # every running gate ends its process group
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return results
 
 
 def write_evidence(
@@ -693,21 +1130,25 @@ def write_evidence(
             "finished_at": finished,
             "passed": passed,
             "only": only,
+            "changed": ctx.scope.to_json() if ctx.scope.note else None,
+            "jobs": ctx.jobs,
+            "timeout_s": ctx.timeout,
             "gates": [result.to_json() for result in results],
         },
     )
     if not ctx.tiers:
         return evidence  # no test tier ran: the previous test evidence still stands
     totals = TierCounts()
-    duration = 0.0
     report: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "generated_at": finished}
     for tier in TEST_TIERS:
         entry = ctx.tiers.get(tier)
         report[tier] = entry
         if entry is not None:
             totals.add(TierCounts(**{key: entry[key] for key in TierCounts().to_json()}))
-            duration += float(entry["duration_s"])
-    report["totals"] = {**totals.to_json(), "duration_s": round(duration, 3)}
+    run = ctx.test_run or {}
+    report["totals"] = {**totals.to_json(), "duration_s": run.get("duration_s", 0.0)}
+    report["run"] = run
+    report["limited_to"] = None if ctx.scope.components is None else list(ctx.scope.components)
     write_json_atomic(evidence / REPORT_FILE, report)
     failures_path = evidence / FAILURES_FILE
     if ctx.failures:
@@ -728,12 +1169,31 @@ def write_evidence(
 # --------------------------------------------------------------------------- CLI
 
 
+def count_at_least(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number, ``minimum`` or more."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+        return value
+
+    return parse
+
+
+def default_jobs() -> int:
+    return max(2, os.cpu_count() or 1)
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python tools/quality_gates.py",
         description=(
-            "Run the quality gates in order (" + ", ".join(GATE_NAMES) + ") and write "
-            "the evidence into .claude/evidence/. All selected gates run even after a "
+            "Run the quality gates (" + ", ".join(GATE_NAMES) + "), several at once, and "
+            "write the evidence into .claude/evidence/. All selected gates run even after a "
             "failure, so one run reports every problem; use --fail-fast to stop early."
         ),
         epilog="Exit status: 0 all gates passed or skipped, 1 a gate failed, 2 usage error.",
@@ -745,7 +1205,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run only this gate; repeat it (or use commas) for several",
     )
     parser.add_argument(
-        "--fail-fast", action="store_true", help="stop at the first gate that fails"
+        "--changed",
+        action="store_true",
+        help="limit ruff, format, mypy, audit and the tests to the components changed "
+        "since HEAD and those whose code names them",
+    )
+    parser.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="one gate at a time, in order; stop at the first that fails",
     )
     parser.add_argument("--list", action="store_true", help="list the gates and exit")
     parser.add_argument(
@@ -757,10 +1225,26 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--timeout",
-        type=float,
-        default=None,
+        type=positive_seconds,
+        default=DEFAULT_TIMEOUT_S,
         metavar="SECONDS",
-        help="give up on a gate that runs longer than this (default: no limit)",
+        help=f"end a gate that runs longer than this, with every process it started "
+        f"(default {DEFAULT_TIMEOUT_S:g})",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=count_at_least(1),
+        default=None,
+        metavar="N",
+        help=f"gates run at once (default: the number of CPUs, at least 2; here {default_jobs()})",
+    )
+    parser.add_argument(
+        "--test-workers",
+        type=count_at_least(0),
+        default=None,
+        metavar="N",
+        help="pytest-xdist workers for the tests (0: none; default: one per idle CPU, "
+        f"from {XDIST_MIN_COMPONENTS} components up)",
     )
     parser.add_argument(
         "--root",
@@ -778,8 +1262,12 @@ def selected_gates(only: list[str] | None) -> list[str] | None:
     unknown = [name for name in names if name not in GATE_NAMES]
     if unknown or not names:
         bad = ", ".join(unknown) or "(empty)"
-        raise ValueError(f"unknown gate: {bad}; the gates are: {', '.join(GATE_NAMES)}")
+        raise UsageError(f"--only: unknown gate: {bad}; the gates are: {', '.join(GATE_NAMES)}")
     return [name for name in GATE_NAMES if name in names]
+
+
+def interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM ends the run as Ctrl-C does: every gate's group too
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -788,63 +1276,57 @@ def main(argv: Sequence[str] | None = None) -> int:
         for gate in GATES:
             print(f"{gate.name:<12} {gate.runs}")
         return 0
-    try:
-        only = selected_gates(args.only)
-    except ValueError as exc:
-        print(f"quality_gates: {exc}", file=sys.stderr)
-        return 2
+    only = selected_gates(args.only)
     root: Path = args.root.resolve()
     if not root.is_dir():
-        print(f"quality_gates: project root not found: {root}", file=sys.stderr)
-        return 2
-    if args.timeout is not None and args.timeout <= 0:
-        print("quality_gates: --timeout must be positive", file=sys.stderr)
-        return 2
+        raise UsageError(f"--root: project root not found: {root}")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
-    ctx = Context(root=root, timeout=args.timeout)
     started = utc_now()
     clock = time.monotonic()
-    chosen = [gate for gate in GATES if only is None or gate.name in only]
-    results: list[GateResult] = []
-    ran: list[GateResult] = []
-    stopped_after: str | None = None
-    for gate in GATES:
-        if gate not in chosen:
-            results.append(skipped(gate.name, [], "not selected (--only)"))
-            continue
-        if stopped_after is not None:
-            results.append(skipped(gate.name, [], f"not run: --fail-fast after {stopped_after}"))
-            continue
-        progress_start(gate.name, len(ran) + 1, len(chosen))
+    chosen = [name for name in GATE_NAMES if only is None or name in only]
+    jobs = plan_jobs(chosen)
+    with tempfile.TemporaryDirectory(prefix="quality-gates-", ignore_cleanup_errors=True) as tmp:
+        ctx = Context(root, args.timeout, Path(tmp), jobs=args.jobs or default_jobs())
+        ctx.test_workers = args.test_workers
+        if args.changed:
+            ctx.scope = changed_scope(root)
+        if args.fail_fast:
+            ctx.jobs = 1
+        if ctx.scope.note:
+            print(ctx.scope.note, flush=True)
+        progress = Progress(len(chosen), args.tail)
         try:
-            result = gate.run(ctx)
+            ran = run_jobs(ctx, jobs, progress, args.fail_fast)
         except KeyboardInterrupt:
-            print("\nquality_gates: interrupted; no evidence written", file=sys.stderr)
+            print(
+                "quality_gates: interrupted; every gate ended, no evidence written", file=sys.stderr
+            )
             return 130
-        progress_end(result, args.tail)
-        results.append(result)
-        ran.append(result)
-        if args.fail_fast and result.status in (FAILED, ERROR):
-            stopped_after = gate.name
+    by_name = {result.name: result for result in ran}
+    results = [
+        by_name.get(name) or skipped(name, [], "not selected (--only)") for name in GATE_NAMES
+    ]
 
     try:
         evidence = write_evidence(ctx, results, started, only)
     except OSError as exc:
         print(f"quality_gates: cannot write the evidence files: {exc}", file=sys.stderr)
         return 1
-    bad = [result.name for result in ran if result.status in (FAILED, ERROR)]
-    passed = sum(1 for result in ran if result.status == PASSED)
+    bad = [result.name for result in results if result.status in (FAILED, ERROR)]
+    passed = sum(1 for result in results if result.status == PASSED)
     elapsed = time.monotonic() - clock
     shown = evidence.relative_to(root) if evidence.is_relative_to(root) else evidence
     if bad:
         print(f"FAILED: {', '.join(bad)} ({elapsed:.1f}s); evidence in {shown.as_posix()}/")
         return 1
     print(
-        f"PASSED: {passed} passed, {len(ran) - passed} skipped ({elapsed:.1f}s); "
+        f"PASSED: {passed} passed, {len(chosen) - passed} skipped ({elapsed:.1f}s); "
         f"evidence in {shown.as_posix()}/"
     )
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli(main))
