@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from naming import AMBIGUOUS_NAMES, snake_rule_error
+from naming import field_name_error
 from pycode import import_lines
 
 SYNTAX = "comma-separated name:type pairs, a trailing ? for optional (e.g. 'title:str, due:date?')"
@@ -107,15 +107,6 @@ TYPES: dict[str, FieldType] = {
     )
 }
 
-# Names the generated code already uses on the entity, its DTOs or in annotations
-# next to the fields: a field with one of these names would shadow or break them.
-RESERVED = frozenset(
-    {"id", "version", "self", "cls", "type", "str", "int", "float", "bool", "date", "datetime"}
-    | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
-    | {"schema", "schema_json", "update_forward_refs", "validate"}
-    | {"create", "revised", "to_draft", "from_entity", "from_page"}
-)
-
 
 @dataclass(frozen=True)
 class Field:
@@ -155,22 +146,8 @@ def parse_fields(text: str) -> list[Field]:
             raise FieldsError(f"{item!r} is not name:type: {SYNTAX}")
         optional = type_spec.endswith("?")
         type_name = type_spec.removesuffix("?").strip()
-        if (problem := snake_rule_error(name)) is not None:
+        if (problem := field_name_error(name)) is not None:
             raise FieldsError(f"field name {problem}")
-        if name in AMBIGUOUS_NAMES:
-            raise FieldsError(
-                f"field name {name!r} reads like 1 or I (ruff rule E741 rejects it as a "
-                "variable): choose a descriptive name"
-            )
-        if name in {"id", "version"}:
-            raise FieldsError(
-                f"field name {name!r} is reserved: hexforge adds id and version itself"
-            )
-        if name in RESERVED or name.startswith("model_"):
-            raise FieldsError(
-                f"field name {name!r} clashes with the generated code (reserved: names starting "
-                f"with model_, and {', '.join(sorted(RESERVED - {'id', 'version'}))})"
-            )
         if name in seen:
             raise FieldsError(f"field name {name!r} appears twice: field names must be unique")
         if type_name not in TYPES:

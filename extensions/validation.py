@@ -15,8 +15,8 @@ from fields import fields_error
 from naming import (
     PROJECT_NAME_RE,
     STORY_ID_RE,
+    component_rule_error,
     pascal_rule_error,
-    snake_rule_error,
 )
 from project_state import bootstrap_clashes, first_into
 
@@ -61,8 +61,8 @@ def component_name_error(
 ) -> str:
     if not isinstance(name, str):
         return f"{name!r} is not text"
-    if (problem := snake_rule_error(name)) is not None:
-        return problem + " (it becomes the Python package components.<name>)"
+    if (problem := component_rule_error(name)) is not None:
+        return problem
     if copier_operation() != "copy":
         return ""
     if Path(str(dst_path), "components", name).exists():

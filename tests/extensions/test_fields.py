@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fields
+import naming
 import pycode
 import pytest
 from hypothesis import given
@@ -45,11 +46,7 @@ def test_bad_lists_name_the_culprit_and_the_rule(text: str, fragment: str) -> No
 
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True).filter(
-    lambda n: (
-        fields.snake_rule_error(n) is None
-        and n not in fields.RESERVED
-        and n not in fields.AMBIGUOUS_NAMES
-    )
+    lambda n: naming.field_name_error(n) is None
 )
 
 
