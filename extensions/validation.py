@@ -18,6 +18,7 @@ from naming import (
     component_rule_error,
     pascal_rule_error,
 )
+from project_settings import settings_error
 from project_state import bootstrap_clashes, first_into
 
 KINDS = ("project", "component", "story")
@@ -65,6 +66,8 @@ def component_name_error(
         return problem
     if copier_operation() != "copy":
         return ""
+    if problem := settings_error(Path(str(dst_path))):
+        return problem
     if Path(str(dst_path), "components", name).exists():
         return (
             f"{name!r} already exists in components/{name}: pick another name, or sync it "
