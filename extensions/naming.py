@@ -89,8 +89,8 @@ def component_rule_error(value: str) -> str | None:
         return problem + " (it becomes the Python package components.<name>)"
     if value in PACKAGE_LAYOUT_NAMES:
         return (
-            f"{value!r} is taken by the project layout: components/{value}.py already "
-            "exists in every hexforge project; choose another name"
+            f"{value!r} is taken by the project layout: {PACKAGE_LAYOUT_NAMES[value]}; "
+            "choose another name"
         )
     if value.startswith("pg_"):
         return (
@@ -126,6 +126,18 @@ def field_name_error(value: str) -> str | None:
     return None
 
 
+def feature_dir_rule_error(value: str) -> str | None:
+    """Return why ``value`` (a relative path, already checked as one) cannot hold
+    story logs, or None."""
+    if value.split("/")[0] == "components":
+        return (
+            f"{value!r} is inside components/, where every folder is a component: the "
+            "audit would check the story log as one; choose a folder outside it "
+            "(for example plans/features/wishlist)"
+        )
+    return None
+
+
 # True, False and None are keywords that look like class names.
 PYTHON_CONSTANTS = frozenset({"True", "False", "None"})
 
@@ -142,8 +154,13 @@ ENTITY_RESERVED = frozenset(
 # 1, I or 0.
 AMBIGUOUS_NAMES = frozenset({"l", "I", "O"})
 
-# Modules every hexforge project has at the top of components/.
-PACKAGE_LAYOUT_NAMES = frozenset({"conftest"})
+# Names components/<name> cannot take, and why.
+PACKAGE_LAYOUT_NAMES = {
+    "conftest": "components/conftest.py, the PostgreSQL test fixture, is in every project",
+    # tools/hex_audit.py takes a folder with domain/ or ports/ for one component.
+    "domain": "components/domain/ would make the audit take components/ for one component",
+    "ports": "components/ports/ would make the audit take components/ for one component",
+}
 
 # PostgreSQL names a table's indexes, constraints and sequences <table>_<suffix>.
 POSTGRES_GENERATED_SUFFIXES = ("_pkey", "_fkey", "_key", "_seq", "_idx", "_excl", "_check")

@@ -16,6 +16,7 @@ from naming import (
     PROJECT_NAME_RE,
     STORY_ID_RE,
     component_rule_error,
+    feature_dir_rule_error,
     pascal_rule_error,
 )
 from project_settings import settings_error
@@ -125,7 +126,7 @@ def feature_dir_error(feature_dir: object) -> str:
         return f"{feature_dir!r} is inside .git"
     if any(not part.isprintable() or part != part.strip() for part in parts):
         return f"{feature_dir!r} has control characters or leading/trailing spaces in a segment"
-    return ""
+    return feature_dir_rule_error(feature_dir) or ""
 
 
 __all__ = [

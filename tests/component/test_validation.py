@@ -51,6 +51,8 @@ BAD_ANSWERS = [
     ("story_id", "wish-1", "story id"),
     ("feature_dir", "../outside", "inside the project"),
     ("feature_dir", "/abs/path", "relative"),
+    ("feature_dir", "components", "inside components/"),
+    ("component_name", "domain", "the audit"),
 ]
 
 

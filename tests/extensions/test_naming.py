@@ -73,6 +73,8 @@ def test_entity_names_the_templates_keep_apart_are_accepted(good: str) -> None:
     ("bad", "rule"),
     [
         ("conftest", "project layout"),
+        ("domain", "the audit"),
+        ("ports", "the audit"),
         ("pg_class", "pg_"),
         ("pg_stat_activity", "pg_"),
         ("orders_pkey", "_pkey"),
@@ -104,3 +106,13 @@ def test_component_names_are_derived_once() -> None:
         "OrderItemId",
         "order_item_id",
     )
+
+
+@pytest.mark.parametrize("bad", ["components", "components/wishlist", "components/orders/plans"])
+def test_story_logs_stay_out_of_components(bad: str) -> None:
+    assert "inside components/" in (naming.feature_dir_rule_error(bad) or "")
+
+
+@pytest.mark.parametrize("good", ["plans/features/wish", "docs/components", "componentsx"])
+def test_story_logs_elsewhere_are_fine(good: str) -> None:
+    assert naming.feature_dir_rule_error(good) is None
