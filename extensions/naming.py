@@ -118,6 +118,11 @@ def field_name_error(value: str) -> str | None:
         )
     if value in IMPLICIT_FIELDS:
         return f"{value!r} is reserved: hexforge adds id and version itself"
+    if value in POSTGRES_SYSTEM_COLUMNS:
+        return (
+            f"{value!r} is a PostgreSQL system column of every table, so no column can "
+            "take it; choose another name"
+        )
     if value in FIELD_RESERVED or value.startswith("model_"):
         return (
             f"{value!r} clashes with the generated code (reserved: names starting "
@@ -164,6 +169,9 @@ PACKAGE_LAYOUT_NAMES = {
 
 # PostgreSQL names a table's indexes, constraints and sequences <table>_<suffix>.
 POSTGRES_GENERATED_SUFFIXES = ("_pkey", "_fkey", "_key", "_seq", "_idx", "_excl", "_check")
+
+# Columns PostgreSQL adds to every table (CREATE TABLE refuses them as user columns).
+POSTGRES_SYSTEM_COLUMNS = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"})
 
 # id and version: every entity has them already.
 IMPLICIT_FIELDS = frozenset({"id", "version"})

@@ -88,7 +88,14 @@ def test_component_rule_refuses_what_the_layout_or_postgresql_needs(bad: str, ru
 
 @pytest.mark.parametrize(
     ("bad", "rule"),
-    [("id", "reserved"), ("version", "reserved"), ("model_x", "model_"), ("l", "E741")],
+    [
+        ("id", "reserved"),
+        ("version", "reserved"),
+        ("model_x", "model_"),
+        ("l", "E741"),
+        ("xmin", "system column"),
+        ("ctid", "system column"),
+    ],
 )
 def test_field_rule_refuses_names_the_generated_classes_use(bad: str, rule: str) -> None:
     assert rule in (naming.field_name_error(bad) or "")
