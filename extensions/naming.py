@@ -177,10 +177,11 @@ POSTGRES_SYSTEM_COLUMNS = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax",
 IMPLICIT_FIELDS = frozenset({"id", "version"})
 
 # Field names the generated classes already use: attributes and methods of the
-# entity, its DTOs and Pydantic's BaseModel, and the types annotated next to the
-# fields in the same class body.
+# entity, its DTOs and Pydantic's BaseModel, and what the class body itself looks
+# up next to the fields (the annotated types, the classmethod decorator), which a
+# field of that name would replace.
 FIELD_RESERVED = frozenset(
-    {"self", "cls", "type", "str", "int", "float", "bool", "date", "datetime"}
+    {"self", "cls", "type", "str", "int", "float", "bool", "date", "datetime", "classmethod"}
     | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
     | {"schema", "schema_json", "update_forward_refs", "validate"}
     | {"create", "revised", "to_draft", "from_entity", "from_page"}

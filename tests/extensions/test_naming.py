@@ -93,6 +93,7 @@ def test_component_rule_refuses_what_the_layout_or_postgresql_needs(bad: str, ru
         ("version", "reserved"),
         ("model_x", "model_"),
         ("l", "E741"),
+        ("classmethod", "clashes"),
         ("xmin", "system column"),
         ("ctid", "system column"),
     ],
