@@ -35,6 +35,9 @@ REFERENCE = Path(__file__).with_name("project_pyproject.toml")
 # The oldest Python the generated code runs on (datetime.UTC, typing features).
 MIN_PYTHON = Version("3.11")
 
+# [tool.ruff] line-length of project_pyproject.toml, the settings hexforge adds.
+DEFAULT_LINE_LENGTH = 100
+
 # Where ruff looks for its settings, in the order it prefers them in one folder.
 RUFF_FILES = (".ruff.toml", "ruff.toml", "pyproject.toml")
 # mypy reads the first of these that exists (pyproject.toml only with [tool.mypy]).
@@ -51,7 +54,12 @@ def ruff_config_option(dst_path: object) -> str:
     components, or ``--isolated`` (ruff's defaults) when there is none. In an
     update's temporary copy, the real project's configuration.
     """
-    config = ruff_config(project_root(Path(str(dst_path))))
+    project = project_root(Path(str(dst_path)))
+    if project is None:
+        # A temporary copy whose project cannot be found (Copier's internals
+        # changed): hexforge's own line length, the layout before this module.
+        return f"--line-length={DEFAULT_LINE_LENGTH}"
+    config = ruff_config(project)
     return f"--config={config}" if config is not None else "--isolated"
 
 
@@ -76,19 +84,19 @@ def _user_ruff_config() -> Path | None:
     return None
 
 
-def project_root(dst_path: Path) -> Path:
+def project_root(dst_path: Path) -> Path | None:
     """The project a render belongs to: ``dst_path``, or for one of the temporary
-    copies ``copier update`` renders, the project being updated."""
+    copies ``copier update`` renders, the project being updated (None when it
+    cannot be found)."""
     if not in_temporary_copy(dst_path):
         return dst_path
-    return _updated_project() or dst_path
+    return _updated_project()
 
 
 def _updated_project() -> Path | None:
     # Copier renders an update's old and new versions with copies of the Worker
     # that runs the update; that Worker, further up the stack, holds the project.
-    # Copier offers no public way to reach it from a render. Without it, the
-    # temporary copy's own (missing) settings apply, as before.
+    # Copier offers no public way to reach it from a render.
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         worker: Any = frame.f_locals.get("self")

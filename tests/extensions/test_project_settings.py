@@ -3,6 +3,7 @@ under which generated code cannot pass (refused before anything is written)."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import project_settings
@@ -120,7 +121,16 @@ def test_the_user_config_applies_when_the_project_has_none(
 
 
 def test_outside_an_update_the_project_is_the_destination(tmp_path: Path) -> None:
-    copy = tmp_path / "copier._main.old_copy.abc123"
-    # No Copier worker on the stack: the copy itself is all there is.
-    assert project_settings.project_root(copy) == copy
     assert project_settings.project_root(tmp_path) == tmp_path
+
+
+def test_a_temporary_copy_without_its_project_gets_hexforges_own_layout(tmp_path: Path) -> None:
+    copy = tmp_path / "copier._main.old_copy.abc123"
+    # No Copier worker on the stack: the project cannot be found.
+    assert project_settings.project_root(copy) is None
+    assert project_settings.ruff_config_option(copy) == "--line-length=100"
+
+
+def test_the_default_line_length_is_the_one_hexforge_adds() -> None:
+    reference = tomllib.loads(project_settings.REFERENCE.read_text(encoding="utf-8"))
+    assert reference["tool"]["ruff"]["line-length"] == project_settings.DEFAULT_LINE_LENGTH
