@@ -1,13 +1,14 @@
-"""Copier's task in the project after every render: lay out the component, then wire.
+"""Copier's task in the project after every render: wire, then lay out the component.
 
     python extensions/after_render.py --kind=KIND [--component=NAME]
         --template=SRC --ref=COMMIT --project-name=NAME
 
-One process for both steps: a Python start costs as much as either. The layout
-touches only the files the template renders (format_component.py), never the
-user's own modules; the wiring is imported only here, where it has work to do
-(wiring.py). In the temporary copies an update renders, copier.yml runs ruff
-directly instead; should this script be run there, it only lays out the code.
+One process for both steps: a Python start costs as much as either. The wiring
+comes first, since it may add the ruff settings the layout follows (the first
+component of a project); the layout touches only the files the template renders
+(format_component.py), never the user's own modules. In the temporary copies
+an update renders, copier.yml runs ruff directly instead; should this script
+be run there, it only lays out the code.
 """
 
 from __future__ import annotations
@@ -26,13 +27,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", required=True)
     parser.add_argument("--component", default="")
     args, wiring_args = parser.parse_known_args(argv)
+    status = 0
+    if not in_temporary_copy(Path.cwd()):
+        import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
+
+        status = wiring.main([f"--kind={args.kind}", *wiring_args])
+    # After the wiring: it may add the [tool.ruff] settings the layout follows.
     if args.kind == "component" and args.component:
         format_component.main([f"--component={args.component}"])
-    if in_temporary_copy(Path.cwd()):
-        return 0
-    import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
-
-    return wiring.main([f"--kind={args.kind}", *wiring_args])
+    elif args.kind == "project":
+        format_component.main([])
+    return status
 
 
 if __name__ == "__main__":

@@ -88,7 +88,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
         finally:
             await pool.close()
 
-    app = FastAPI(title={title}, lifespan=lifespan)
+    app = FastAPI(
+        title={title},
+        lifespan=lifespan,
+    )
     for component in COMPONENTS:
         app.include_router(component.build_router(pool))
     return app

@@ -9,7 +9,7 @@ import functools
 from typing import Any
 
 from fields import FieldsError, parse_fields
-from naming import answers_file, component_names, pascal_rule_error, snake_rule_error
+from naming import answers_file, component_names, component_rule_error, pascal_rule_error
 
 
 def derive(context: dict[str, Any]) -> None:
@@ -37,7 +37,7 @@ def derive(context: dict[str, Any]) -> None:
 
 @functools.lru_cache(maxsize=64)
 def _derived(component: str, entity: str, fields: str) -> dict[str, Any]:
-    if snake_rule_error(component) is not None or pascal_rule_error(entity) is not None:
+    if component_rule_error(component) is not None or pascal_rule_error(entity) is not None:
         return {}
     try:
         field_list = parse_fields(fields, entity, component)

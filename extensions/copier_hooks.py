@@ -33,6 +33,7 @@ _SIBLINGS = (
     "temporary_copy",
     "atomic",
     "project_state",
+    "project_settings",
     "context",
     "jinja_cache",
     "moves",
@@ -67,6 +68,7 @@ import fields  # noqa: E402
 import jinja_cache  # noqa: E402
 import moves  # noqa: E402
 import naming  # noqa: E402
+import project_settings  # noqa: E402
 import project_state  # noqa: E402
 import pycode  # noqa: E402
 import validation  # noqa: E402
@@ -107,6 +109,7 @@ class Globals(Extension):
             hx_project_answers=project_state.project_answers,
             hx_in_temporary_copy=lambda path: in_temporary_copy(Path(str(path))),
             hx_ruff=find_ruff_bin,
+            hx_ruff_config=project_settings.ruff_config_option,
         )
 
 

@@ -23,11 +23,10 @@ from typing import Any
 from uuid import UUID
 
 from naming import (
-    AMBIGUOUS_NAMES,
     ENTITY_RESERVED,
     SNAKE_RE,
     component_names,
-    snake_rule_error,
+    field_name_error,
     snake_to_pascal,
 )
 from pycode import import_lines
@@ -941,12 +940,6 @@ def _distinct_samples(f: Field) -> list[Any]:
 
 # --------------------------------------------------------------------------- parsing
 
-RESERVED = frozenset(
-    {"id", "version", "self", "cls", "type", "str", "int", "float", "bool", "date", "datetime"}
-    | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
-    | {"schema", "schema_json", "update_forward_refs", "validate"}
-    | {"create", "revised", "to_draft", "from_entity", "from_page"}
-)
 ENUM_RE = re.compile(r"enum\[(.*)\]")
 
 
@@ -1093,20 +1086,8 @@ def _check_consistency(f: Field) -> None:
 
 
 def _check_name(name: str) -> None:
-    if (problem := snake_rule_error(name)) is not None:
+    if (problem := field_name_error(name)) is not None:
         raise FieldsError(f"field name {problem}")
-    if name in AMBIGUOUS_NAMES:
-        raise FieldsError(
-            f"field name {name!r} reads like 1 or I (ruff rule E741 rejects it as a "
-            "variable): choose a descriptive name"
-        )
-    if name in {"id", "version"}:
-        raise FieldsError(f"field name {name!r} is reserved: hexforge adds id and version itself")
-    if name in RESERVED or name.startswith("model_"):
-        raise FieldsError(
-            f"field name {name!r} clashes with the generated code (reserved: names starting "
-            f"with model_, and {', '.join(sorted(RESERVED - {'id', 'version'}))})"
-        )
 
 
 def parse_fields(text: str, entity: str = "", component: str = "") -> list[Field]:

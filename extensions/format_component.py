@@ -7,6 +7,9 @@ the user's changes: at that moment the template's own files are fresh renders, b
 the folder may also hold modules the user wrote. Those are not ours to reformat,
 and one the formatter cannot parse must not abort the update half-way, so only the
 template's files are passed to ruff and a ruff failure is a warning.
+
+Ruff lays them out with the project's own configuration (project_settings.py):
+its line length, quotes, isort options... are what its gates check.
 """
 
 from __future__ import annotations
@@ -16,56 +19,69 @@ import subprocess
 import sys
 from pathlib import Path
 
+from project_settings import ruff_config_option
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
-TEMPLATE_COMPONENT = (
-    Path(__file__).resolve().parent.parent / "template" / "component" / "components"
-)
-RUFF_OPTIONS = [
-    "--isolated",
-    "--no-cache",
-    "--quiet",
-    "--line-length=100",
-    "--target-version=py311",
-]
+TEMPLATES = Path(__file__).resolve().parent.parent / "template"
+TEMPLATE_COMPONENT = TEMPLATES / "component" / "components"
+TEMPLATE_PROJECT = TEMPLATES / "project"
+# After the configuration option; copier.yml passes the same in update copies.
+RUFF_OPTIONS = ["--no-cache", "--quiet"]
 
 
 def rendered_python_files(component: str, project: Path) -> list[Path]:
     """The component's .py files that this template version renders, where they exist."""
     source = TEMPLATE_COMPONENT / "{{ component_name }}"
+    return _rendered(source, project / "components" / component)
+
+
+def project_python_files(project: Path) -> list[Path]:
+    """The project wiring's .py files this template version renders (tools/,
+    components/conftest.py), where they exist: laid out like the components, so
+    that the project's own `ruff format --check .` passes on them too."""
+    return _rendered(TEMPLATE_PROJECT, project)
+
+
+def _rendered(source: Path, target_root: Path) -> list[Path]:
     files = []
     for template_file in sorted(source.rglob("*.py*")):
         relative = template_file.relative_to(source).as_posix().removesuffix(".jinja")
         if relative.endswith(".py"):
-            target = project / "components" / component / relative
+            target = target_root / relative
             if target.is_file():
                 files.append(target)
     return files
 
 
-def format_files(files: list[Path]) -> int:
-    """isort then format; returns ruff's worst exit status."""
+def format_files(files: list[Path], project: Path) -> int:
+    """isort then format with ``project``'s ruff settings; returns ruff's worst exit status."""
     if not files:
         return 0
     paths = [str(path) for path in files]
+    options = [ruff_config_option(project), *RUFF_OPTIONS]
     # The ruff executable itself: `python -m ruff` would start an interpreter first.
     ruff = [find_ruff_bin()]
     isort = subprocess.run(
-        [*ruff, "check", *RUFF_OPTIONS, "--select=I", "--fix", "--exit-zero", *paths], check=False
+        [*ruff, "check", *options, "--select=I", "--fix", "--exit-zero", *paths], check=False
     )
-    layout = subprocess.run([*ruff, "format", *RUFF_OPTIONS, *paths], check=False)
+    layout = subprocess.run([*ruff, "format", *options, *paths], check=False)
     return max(isort.returncode, layout.returncode)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--component", required=True)
+    parser.add_argument("--component", default="", help="also lay out this component")
     args = parser.parse_args(argv)
-    status = format_files(rendered_python_files(args.component, Path.cwd()))
+    project = Path.cwd()
+    files = project_python_files(project)
+    if args.component:
+        files += rendered_python_files(args.component, project)
+    status = format_files(files, project)
     if status != 0:
+        what = f"components/{args.component}" if args.component else "the project's tools"
         print(
-            f"hexforge: warning: ruff could not lay out components/{args.component} "
-            f"(exit {status}); the files are rendered but may fail `ruff format --check`",
+            f"hexforge: warning: ruff could not lay out {what} (exit {status}); "
+            "the files are rendered but may fail `ruff format --check`",
             file=sys.stderr,
         )
     return 0

@@ -46,7 +46,12 @@ def snake_rule_error(value: str) -> str | None:
 
 
 def pascal_rule_error(value: str) -> str | None:
-    """Return why ``value`` is not a usable PascalCase class name, or None."""
+    """Return why ``value`` is not a usable entity class name, or None.
+
+    The templates never use the entity's snake_case form as a bare variable, only
+    inside longer names (``create_order``, ``order_id``), so its only clashes are
+    with the names a generated module imports or Python itself reserves.
+    """
     if not value:
         return "must not be empty"
     if not value.isascii():
@@ -58,42 +63,129 @@ def pascal_rule_error(value: str) -> str | None:
         )
     if len(value) > MAX_NAME_LENGTH:
         return f"{value!r} is longer than {MAX_NAME_LENGTH} characters"
+    if value in PYTHON_CONSTANTS:
+        return f"{value!r} is a Python constant, not a possible class name"
     if value in ENTITY_RESERVED:
-        return f"{value!r} is a name the generated modules already import; choose another"
-    snake = pascal_to_snake(value)
-    if snake in AMBIGUOUS_NAMES:
         return (
-            f"{value!r} would be the variable name {snake!r}, which reads like 1 or I "
-            "(ruff rule E741); choose a descriptive entity name"
+            f"{value!r} is a name the generated modules already import "
+            f"({', '.join(sorted(ENTITY_RESERVED))}); choose another"
         )
-    if not SNAKE_RE.fullmatch(snake) or snake in PYTHON_KEYWORDS or snake in ENTITY_SNAKE_RESERVED:
+    if value in AMBIGUOUS_NAMES:
         return (
-            f"{value!r} would be the variable name {snake!r}, which clashes with Python or "
-            "the generated code; choose another entity name"
+            f"{value!r} reads like 1 or 0 (ruff rule E742 rejects it as a class name); "
+            "choose a descriptive entity name"
+        )
+    if not SNAKE_RE.fullmatch(pascal_to_snake(value)):
+        return (
+            f"{value!r} has no snake_case form for the names derived from it; "
+            "start each word with a capital (for example OrderItem)"
         )
     return None
 
 
-# Names the generated modules import or define next to the entity class.
+def component_rule_error(value: str) -> str | None:
+    """Return why ``value`` cannot name a component (package and table), or None."""
+    if (problem := snake_rule_error(value)) is not None:
+        return problem + " (it becomes the Python package components.<name>)"
+    if value in PACKAGE_LAYOUT_NAMES:
+        return (
+            f"{value!r} is taken by the project layout: {PACKAGE_LAYOUT_NAMES[value]}; "
+            "choose another name"
+        )
+    if value.startswith("pg_"):
+        return (
+            f"{value!r} starts with pg_, which PostgreSQL reserves for its system catalog "
+            "(the table name would resolve to a catalog table); choose another name"
+        )
+    for suffix in POSTGRES_GENERATED_SUFFIXES:
+        if value.endswith(suffix):
+            return (
+                f"{value!r} ends with {suffix}, like the indexes and constraints PostgreSQL "
+                "names after each table (orders -> orders_pkey), so its table could clash "
+                "with another component's; choose another name"
+            )
+    return None
+
+
+def field_name_error(value: str) -> str | None:
+    """Return why ``value`` cannot name a field, or None (message without the question)."""
+    if (problem := snake_rule_error(value)) is not None:
+        return problem
+    if value in AMBIGUOUS_NAMES:
+        return (
+            f"{value!r} reads like 1 or I (ruff rule E741 rejects it as a variable): "
+            "choose a descriptive name"
+        )
+    if value in IMPLICIT_FIELDS:
+        return f"{value!r} is reserved: hexforge adds id and version itself"
+    if value in POSTGRES_SYSTEM_COLUMNS:
+        return (
+            f"{value!r} is a PostgreSQL system column of every table, so no column can "
+            "take it; choose another name"
+        )
+    if value in FIELD_RESERVED or value.startswith("model_"):
+        return (
+            f"{value!r} clashes with the generated code (reserved: names starting "
+            f"with model_, and {', '.join(sorted(FIELD_RESERVED))})"
+        )
+    return None
+
+
+def feature_dir_rule_error(value: str) -> str | None:
+    """Return why ``value`` (a relative path, already checked as one) cannot hold
+    story logs, or None."""
+    if value.split("/")[0] == "components":
+        return (
+            f"{value!r} is inside components/, where every folder is a component: the "
+            "audit would check the story log as one; choose a folder outside it "
+            "(for example plans/features/wishlist)"
+        )
+    return None
+
+
+# True, False and None are keywords that look like class names.
+PYTHON_CONSTANTS = frozenset({"True", "False", "None"})
+
+# Every PascalCase name a generated component module imports or defines besides
+# the ones derived from the entity: an entity of that name would replace it.
 ENTITY_RESERVED = frozenset(
     {"ABC", "APIRouter", "Annotated", "Any", "AsyncConnection", "AsyncConnectionPool"}
-    | {"AwareDatetime", "BaseModel", "Component", "ConfigDict", "Decimal", "FastAPI"}
-    | {"HTTPException", "HTTPStatus", "NewType", "Pool", "Protocol", "Query", "Response"}
-    | {"TupleRow", "UUID", "UniqueViolation", "FrozenInstanceError"}
+    | {"AsyncIterator", "AwareDatetime", "BaseModel", "Component", "ConfigDict", "Decimal"}
+    | {"FastAPI", "FrozenInstanceError", "HTTPException", "HTTPStatus", "NewType", "Pool"}
+    | {"Protocol", "Query", "Response", "TupleRow", "UTC", "UUID", "UniqueViolation"}
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
 )
 
-# Names ruff's E741 rejects as variables, since they read like 1 or I: a field or an
-# entity variable with one of them would fail the generated project's lint gate.
-# Only "l" can pass the snake_case rules; the set is E741's, kept whole.
+# Names ruff rejects as variables (E741) or classes (E742), since they read like
+# 1, I or 0.
 AMBIGUOUS_NAMES = frozenset({"l", "I", "O"})
 
-# Local names in generated code that the snake_case entity name must not shadow.
-ENTITY_SNAKE_RESERVED = frozenset(
-    {"self", "cls", "draft", "limit", "offset", "page", "body", "current", "revised", "latest"}
-    | {"repository", "use_cases", "router", "service", "pool", "connection", "cursor", "row"}
-    | {"rows", "error", "item", "values", "payload", "response", "created", "stored", "http"}
-    | {"field"}
+# Names components/<name> cannot take, and why.
+PACKAGE_LAYOUT_NAMES = {
+    "conftest": "components/conftest.py, the PostgreSQL test fixture, is in every project",
+    # tools/hex_audit.py takes a folder with domain/ or ports/ for one component.
+    "domain": "components/domain/ would make the audit take components/ for one component",
+    "ports": "components/ports/ would make the audit take components/ for one component",
+}
+
+# PostgreSQL names a table's indexes, constraints and sequences <table>_<suffix>.
+POSTGRES_GENERATED_SUFFIXES = ("_pkey", "_fkey", "_key", "_seq", "_idx", "_excl", "_check")
+
+# Columns PostgreSQL adds to every table (CREATE TABLE refuses them as user columns).
+POSTGRES_SYSTEM_COLUMNS = frozenset({"tableoid", "xmin", "cmin", "xmax", "cmax", "ctid"})
+
+# id and version: every entity has them already.
+IMPLICIT_FIELDS = frozenset({"id", "version"})
+
+# Field names the generated classes already use: attributes and methods of the
+# entity, its DTOs and Pydantic's BaseModel, and what the class body itself looks
+# up next to the fields (the annotated types, the classmethod decorator), which a
+# field of that name would replace.
+FIELD_RESERVED = frozenset(
+    {"self", "cls", "type", "str", "int", "float", "bool", "date", "datetime", "classmethod"}
+    | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
+    | {"schema", "schema_json", "update_forward_refs", "validate"}
+    | {"create", "revised", "to_draft", "from_entity", "from_page"}
 )
 
 

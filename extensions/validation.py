@@ -15,9 +15,11 @@ from fields import fields_error
 from naming import (
     PROJECT_NAME_RE,
     STORY_ID_RE,
+    component_rule_error,
+    feature_dir_rule_error,
     pascal_rule_error,
-    snake_rule_error,
 )
+from project_settings import settings_error
 from project_state import bootstrap_clashes, first_into
 
 KINDS = ("project", "component", "story")
@@ -61,10 +63,12 @@ def component_name_error(
 ) -> str:
     if not isinstance(name, str):
         return f"{name!r} is not text"
-    if (problem := snake_rule_error(name)) is not None:
-        return problem + " (it becomes the Python package components.<name>)"
+    if (problem := component_rule_error(name)) is not None:
+        return problem
     if copier_operation() != "copy":
         return ""
+    if problem := settings_error(Path(str(dst_path))):
+        return problem
     if Path(str(dst_path), "components", name).exists():
         return (
             f"{name!r} already exists in components/{name}: pick another name, or sync it "
@@ -122,7 +126,7 @@ def feature_dir_error(feature_dir: object) -> str:
         return f"{feature_dir!r} is inside .git"
     if any(not part.isprintable() or part != part.strip() for part in parts):
         return f"{feature_dir!r} has control characters or leading/trailing spaces in a segment"
-    return ""
+    return feature_dir_rule_error(feature_dir) or ""
 
 
 __all__ = [

@@ -156,3 +156,9 @@ def tree_bytes(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and ".git" not in p.relative_to(root).parts
     }
+
+
+def refusal_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The last line of a refused Copier run (the one naming question, value and rule)."""
+    assert result.returncode != 0, result.stdout + result.stderr
+    return result.stderr.strip().splitlines()[-1]

@@ -113,10 +113,10 @@ def test_any_valid_field_list_with_modifiers_passes_every_gate(
     component: str,
     fields: str,
 ) -> None:
-    from naming import default_entity_name, pascal_rule_error, snake_rule_error
+    from naming import component_rule_error, default_entity_name, pascal_rule_error
 
     # The validator tests cover refusals; here only valid answers matter.
-    assume(snake_rule_error(component) is None and _valid(fields))
+    assume(component_rule_error(component) is None and _valid(fields))
     assume(pascal_rule_error(default_entity_name(component)) is None)
     project = tmp_path_factory.mktemp("random") / "project"
     scaffold(template_v1, project, component, "", fields)

@@ -381,7 +381,7 @@ def test_a_field_added_through_update_reaches_every_layer_and_the_table(
         assert "extra: int | None" in (orders / "adapters/inbound/api_handler.py").read_text()
         postgres = (orders / "adapters/outbound/postgres_repo.py").read_text()
         assert 'ADD COLUMN IF NOT EXISTS "extra"' in postgres
-        assert '"extra": order.extra' in postgres
+        assert '"extra": entity.extra' in postgres
         assert "extra=" in (orders / "tests/conftest.py").read_text()
         assert (orders / "domain/service.py").read_text().endswith(USER_FUNCTION)
         assert files_with_markers(project) == []

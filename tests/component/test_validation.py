@@ -29,9 +29,12 @@ BAD_ANSWERS = [
     ("component_name", "existing", "already exists"),
     ("entity_name", "order", "PascalCase"),
     ("entity_name", "Order-Item", "PascalCase"),
-    ("entity_name", "Class", "clashes"),
+    ("entity_name", "True", "Python constant"),
     ("entity_name", "Decimal", "already import"),
-    ("entity_name", "L", "reads like 1 or I"),
+    ("entity_name", "I", "reads like 1 or 0"),
+    ("component_name", "pg_class", "PostgreSQL reserves"),
+    ("component_name", "conftest", "project layout"),
+    ("component_name", "orders_pkey", "ends with _pkey"),
     ("fields", "total:money", "unknown type"),
     ("fields", "a:str, a:int", "twice"),
     ("fields", "id:int", "reserved"),
@@ -48,6 +51,8 @@ BAD_ANSWERS = [
     ("story_id", "wish-1", "story id"),
     ("feature_dir", "../outside", "inside the project"),
     ("feature_dir", "/abs/path", "relative"),
+    ("feature_dir", "components", "inside components/"),
+    ("component_name", "domain", "the audit"),
 ]
 
 

@@ -13,6 +13,7 @@ import naming
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
 from tests.extensions.support import PROJECT_CONFIG
 
@@ -79,7 +80,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
         finally:
             await pool.close()
 
-    app = FastAPI(title="shop-api", lifespan=lifespan)
+    app = FastAPI(
+        title="shop-api",
+        lifespan=lifespan,
+    )
     for component in COMPONENTS:
         app.include_router(component.build_router(pool))
     return app
@@ -226,3 +230,17 @@ component_names = st.from_regex(r"[a-z][a-z0-9]{0,3}(_[a-z0-9]{1,3}){0,2}", full
 @given(st.lists(component_names, min_size=1, max_size=6, unique=True))
 def test_ruff_accepts_any_set_of_names(tmp_path: Path, names: list[str]) -> None:
     assert_ruff_clean(ruff_project(tmp_path / "p", names))
+
+
+@pytest.mark.parametrize("line_length", [88, 100])
+def test_a_long_project_name_keeps_the_file_formatted(line_length: int) -> None:
+    text = app_main.new_app_main("a-" + "very-" * 30 + "long-project-name", ["orders"])
+    options = ["--check", "--isolated", f"--line-length={line_length}"]
+    check = subprocess.run(
+        [find_ruff_bin(), "format", *options, "--stdin-filename=app/main.py", "-"],
+        input=text,
+        text=True,
+        capture_output=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr

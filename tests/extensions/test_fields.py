@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import fields
+import naming
 import pycode
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -134,11 +135,7 @@ def test_bad_lists_name_the_culprit_and_the_rule(text: str, fragment: str) -> No
 
 
 names = st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True).filter(
-    lambda n: (
-        fields.snake_rule_error(n) is None
-        and n not in fields.RESERVED
-        and n not in fields.AMBIGUOUS_NAMES
-    )
+    lambda n: naming.field_name_error(n) is None
 )
 
 
@@ -183,10 +180,7 @@ def test_long_from_imports_wrap_one_name_per_line() -> None:
 def _valid_names(text: str) -> bool:
     """Whether the names alone pass (the strategies draw names that may be reserved)."""
     return all(
-        fields.snake_rule_error(item.split(":")[0].strip()) is None
-        and item.split(":")[0].strip() not in fields.RESERVED | fields.AMBIGUOUS_NAMES
-        and not item.startswith("model_")
-        for item in text.split(", ")
+        naming.field_name_error(item.split(":")[0].strip()) is None for item in text.split(", ")
     )
 
 

@@ -57,10 +57,49 @@ def test_names_longer_than_the_limit_are_refused() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", ["order", "Order-Item", "Class", "Draft", "Decimal", "UUID", "Page", "L"]
+    "bad", ["order", "Order-Item", "True", "None", "Decimal", "UUID", "Pool", "I", "O"]
 )
 def test_entity_rule_refuses_names_that_clash(bad: str) -> None:
     assert naming.pascal_rule_error(bad) is not None
+
+
+@pytest.mark.parametrize("good", ["Class", "Draft", "Page", "L", "CheckDraft", "Delete", "Pytest"])
+def test_entity_names_the_templates_keep_apart_are_accepted(good: str) -> None:
+    # The generated code never uses the entity's snake_case form as a bare name.
+    assert naming.pascal_rule_error(good) is None
+
+
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("conftest", "project layout"),
+        ("domain", "the audit"),
+        ("ports", "the audit"),
+        ("pg_class", "pg_"),
+        ("pg_stat_activity", "pg_"),
+        ("orders_pkey", "_pkey"),
+        ("orders_seq", "_seq"),
+        ("class", "keyword"),
+    ],
+)
+def test_component_rule_refuses_what_the_layout_or_postgresql_needs(bad: str, rule: str) -> None:
+    assert rule in (naming.component_rule_error(bad) or "")
+
+
+@pytest.mark.parametrize(
+    ("bad", "rule"),
+    [
+        ("id", "reserved"),
+        ("version", "reserved"),
+        ("model_x", "model_"),
+        ("l", "E741"),
+        ("classmethod", "clashes"),
+        ("xmin", "system column"),
+        ("ctid", "system column"),
+    ],
+)
+def test_field_rule_refuses_names_the_generated_classes_use(bad: str, rule: str) -> None:
+    assert rule in (naming.field_name_error(bad) or "")
 
 
 def test_component_names_are_derived_once() -> None:
@@ -75,3 +114,13 @@ def test_component_names_are_derived_once() -> None:
         "OrderItemId",
         "order_item_id",
     )
+
+
+@pytest.mark.parametrize("bad", ["components", "components/wishlist", "components/orders/plans"])
+def test_story_logs_stay_out_of_components(bad: str) -> None:
+    assert "inside components/" in (naming.feature_dir_rule_error(bad) or "")
+
+
+@pytest.mark.parametrize("good", ["plans/features/wish", "docs/components", "componentsx"])
+def test_story_logs_elsewhere_are_fine(good: str) -> None:
+    assert naming.feature_dir_rule_error(good) is None

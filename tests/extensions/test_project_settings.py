@@ -1,0 +1,136 @@
+"""extensions/project_settings.py: the project's ruff configuration, and the settings
+under which generated code cannot pass (refused before anything is written)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import project_settings
+import pytest
+from packaging.specifiers import SpecifierSet
+
+
+@pytest.fixture(autouse=True)
+def no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' own user-level ruff configuration never leaks in."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+@pytest.mark.parametrize(
+    ("user", "needed", "expected"),
+    [
+        ("==0.95.2", ">=0.110", False),
+        ("<2", ">=2.6", False),
+        ("<0.100", ">=0.110", False),
+        (">0.110,<0.110.1", ">=0.110", True),
+        ("~=2.5", ">=2.6", True),
+        ("==2.*", ">=2.6", True),
+        ("!=0.110", ">=0.110", True),
+        ("", ">=0.110", True),
+        (">=1,<3", ">=2.6", True),
+        ("==1.*", ">=2.6", False),
+    ],
+)
+def test_overlaps_finds_a_common_version_when_there_is_one(
+    user: str, needed: str, expected: bool
+) -> None:
+    assert project_settings.overlaps(SpecifierSet(user), SpecifierSet(needed)) is expected
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "fragment"),
+    [
+        ('[project]\ndependencies = ["fastapi==0.95.2"]\n', "'fastapi==0.95.2'"),
+        ('[project]\ndependencies = ["pydantic<2"]\n', "'pydantic<2'"),
+        (
+            '[project.optional-dependencies]\nweb = ["fastapi[all]<0.100"]\n',
+            "[project.optional-dependencies] web",
+        ),
+        ('[dependency-groups]\ndev = ["pytest-asyncio<0.17"]\n', "[dependency-groups] dev"),
+        ('[tool.mypy]\npython_version = "3.10"\n', "python_version = '3.10'"),
+    ],
+)
+def test_settings_the_generated_code_cannot_pass_are_named(
+    tmp_path: Path, pyproject: str, fragment: str
+) -> None:
+    write(tmp_path / "pyproject.toml", pyproject)
+
+    message = project_settings.settings_error(tmp_path)
+
+    assert fragment in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        '[project]\ndependencies = ["fastapi>=0.100", "pydantic~=2.5", "requests==2.0"]\n',
+        "[project]\ndependencies = [\"fastapi==0.95.2; python_version < '3.0'\"]\n",
+        '[tool.mypy]\npython_version = "3.12"\n',
+        "not toml at all = = =\n",
+        "",
+    ],
+)
+def test_settings_the_generated_code_runs_on_pass(tmp_path: Path, pyproject: str) -> None:
+    write(tmp_path / "pyproject.toml", pyproject)
+
+    assert project_settings.settings_error(tmp_path) == ""
+
+
+def test_mypy_reads_mypy_ini_before_pyproject(tmp_path: Path) -> None:
+    write(tmp_path / "mypy.ini", "[mypy]\npython_version = 3.9\n")
+    write(tmp_path / "pyproject.toml", '[tool.mypy]\npython_version = "3.12"\n')
+
+    assert "mypy.ini [mypy]" in project_settings.settings_error(tmp_path)
+
+
+def test_a_missing_project_has_no_objection(tmp_path: Path) -> None:
+    assert project_settings.settings_error(tmp_path / "nowhere") == ""
+
+
+def test_ruff_config_is_the_nearest_file_ruff_would_read(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write(project / "pyproject.toml", "[project]\nname = 'x'\n")  # no [tool.ruff]
+    assert project_settings.ruff_config(project) is None
+    assert project_settings.ruff_config_option(project) == "--isolated"
+
+    parent = write(tmp_path / "ruff.toml", "line-length = 79\n")
+    assert project_settings.ruff_config(project) == parent
+
+    own = write(project / "pyproject.toml", "[tool.ruff]\nline-length = 88\n")
+    assert project_settings.ruff_config(project) == own
+
+    preferred = write(project / ".ruff.toml", "line-length = 90\n")
+    assert project_settings.ruff_config_option(project) == f"--config={preferred}"
+
+
+def test_the_user_config_applies_when_the_project_has_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    user = write(tmp_path / "config" / "ruff" / "ruff.toml", "line-length = 120\n")
+
+    assert project_settings.ruff_config(tmp_path / "project") == user
+
+
+def test_outside_an_update_the_project_is_the_destination(tmp_path: Path) -> None:
+    assert project_settings.project_root(tmp_path) == tmp_path
+
+
+def test_a_temporary_copy_without_its_project_gets_hexforges_own_layout(tmp_path: Path) -> None:
+    copy = tmp_path / "copier._main.old_copy.abc123"
+    # No Copier worker on the stack: the project cannot be found.
+    assert project_settings.project_root(copy) is None
+    assert project_settings.ruff_config_option(copy) == "--line-length=100"
+
+
+def test_the_default_line_length_is_the_one_hexforge_adds() -> None:
+    reference = tomllib.loads(project_settings.REFERENCE.read_text(encoding="utf-8"))
+    assert reference["tool"]["ruff"]["line-length"] == project_settings.DEFAULT_LINE_LENGTH
