@@ -8,7 +8,7 @@ Stdlib only, so every tool runs with any Python 3.11+ and nothing installed:
 - Copier answers files: :func:`read_answers` (the top-level one-line keys);
 - files: :func:`read_text` / :func:`write_text_atomic` keep a file's line
   endings, :func:`write_json_atomic` for evidence;
-- git: :func:`git`;
+- git: :func:`git`, :func:`status_entries` and :func:`dirty_summary`;
 - the agent's manifest: :func:`read_yaml` (the YAML it holds, without a YAML package)
   and :func:`read_manifest`.
 
@@ -199,6 +199,33 @@ def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
         lines = result.stderr.strip().splitlines()
         raise GitError(f"git {' '.join(args)} failed: {lines[-1] if lines else result.returncode}")
     return result
+
+
+def status_entries(root: Path) -> list[tuple[str, str]]:
+    """(status code, path) for every change in the work tree, untracked files included."""
+    out = git(root, "status", "--porcelain", "-z", "--untracked-files=all").stdout
+    parts = out.split("\0")
+    entries: list[tuple[str, str]] = []
+    index = 0
+    while index < len(parts):
+        item = parts[index]
+        index += 1
+        if len(item) < 4:
+            continue
+        code, path = item[:2], item[3:]
+        if "R" in code or "C" in code:
+            index += 1  # the rename's source path follows
+        entries.append((code, path))
+    return entries
+
+
+def dirty_summary(root: Path, shown: int = 10) -> str | None:
+    """What `git status` lists, as `M a.py, ?? b.py and 3 more`; None when clean."""
+    entries = status_entries(root)
+    if not entries:
+        return None
+    listed = ", ".join(f"{code.strip()} {path}" for code, path in entries[:shown])
+    return listed + (f" and {len(entries) - shown} more" if len(entries) > shown else "")
 
 
 # -- YAML (the agent's manifest) ----------------------------------------------------
