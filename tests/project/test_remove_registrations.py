@@ -8,6 +8,8 @@ tool, is byte for byte the file the wiring writes without that component.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import app_main
 import manifest
 import pytest
@@ -92,3 +94,18 @@ def test_manifest_reads_as_if_the_component_never_was(
 def test_a_manifest_without_the_component_is_left_alone() -> None:
     text = manifest.new_manifest([Component("orders", "Order", "name:str", "v1")])
     assert remove.unregister_from_manifest(text, "customers") == text
+
+
+def test_a_folded_fields_answer_is_read_whole(tmp_path: Path) -> None:
+    # Copier's YAML folds a long answer over indented lines; a ref at its end counts.
+    answers = tmp_path / ".copier-answers.yml"
+    answers.write_text(
+        "_commit: v1\nfields: sku:str:unique:max_length=40, price:decimal:gt=0, note:str?,\n"
+        "    warehouse:ref[warehouses]\nkind: component\n"
+    )
+    assert remove.read_answers(answers) == {
+        "_commit": "v1",
+        "fields": "sku:str:unique:max_length=40, price:decimal:gt=0, note:str?, "
+        "warehouse:ref[warehouses]",
+        "kind": "component",
+    }

@@ -117,18 +117,26 @@ def read_answers(path: Path) -> dict[str, str]:
 
     An unreadable file has no answers: the callers say what that means for them.
     """
-    answers: dict[str, str] = {}
+    raw: dict[str, str] = {}
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
-        return answers
+        return {}
+    key = None
     for line in text.splitlines():
+        if key is not None and line[:1] in (" ", "\t") and line.strip()[:1] not in ("", "#"):
+            # A long value goes on over indented lines (Copier's YAML folds a long
+            # fields answer): YAML joins them with one space.
+            raw[key] += " " + line.strip()
+            continue
+        key = None
         if not line or line[0] in " \t#-" or ":" not in line:
             continue
-        key, _, value = line.partition(":")
-        if key.strip() == key and key.replace("_", "a").replace("-", "a").isalnum():
-            answers[key] = answers_scalar(value)
-    return answers
+        name, _, value = line.partition(":")
+        if name.strip() == name and name.replace("_", "a").replace("-", "a").isalnum():
+            key = name
+            raw[key] = value
+    return {name: answers_scalar(value) for name, value in raw.items()}
 
 
 # -- files --------------------------------------------------------------------------
