@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from tests.component.gates import run_gates
@@ -173,3 +174,16 @@ def test_removal_is_one_staged_change_equal_to_never_having_had_it(
         with pytest.raises(urllib.error.HTTPError) as gone:
             urllib.request.urlopen(f"{base}/orders", timeout=10)
         assert gone.value.code == 404
+
+
+@pytest.mark.parametrize(("answer", "removed"), [("n", False), ("", False), ("y", True)])
+def test_at_a_terminal_it_asks_first(project: Path, answer: str, removed: bool) -> None:
+    child = pexpect.spawn("python3", ["tools/remove.py", "orders"], cwd=str(project), timeout=60)
+    child.expect(r"Remove components/orders/ \(\d+ files\) and its registrations\? \[y/N\] ")
+    child.sendline(answer)
+    child.expect(pexpect.EOF)
+    child.close()
+
+    assert child.exitstatus == (0 if removed else 1)
+    assert (project / "components" / "orders").exists() is not removed
+    assert (git(project, "status", "--porcelain") == "") is not removed

@@ -107,8 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"Remove components/{name}/ ({len(plan.files)} files) and its registrations? [y/N] "
         )
         if answer.strip().lower() not in ("y", "yes"):
-            print("nothing removed")
-            return 1
+            raise Refused(f"nothing removed: the answer was {answer!r}, not yes")
     changed = apply(root, plan)
     report(plan, changed, output)
     return 0
