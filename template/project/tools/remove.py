@@ -204,6 +204,8 @@ def import_lines(path: Path, relative: str, name: str) -> list[int]:
         data = path.read_bytes()
     except OSError:
         return []
+    if name.encode() not in data:
+        return []  # every import of it spells its name: most files need no parse
     try:
         tree = parse_source(data, relative)
     except (SyntaxError, ValueError):
