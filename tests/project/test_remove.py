@@ -187,3 +187,18 @@ def test_at_a_terminal_it_asks_first(project: Path, answer: str, removed: bool) 
     assert child.exitstatus == (0 if removed else 1)
     assert (project / "components" / "orders").exists() is not removed
     assert (git(project, "status", "--porcelain") == "") is not removed
+
+
+def test_crlf_registrations_keep_their_line_ends(project: Path) -> None:
+    edited = [project / "app" / "main.py", project / ".claude" / "manifest.yaml"]
+    for path in edited:
+        path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    commit_all(project, "windows line ends")
+
+    result = remove(project, "orders", "--yes")
+
+    assert result.returncode == 0, result.stderr
+    for path in edited:
+        data = path.read_bytes()
+        assert b"orders" not in data
+        assert data.count(b"\n") == data.count(b"\r\n") > 5
