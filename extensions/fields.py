@@ -796,6 +796,13 @@ class Field:
     def json(self, value: Any) -> str:
         return value.json if isinstance(value, _Raw) else self.type.json(value)
 
+    def json_text(self, value: Any) -> str:
+        """``value`` as JSON text, the way a request body written by hand carries it."""
+        # The JSON form is kept as a Python expression, which is the same text as JSON
+        # for every type's values but the two booleans.
+        text = self.json(value)
+        return {"True": "true", "False": "false"}.get(text, text)
+
     def json_equals(self, expression: str, value: Any) -> str:
         """A Python condition: ``expression`` (parsed JSON) is the JSON form of ``value``."""
         # True and False are singletons: ruff (E712) wants them compared with is.

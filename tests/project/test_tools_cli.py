@@ -31,6 +31,7 @@ OPTIONS = {
     "sync.py": ["--check", "--to", "--root", "-v", "orders", "nope"],
     "preflight.py": ["--format", "json", "--no-fix", "--root", "."],
     "completion_report.py": ["--output", "report.md", "--root", "."],
+    "remove.py": ["orders", "nope", "--yes", "--format", "json", "text", "../orders"],
 }  # fmt: skip
 STORY = "plans/f/in-progress/WISH-1/_implementation"
 
@@ -104,6 +105,11 @@ BAD = [
     ("completion_report.py", ["--root", "missing"]),
     ("completion_report.py", ["--output", "tools"]),
     ("completion_report.py", ["extra"]),
+    ("remove.py", []),
+    ("remove.py", ["../orders"]),
+    ("remove.py", ["Orders"]),
+    ("remove.py", ["orders", "--format", "yaml"]),
+    ("remove.py", ["orders", "customers"]),
 ]
 
 

@@ -8,7 +8,7 @@ Stdlib only, so every tool runs with any Python 3.11+ and nothing installed:
 - Copier answers files: :func:`read_answers` (the top-level one-line keys);
 - files: :func:`read_text` / :func:`write_text_atomic` keep a file's line
   endings, :func:`write_json_atomic` for evidence;
-- git: :func:`git`;
+- git: :func:`git`, :func:`status_entries` and :func:`dirty_summary`;
 - the agent's manifest: :func:`read_yaml` (the YAML it holds, without a YAML package)
   and :func:`read_manifest`.
 
@@ -117,18 +117,26 @@ def read_answers(path: Path) -> dict[str, str]:
 
     An unreadable file has no answers: the callers say what that means for them.
     """
-    answers: dict[str, str] = {}
+    raw: dict[str, str] = {}
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError):
-        return answers
+        return {}
+    key = None
     for line in text.splitlines():
+        if key is not None and line[:1] in (" ", "\t") and line.strip()[:1] not in ("", "#"):
+            # A long value goes on over indented lines (Copier's YAML folds a long
+            # fields answer): YAML joins them with one space.
+            raw[key] += " " + line.strip()
+            continue
+        key = None
         if not line or line[0] in " \t#-" or ":" not in line:
             continue
-        key, _, value = line.partition(":")
-        if key.strip() == key and key.replace("_", "a").replace("-", "a").isalnum():
-            answers[key] = answers_scalar(value)
-    return answers
+        name, _, value = line.partition(":")
+        if name.strip() == name and name.replace("_", "a").replace("-", "a").isalnum():
+            key = name
+            raw[key] = value
+    return {name: answers_scalar(value) for name, value in raw.items()}
 
 
 # -- files --------------------------------------------------------------------------
@@ -199,6 +207,33 @@ def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
         lines = result.stderr.strip().splitlines()
         raise GitError(f"git {' '.join(args)} failed: {lines[-1] if lines else result.returncode}")
     return result
+
+
+def status_entries(root: Path) -> list[tuple[str, str]]:
+    """(status code, path) for every change in the work tree, untracked files included."""
+    out = git(root, "status", "--porcelain", "-z", "--untracked-files=all").stdout
+    parts = out.split("\0")
+    entries: list[tuple[str, str]] = []
+    index = 0
+    while index < len(parts):
+        item = parts[index]
+        index += 1
+        if len(item) < 4:
+            continue
+        code, path = item[:2], item[3:]
+        if "R" in code or "C" in code:
+            index += 1  # the rename's source path follows
+        entries.append((code, path))
+    return entries
+
+
+def dirty_summary(root: Path, shown: int = 10) -> str | None:
+    """What `git status` lists, as `M a.py, ?? b.py and 3 more`; None when clean."""
+    entries = status_entries(root)
+    if not entries:
+        return None
+    listed = ", ".join(f"{code.strip()} {path}" for code, path in entries[:shown])
+    return listed + (f" and {len(entries) - shown} more" if len(entries) > shown else "")
 
 
 # -- YAML (the agent's manifest) ----------------------------------------------------

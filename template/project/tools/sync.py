@@ -48,7 +48,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _hexforge import ArgumentParser, GitError, cli, git, one_line, read_answers
+from _hexforge import (
+    ArgumentParser,
+    GitError,
+    cli,
+    dirty_summary,
+    git,
+    one_line,
+    read_answers,
+    status_entries,
+)
 
 ANSWERS_NAME = ".copier-answers.yml"
 COMPONENTS_DIR = "components"
@@ -159,32 +168,12 @@ def refuse_detached(root: Path) -> None:
     )
 
 
-def status_entries(root: Path) -> list[tuple[str, str]]:
-    """(status code, path) for every change in the work tree, untracked files included."""
-    out = git(root, "status", "--porcelain", "-z", "--untracked-files=all").stdout
-    parts = out.split("\0")
-    entries: list[tuple[str, str]] = []
-    index = 0
-    while index < len(parts):
-        item = parts[index]
-        index += 1
-        if len(item) < 4:
-            continue
-        code, path = item[:2], item[3:]
-        if "R" in code or "C" in code:
-            index += 1  # the rename's source path follows
-        entries.append((code, path))
-    return entries
-
-
 def refuse_dirty(root: Path) -> None:
-    entries = status_entries(root)
-    if not entries:
+    dirty = dirty_summary(root, SHOWN_DIRTY)
+    if dirty is None:
         return
-    shown = ", ".join(f"{code.strip()} {path}" for code, path in entries[:SHOWN_DIRTY])
-    more = f" and {len(entries) - SHOWN_DIRTY} more" if len(entries) > SHOWN_DIRTY else ""
     raise SyncError(
-        f"the working tree is not clean ({shown}{more}); commit or stash these first: "
+        f"the working tree is not clean ({dirty}); commit or stash these first: "
         "Copier merges each update with your work and sync commits each one on its own"
     )
 
