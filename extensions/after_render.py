@@ -6,8 +6,9 @@
 One process for both steps: a Python start costs as much as either. The layout
 touches only the files the template renders (format_component.py), never the
 user's own modules; the wiring is imported only here, where it has work to do
-(wiring.py). In the temporary copies an update renders, copier.yml runs ruff
-directly instead; should this script be run there, it only lays out the code.
+(wiring.py). Copier runs it in the real project only: in the temporary copies an
+update renders, copier.yml runs ruff directly instead (its ``when``, decided in
+Copier's process by copier_internals.in_temporary_copy).
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import format_component
-from temporary_copy import in_temporary_copy
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,8 +27,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args, wiring_args = parser.parse_known_args(argv)
     if args.kind == "component" and args.component:
         format_component.main([f"--component={args.component}"])
-    if in_temporary_copy(Path.cwd()):
-        return 0
     import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
 
     return wiring.main([f"--kind={args.kind}", *wiring_args])

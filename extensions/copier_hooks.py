@@ -30,7 +30,7 @@ _SIBLINGS = (
     "pycode",
     "fields",
     "validation",
-    "temporary_copy",
+    "copier_internals",
     "atomic",
     "project_state",
     "context",
@@ -63,6 +63,7 @@ if str(_HERE) in sys.path:
 sys.path.insert(0, str(_HERE))
 
 import context as derived_context  # noqa: E402
+import copier_internals  # noqa: E402
 import fields  # noqa: E402
 import jinja_cache  # noqa: E402
 import moves  # noqa: E402
@@ -72,7 +73,6 @@ import pycode  # noqa: E402
 import validation  # noqa: E402
 from copier_template_extensions import ContextHook  # noqa: E402
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
-from temporary_copy import in_temporary_copy  # noqa: E402
 
 for _name in _SIBLINGS:
     sys.modules[_name]._hexforge_digest = _DIGESTS[_name]  # type: ignore[attr-defined]
@@ -103,14 +103,14 @@ class Globals(Extension):
             hx_moves_between=moves.any_between,
             hx_subdirectory=subdirectory,
             hx_project_answers=project_state.project_answers,
-            hx_in_temporary_copy=lambda path: in_temporary_copy(Path(str(path))),
+            hx_in_temporary_copy=copier_internals.in_temporary_copy,
             hx_ruff=find_ruff_bin,
         )
 
 
 def subdirectory(kind: object, src_path: object, dst_path: object) -> str:
     """copier.yml ``_subdirectory``: which template folder this run renders."""
-    operation = validation.copier_operation()
+    operation = copier_internals.operation()
     return project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
 
 

@@ -3,8 +3,8 @@
     python extensions/migrations.py --stage=before --from=OLD --to=NEW --answers=FILE
 
 Copier runs it (copier.yml `_migrations`) in the real project, never in the
-temporary copies it renders (were a later Copier to, the script would do nothing
-there, like the wiring): in the "before" stage, after it has rendered the
+temporary copies it renders (copier_internals.py has the update's stage order):
+in the "before" stage, after it has rendered the
 old template version into a temporary folder (the *old copy*) and before it
 computes the user's changes as the difference between that old copy and the
 project's git index. The "after" stage comes once the update is applied; this
@@ -45,15 +45,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from copier_internals import OLD_COPY_PREFIX
 from moves import MOVES, Move, applicable
 from packaging.version import InvalidVersion, Version
 from registry import read_answers
-from temporary_copy import in_temporary_copy
 
 KINDS = ("project", "component", "story")
-
-
-OLD_COPY_PREFIXES = ("copier._main.old_copy.", "copier.main.old_copy.")
 
 
 class MigrationError(RuntimeError):
@@ -97,7 +94,7 @@ def _is_relative_inside(path: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     project = Path.cwd()
-    if args.stage != "before" or in_temporary_copy(project):
+    if args.stage != "before":
         return 0
     try:
         lines = migrate(project, Path(args.answers), args.version_from, args.version_to)
@@ -180,7 +177,7 @@ def find_old_copies(project: Path, answers_file: Path) -> list[Path]:
     answers = read_answers(project / answers_file)
     found = []
     for candidate in Path(tempfile.gettempdir()).iterdir():
-        if not candidate.name.startswith(OLD_COPY_PREFIXES) or (candidate / ".git").exists():
+        if not candidate.name.startswith(OLD_COPY_PREFIX) or (candidate / ".git").exists():
             continue
         copy_root = candidate / prefix
         if read_answers(copy_root / answers_file) == answers:

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 
 from atomic import hold_lock_for_process, private_folder, user_cache_root
+from copier_internals import in_temporary_copy
 from naming import answers_file
-from temporary_copy import in_temporary_copy
 
 PROJECT_ANSWERS = answers_file("project", None, None, None)
 BOOTSTRAP_SUBDIRECTORY = "template/component_with_project"

@@ -11,8 +11,8 @@ renders the project's files in the same Copier run (project_state.py); a story
 scaffolded, or a component updated, in a project that was never wired wires it
 first, with a nested `copier copy` of kind=project.
 
-Copier also runs its task inside the throwaway copies it renders during an
-update; the wiring does nothing there. Every run happens under one project-wide lock and
+Copier runs it in the real project only (copier.yml's ``when``: never in the
+throwaway copies an update renders). Every run happens under one project-wide lock and
 writes only files whose bytes change, so concurrent scaffolds lose nothing and a
 second run is a no-op.
 """
@@ -31,15 +31,8 @@ from pathlib import Path
 from typing import Any
 
 from project_state import is_wired
-from temporary_copy import in_temporary_copy
 
 INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
-
-# Run as a script in one of Copier's temporary update copies (after_render.py does
-# not get this far there): nothing to wire, so leave before importing tomlkit and
-# ruamel.yaml, which would cost more than the run itself.
-if __name__ == "__main__" and in_temporary_copy(Path.cwd()):
-    sys.exit(0)
 
 try:
     import app_main
@@ -101,8 +94,6 @@ class Report:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     root = Path.cwd()
-    if in_temporary_copy(root):
-        return 0
     try:
         if args.kind != "project" and not is_wired(root):
             check_template(root, args.template)  # before the lock: fail without a trace

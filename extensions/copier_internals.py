@@ -1,0 +1,157 @@
+"""Every private Copier internal hexforge relies on, and nothing else.
+
+Copier's public surface (questions, validators, ``_copier_conf``, tasks, migrations)
+cannot tell a validator whether it runs for a copy or an update, nor tell a render
+of the real project from the throwaway copies an update renders. hexforge reads
+those facts from Copier's own objects, here and only here; tests/extensions/
+test_copier_internals.py fails loudly, naming the internal, when an installed Copier
+lacks one. The range below is the one those tests pass on; pyproject.toml
+(``[template]`` extra) and copier.yml (``_min_copier_version``) pin the same.
+
+How `copier update` runs (``Worker._apply_update``), which the checks below follow:
+
+1. the old template version is rendered into a temporary folder (``old_copy``),
+   with the project's last answers, its validators and tasks included;
+2. the "before" migrations run, in the real project;
+3. the real project is rendered: the questions are asked and validated here
+   (a refusal stops the update before it writes a file), then the tasks run;
+4. the new version is rendered into a second temporary folder (``new_copy``);
+5. the difference old copy -> project is merged onto the new copy's files.
+
+Copier itself is imported lazily: the wiring scripts import modules that import
+this one, in a process where loading Copier would cost more than their work.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+SUPPORTED_COPIER = ">=9.15.2,<10"
+MIN_COPIER = "9.15.2"
+
+# Frame locals of Worker._apply_update holding the update's temporary folders, and
+# the name those folders start with (tempfile.TemporaryDirectory(prefix=...) in the
+# temporary directory): only a migration, run as its own process, needs the name.
+OLD_COPY_PREFIX = "copier._main.old_copy."
+UPDATE_COPY_LOCALS = ("old_copy", "new_copy")
+
+
+def operation() -> str:
+    """``'copy'`` or ``'update'``: the Copier operation running in this process.
+
+    Copier keeps it in the context variable ``copier._main._operation`` and shows it
+    to tasks and ``_exclude`` (``_copier_operation``) but not to validators. Outside
+    an operation (or on a Copier without it) this says ``'copy'``: the checks that
+    depend on it are then the stricter ones.
+    """
+    try:
+        from copier._main import _operation
+    except ImportError:
+        return "copy"
+    return str(_operation.get("copy"))
+
+
+def update_copies() -> tuple[Path, ...]:
+    """The temporary folders (old copy, new copy) of the update running now, if any.
+
+    Read from the locals of Copier's ``Worker._apply_update`` frame on this thread's
+    stack: exactly the folders Copier made for this update, whatever their names,
+    so a project that only happens to live in a folder named like one is never
+    mistaken for it.
+    """
+    code = _apply_update_code()
+    if code is None:
+        return ()
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            local = frame.f_locals
+            return tuple(Path(str(local[name])) for name in UPDATE_COPY_LOCALS if name in local)
+        frame = frame.f_back
+    return ()
+
+
+def in_temporary_copy(path: Path | str) -> bool:
+    """Whether ``path`` lies in one of the temporary copies the running update renders."""
+    copies = update_copies()
+    if not copies:
+        return False
+    target = Path(str(path)).resolve()
+    return any(target.is_relative_to(copy.resolve()) for copy in copies)
+
+
+def last_answers_file() -> Path | None:
+    """The answers file the running update read the project's last answers from.
+
+    That is the worker's ``subproject``: the ``-a`` file given, else Copier's default
+    ``.copier-answers.yml``, in the destination. None outside an update, or in its
+    temporary copies (they have no last answers of their own).
+    """
+    if operation() != "update":
+        return None
+    worker = _running_worker()
+    if worker is None:
+        return None
+    subproject = worker.subproject
+    path = Path(subproject.local_abspath) / subproject.answers_relpath
+    return None if in_temporary_copy(path.parent) else path
+
+
+def destination() -> Path | None:
+    """The destination folder of the Copier worker running now (None outside one)."""
+    worker = _running_worker()
+    return None if worker is None else Path(worker.subproject.local_abspath)
+
+
+def _running_worker() -> Any:
+    """The innermost ``copier.Worker`` whose method is on this thread's stack."""
+    try:
+        from copier._main import Worker
+    except ImportError:
+        return None
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if isinstance(frame.f_locals.get("self"), Worker):
+            return frame.f_locals["self"]
+        frame = frame.f_back
+    return None
+
+
+def _apply_update_code() -> Any:
+    try:
+        from copier._main import Worker
+    except ImportError:
+        return None
+    method = getattr(Worker, "_apply_update", None)
+    return getattr(method, "__code__", None)
+
+
+def missing_internals() -> list[str]:
+    """The internals above that the installed Copier lacks (empty when all are there)."""
+    missing = []
+    try:
+        from copier import _main
+    except ImportError:
+        return ["copier._main"]
+    if _main.__name__ + ".old_copy." != OLD_COPY_PREFIX:
+        missing.append(f"temporary folders named {OLD_COPY_PREFIX}*")
+    if not hasattr(_main, "_operation"):
+        missing.append("copier._main._operation (the operation context variable)")
+    worker = getattr(_main, "Worker", None)
+    if worker is None:
+        return [*missing, "copier._main.Worker"]
+    code = getattr(getattr(worker, "_apply_update", None), "__code__", None)
+    if code is None:
+        missing.append("copier._main.Worker._apply_update")
+    else:
+        absent = [name for name in UPDATE_COPY_LOCALS if name not in code.co_varnames]
+        missing += [f"local {name!r} of Worker._apply_update" for name in absent]
+    for attribute in ("subproject", "answers_file", "dst_path", "_ask"):
+        if not hasattr(worker, attribute) and attribute not in getattr(
+            worker, "__dataclass_fields__", {}
+        ):
+            missing.append(f"copier._main.Worker.{attribute}")
+    return missing
