@@ -36,6 +36,12 @@ _SIBLINGS = (
     "context",
     "jinja_cache",
     "moves",
+    "precheck",
+    "gitignore",
+    # Imported only when needed (an update, a file to check): ruamel.yaml, tomlkit.
+    "registry",
+    "manifest",
+    "pyproject_merge",
 )
 
 
@@ -48,12 +54,20 @@ def _digest(path: Path) -> str | None:
 
 _DIGESTS = {name: _digest(_HERE / f"{name}.py") for name in _SIBLINGS}
 _LOADED = {name: sys.modules.get(name) for name in _SIBLINGS}
+
+
 # Loaded from another folder (the other template version of an update, or an
 # earlier run's clone): kept only when every sibling's source is this folder's,
 # byte for byte, since they import names from each other. Re-importing them costs
 # more than the rest of setting up Copier's environment.
+def _source_digest(module: Any) -> str | None:
+    stamped: str | None = getattr(module, "_hexforge_digest", None)
+    return stamped or _digest(Path(module.__file__ or ""))
+
+
 if any(
-    getattr(module, "_hexforge_digest", None) != _DIGESTS[name] for name, module in _LOADED.items()
+    module is not None and _source_digest(module) != _DIGESTS[name]
+    for name, module in _LOADED.items()
 ):
     for _name, _module in _LOADED.items():
         if _module is not None and Path(_module.__file__ or "").resolve().parent != _HERE:
@@ -65,9 +79,11 @@ sys.path.insert(0, str(_HERE))
 import context as derived_context  # noqa: E402
 import copier_internals  # noqa: E402
 import fields  # noqa: E402
+import gitignore  # noqa: E402
 import jinja_cache  # noqa: E402
 import moves  # noqa: E402
 import naming  # noqa: E402
+import precheck  # noqa: E402
 import project_state  # noqa: E402
 import pycode  # noqa: E402
 import validation  # noqa: E402
@@ -75,7 +91,8 @@ from copier_template_extensions import ContextHook  # noqa: E402
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
 
 for _name in _SIBLINGS:
-    sys.modules[_name]._hexforge_digest = _DIGESTS[_name]  # type: ignore[attr-defined]
+    if _name in sys.modules:
+        sys.modules[_name]._hexforge_digest = _DIGESTS[_name]  # type: ignore[attr-defined]
 from jinja2 import Environment  # noqa: E402
 from jinja2.ext import Extension  # noqa: E402
 
@@ -105,13 +122,30 @@ class Globals(Extension):
             hx_project_answers=project_state.project_answers,
             hx_in_temporary_copy=copier_internals.in_temporary_copy,
             hx_ruff=find_ruff_bin,
+            hx_evidence_tracked=lambda path: bool(gitignore.tracked_evidence(Path(str(path)))),
         )
 
 
+_CHECKED: set[tuple[str, str, str]] = set()
+
+
 def subdirectory(kind: object, src_path: object, dst_path: object) -> str:
-    """copier.yml ``_subdirectory``: which template folder this run renders."""
+    """copier.yml ``_subdirectory``: which template folder this run renders.
+
+    Copier renders it just before writing the first file (and again for every file),
+    which makes it the place to refuse a run that would fail half-way: precheck.py,
+    once per destination.
+    """
     operation = copier_internals.operation()
-    return project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
+    chosen = project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
+    key = (operation, str(kind), str(dst_path))
+    if key not in _CHECKED and not copier_internals.in_temporary_copy(str(dst_path)):
+        last_answers = copier_internals.last_answers_file()
+        found = precheck.problems(kind, Path(str(src_path)), Path(str(dst_path)), last_answers)
+        if found:
+            raise copier_internals.refusal("hexforge: " + "; ".join(found))
+        _CHECKED.add(key)
+    return chosen
 
 
 class DerivedContext(ContextHook):

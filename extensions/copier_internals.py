@@ -129,6 +129,20 @@ def _apply_update_code() -> Any:
     return getattr(method, "__code__", None)
 
 
+def refusal(message: str) -> Exception:
+    """The exception that makes Copier's CLI print ``message`` alone and exit 1.
+
+    Copier's public ``UserMessageError``; raised from a Jinja global outside a
+    validator (validators turn every exception into their own error with a
+    traceback), it reaches the CLI as is.
+    """
+    try:
+        from copier.errors import UserMessageError
+    except ImportError:
+        return RuntimeError(message)
+    return UserMessageError(message)
+
+
 def missing_internals() -> list[str]:
     """The internals above that the installed Copier lacks (empty when all are there)."""
     missing = []

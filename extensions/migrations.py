@@ -7,8 +7,9 @@ temporary copies it renders (copier_internals.py has the update's stage order):
 in the "before" stage, after it has rendered the
 old template version into a temporary folder (the *old copy*) and before it
 computes the user's changes as the difference between that old copy and the
-project's git index. The "after" stage comes once the update is applied; this
-script has nothing to do there.
+project's git index. The "after" stage comes once the update is applied: there it
+only stops git tracking gate evidence an older version let the project commit
+(gitignore.py; Copier runs it then only when such files are tracked).
 
 When a newer template version moves or renames a generated file, Copier alone
 would render the new file fresh and delete the old one, with every edit the
@@ -45,6 +46,7 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import gitignore
 from copier_internals import OLD_COPY_PREFIX
 from moves import MOVES, Move, applicable
 from packaging.version import InvalidVersion, Version
@@ -94,7 +96,9 @@ def _is_relative_inside(path: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     project = Path.cwd()
-    if args.stage != "before":
+    if args.stage == "after":
+        if untracked := gitignore.untrack_evidence(project):
+            print(f"hexforge: {untracked}")
         return 0
     try:
         lines = migrate(project, Path(args.answers), args.version_from, args.version_to)

@@ -48,7 +48,11 @@ def test_a_move_out_of_the_folder_is_refused() -> None:
 
 def test_copier_runs_the_module_before_the_merge_with_the_pep440_versions() -> None:
     config = YAML(typ="safe").load((REPO / "copier.yml").read_text())
-    [migration] = config["_migrations"]
+    migration, after = config["_migrations"]
+    assert after["when"] == (
+        "{{ _stage == 'after' and hx_evidence_tracked(_copier_conf.dst_path) }}"
+    )
+    assert after["command"] == migration["command"]
     assert migration["when"] == (
         "{{ _stage == 'before' and hx_moves_between(_version_pep440_from, _version_pep440_to) }}"
     )

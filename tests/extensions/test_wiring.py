@@ -42,8 +42,8 @@ def test_first_run_wires_everything(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "created .claude/.gitignore, pyproject.toml, app/__init__.py, components/__init__.py, "
-        ".claude/evidence/.gitkeep, app/main.py, .claude/manifest.yaml",
+        "created .claude/.gitignore, .gitignore, pyproject.toml, app/__init__.py, "
+        "components/__init__.py, .claude/evidence/.gitkeep, app/main.py, .claude/manifest.yaml",
         "registered component orders",
     ]
     assert (project / "pyproject.toml").read_text() == pyproject_merge.new_pyproject("demo")
@@ -78,12 +78,16 @@ def test_kind_project_wires_an_empty_project(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("folder", ["copier._main.old_copy.x1y2", "copier.main.new_copy.abc"])
-def test_copiers_temporary_update_copies_are_left_alone(tmp_path: Path, folder: str) -> None:
-    copy = tmp_path / folder / "sub"
-    add_component(copy, "orders")
-    result = run_wiring(copy)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    assert sorted(p.name for p in copy.iterdir()) == ["components"]
+def test_a_project_only_named_like_a_copier_temporary_copy_is_wired(
+    tmp_path: Path, folder: str
+) -> None:
+    # Copier's own temporary copies are told apart in Copier's process
+    # (copier_internals.py), where the task is not even started.
+    project = mark_wired(tmp_path / folder / "sub")
+    add_component(project, "orders")
+    result = run_wiring(project)
+    assert result.returncode == 0, result.stderr
+    assert imported_components(project) == ["orders"]
 
 
 def test_components_are_registered_and_unregistered_from_disk(tmp_path: Path) -> None:
@@ -135,7 +139,14 @@ def test_an_invalid_pyproject_is_reported_and_left_alone(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "hexforge: error: pyproject.toml is not valid TOML" in result.stderr
     assert (project / "pyproject.toml").read_text() == "[project\n"
-    assert imported_components(project) == ["orders"]  # the rest is still wired
+    # All or nothing: no other file of the wiring was written either.
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".claude",  # the wiring lock's folder only
+        ".copier-answers.yml",
+        "components",
+        "pyproject.toml",
+    ]
+    assert [p.name for p in (project / ".claude").iterdir()] == [".hexforge.lock"]
 
 
 def test_user_code_outside_the_markers_survives(tmp_path: Path) -> None:
@@ -182,7 +193,11 @@ def test_the_agents_manifest_keys_survive(tmp_path: Path) -> None:
     assert "registered component orders" in result.stdout
     text = (project / ".claude" / "manifest.yaml").read_text()
     assert text.startswith("# mine\nphase: build   # now\n\ncomponents:\n  orders:\n")
-    assert text.endswith("\n\n# tasks\ntasks:\n- T1\n")
+    # The agent's missing key is added after its own lines; its phase is kept.
+    assert text.endswith(
+        "\n\n# tasks\ntasks:\n- T1\noutstanding:\n  tasks: []\n  remediation: []\n"
+    )
+    assert run_wiring(project).stdout == ""  # and a second run changes nothing
 
 
 def test_a_manifest_that_cannot_be_edited_is_reported_and_left_alone(tmp_path: Path) -> None:
@@ -196,7 +211,7 @@ def test_a_manifest_that_cannot_be_edited_is_reported_and_left_alone(tmp_path: P
         result.stderr
     )
     assert (project / ".claude" / "manifest.yaml").read_text() == "- the agent wrote a list\n"
-    assert imported_components(project) == ["orders"]
+    assert not (project / "app").exists()  # all or nothing
 
 
 def test_an_existing_gitignore_gets_the_lock_entry_once(tmp_path: Path) -> None:
