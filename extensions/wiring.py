@@ -195,7 +195,7 @@ def wire(root: Path, project_name: str, kind: str = "project") -> Report:
     _plan_pyproject(plan, project_name, report)
     for relative, content in SMALL_FILES.items():
         plan.create_if_absent(relative, content, report)
-    found = registry.scan(root)
+    found = registry.scan(root, _registered(plan))
     report.warnings.extend(found.warnings)
     main_updated = _plan_app_main(
         plan, _app_title(root, project_name), found.components, kind != "story", report
@@ -211,6 +211,11 @@ def wire(root: Path, project_name: str, kind: str = "project") -> Report:
     if main_updated and not registration:
         report.changes.append("updated the component blocks of app/main.py")
     return report
+
+
+def _registered(plan: Plan) -> dict[str, Any]:
+    data = plan.read(MANIFEST)
+    return manifest.registered(data.decode("utf-8", "replace")) if data else {}
 
 
 def untrack(root: Path) -> str:
