@@ -9,23 +9,14 @@ already imported from another folder (the other version) is dropped first.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 
-# Checked here, when Copier loads the template and before it writes anything: the
-# tasks need these in Copier's own environment.
-_MISSING = [m for m in ("ruff", "tomlkit", "ruamel.yaml") if importlib.util.find_spec(m) is None]
-if _MISSING:
-    raise RuntimeError(
-        f"hexforge needs {', '.join(_MISSING)} next to Copier: run "
-        "pip install copier copier-template-extensions tomlkit ruamel.yaml ruff "
-        "(or pipx inject copier copier-template-extensions tomlkit ruamel.yaml ruff)"
-    )
 _SIBLINGS = (
+    "environment",
     "naming",
     "pycode",
     "fields",
@@ -76,8 +67,16 @@ if str(_HERE) in sys.path:
     sys.path.remove(str(_HERE))
 sys.path.insert(0, str(_HERE))
 
-import context as derived_context  # noqa: E402
 import copier_internals  # noqa: E402
+import environment  # noqa: E402
+
+# Checked when Copier loads the template, before it asks or writes anything: the
+# validators and the tasks need these in Copier's own environment. Raised as
+# Copier's user error, the CLI prints the one line alone.
+if _MISSING := environment.missing():
+    raise copier_internals.refusal(environment.message(_MISSING))
+
+import context as derived_context  # noqa: E402
 import fields  # noqa: E402
 import gitignore  # noqa: E402
 import jinja_cache  # noqa: E402

@@ -30,9 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import environment
 from project_state import is_wired
-
-INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
 
 try:
     import app_main
@@ -44,10 +43,9 @@ try:
 except ModuleNotFoundError as missing:
     if (missing.name or "").split(".")[0] not in {"tomlkit", "ruamel"}:
         raise
-    sys.exit(
-        f"hexforge: the wiring needs the Python package {missing.name!r} in Copier's "
-        f"environment ({sys.executable}); install it there with: {INSTALL_HINT}"
-    )
+    top = (missing.name or "").split(".")[0]
+    names = environment.missing() or [{"ruamel": "ruamel.yaml"}.get(top, top)]
+    sys.exit(environment.message(names))
 
 KINDS = ("project", "component", "story")
 
