@@ -128,7 +128,9 @@ class Globals(Extension):
 _CHECKED: set[tuple[str, str, str]] = set()
 
 
-def subdirectory(kind: object, src_path: object, dst_path: object) -> str:
+def subdirectory(
+    kind: object, src_path: object, dst_path: object, recorded_src: object = None
+) -> str:
     """copier.yml ``_subdirectory``: which template folder this run renders.
 
     Copier renders it just before writing the first file (and again for every file),
@@ -140,7 +142,14 @@ def subdirectory(kind: object, src_path: object, dst_path: object) -> str:
     key = (operation, str(kind), str(dst_path))
     if key not in _CHECKED and not copier_internals.in_temporary_copy(str(dst_path)):
         last_answers = copier_internals.last_answers_file()
-        found = precheck.problems(kind, Path(str(src_path)), Path(str(dst_path)), last_answers)
+        destination = Path(str(dst_path))
+        found = precheck.problems(kind, Path(str(src_path)), destination, last_answers)
+        if isinstance(recorded_src, str) and project_state.needs_nested_copy(
+            kind, chosen, destination
+        ):
+            found += filter(
+                None, [project_state.unreachable_template(destination.absolute(), recorded_src)]
+            )
         if found:
             raise copier_internals.refusal("hexforge: " + "; ".join(found))
         _CHECKED.add(key)

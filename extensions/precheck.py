@@ -65,7 +65,8 @@ def moved_scaffold(root: Path, answers_path: Path) -> str:
         answers.get("feature_dir"),
         answers.get("story_id"),
     )
-    actual = answers_path.relative_to(root).as_posix() if answers_path.is_relative_to(root) else ""
+    path, folder = answers_path.resolve(), root.resolve()
+    actual = path.relative_to(folder).as_posix() if path.is_relative_to(folder) else str(path)
     if actual == expected:
         return ""
     here, there = PurePosixPath(actual).parent, PurePosixPath(expected).parent

@@ -62,8 +62,9 @@ def unchanged_on_update(question: str, value: object) -> str:
 
 
 def _relative(path: Path, root: Path | None) -> str:
-    if root is not None and path.is_relative_to(root):
-        return path.relative_to(root).as_posix()
+    path = path.resolve()
+    if root is not None and path.is_relative_to(root.resolve()):
+        return path.relative_to(root.resolve()).as_posix()
     return str(path)
 
 

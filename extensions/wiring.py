@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import environment
-from project_state import is_wired
+from project_state import REMOTE_PREFIXES, is_wired, unreachable_template
 
 try:
     import app_main
@@ -48,19 +48,6 @@ except ModuleNotFoundError as missing:
     sys.exit(environment.message(names))
 
 KINDS = ("project", "component", "story")
-
-# Template sources Copier fetches itself; anything else must be a local folder.
-REMOTE_PREFIXES = (
-    "gh:",
-    "gl:",
-    "git@",
-    "git+",
-    "git://",
-    "ssh://",
-    "https://",
-    "http://",
-    "file://",
-)
 
 MANIFEST = ".claude/manifest.yaml"
 APP_MAIN = "app/main.py"
@@ -149,15 +136,8 @@ def check_template(root: Path, template: str) -> None:
     Copier records a local template path as the user typed it, relative to
     wherever they ran the command, which need not be the project root.
     """
-    if template.startswith(REMOTE_PREFIXES):
-        return
-    folder = root / template
-    if not ((folder / "copier.yml").is_file() or (folder / "copier.yaml").is_file()):
-        raise WiringError(
-            f"cannot wire the project: the template {template!r} is not a folder with a "
-            f"copier.yml when seen from {root}; run the command again with the template's "
-            "absolute path"
-        )
+    if problem := unreachable_template(root, template):
+        raise WiringError(problem)
 
 
 def nested_ref(root: Path, template: str, ref: str) -> str | None:

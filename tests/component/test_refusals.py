@@ -6,17 +6,20 @@ and the project's files are the same bytes afterwards; what is accepted works.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import (
+    COPIER,
     commit_all,
     copier_copy,
     copier_update,
     git,
     init_repo,
+    run,
     tree_bytes,
 )
 
@@ -343,3 +346,27 @@ def test_the_agents_manifest_keys_are_added_once_and_its_values_kept(
     assert "phase: review  # the agent's\n" in text
     assert "outstanding:\n  tasks: [T1]\n  remediation: []\n" in text
     assert "  billing:\n" in text and "  orders:\n" in text
+
+
+def test_a_story_whose_template_the_wiring_could_not_reach_is_refused_before_writing(
+    tmp_path: Path, template_v1: Path
+) -> None:
+    # The template given relative to where copier runs, not to the project: the
+    # wiring's nested copy (a story in a project not wired yet) could not find it.
+    shop = init_repo(tmp_path / "shop")
+    before = tree_bytes(shop)
+    relative = os.path.relpath(template_v1, tmp_path)
+
+    command = [COPIER, "copy", "--trust", "--defaults", "-d", "kind=story", "-d", "story_id=W-1"]
+    result = run(
+        [*command, relative, "shop"],
+        tmp_path,
+        check=False,
+    )
+
+    assert refused(result) == (
+        f"hexforge: cannot wire the project: the template {relative!r} is not a folder with "
+        f"a copier.yml when seen from {shop}; run the command again with the template's "
+        "absolute path"
+    )
+    assert tree_bytes(shop) == before
