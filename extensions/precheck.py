@@ -10,14 +10,19 @@ answers file must also be where its own answers place it (a component folder mov
 by hand would be re-created at its old place, beside the moved one).
 
 The parsers here are the wiring's own (pyproject_merge, manifest), so what passes
-here also passes there.
+here also passes there. They cost a tenth of a second (tomlkit, ruamel.yaml), so a
+successful wiring records what it left (:func:`record_checked`: a digest of both files
+and of these rules, in the user's cache folder); the next scaffold skips the parsing
+while neither changed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
+from atomic import private_folder, user_cache_root, write_text_if_changed
 from naming import answers_file
 
 PROJECT_TEMPLATE = "template/project"
@@ -47,9 +52,47 @@ def problems(
     if last_answers is not None and (moved := moved_scaffold(root, last_answers)):
         found.append(moved)
     found += paths_in_the_way(root, wiring_files(template_root))
-    if not found:
+    if not found and not already_checked(root):
         found += pyproject_problems(root) + manifest_problems(root)
     return found
+
+
+# The files whose editing :func:`problems` checks, and the code that decides it.
+CHECKED_FILES = ("pyproject.toml", ".claude/manifest.yaml")
+RULES = ("precheck.py", "pyproject_merge.py", "project_pyproject.toml", "manifest.py")
+
+
+def already_checked(root: Path) -> bool:
+    """Whether the wiring left both files as they are now, under the same rules."""
+    stamp = _stamp_file(root)
+    try:
+        return stamp is not None and stamp.read_text(encoding="utf-8") == _stamp(root)
+    except OSError:
+        return False
+
+
+def record_checked(root: Path) -> None:
+    """Remember that the wiring could edit both files as they are now."""
+    if (stamp := _stamp_file(root)) is not None:
+        write_text_if_changed(stamp, _stamp(root))
+
+
+def _stamp_file(root: Path) -> Path | None:
+    folder = user_cache_root() / "checked"
+    if not private_folder(folder):
+        return None
+    return folder / hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]
+
+
+def _stamp(root: Path) -> str:
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in [*(here / name for name in RULES), *(root / name for name in CHECKED_FILES)]:
+        try:
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        except OSError:
+            digest.update(b"absent")
+    return digest.hexdigest()
 
 
 def moved_scaffold(root: Path, answers_path: Path) -> str:

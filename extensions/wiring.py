@@ -37,6 +37,7 @@ try:
     import app_main
     import gitignore
     import manifest
+    import precheck
     import pyproject_merge
     import registry
     from atomic import held_lock_env, project_lock, write_if_changed
@@ -182,6 +183,7 @@ def wire(root: Path, project_name: str, kind: str = "project") -> Report:
     if report.errors:
         return report  # nothing written
     plan.write()
+    precheck.record_checked(root)
     # In an update, Copier's after-migration does it, once Copier is done with the index.
     if os.environ.get(OPERATION_ENV) != "update" and (untracked := untrack(root)):
         report.changes.append(untracked)
