@@ -47,15 +47,17 @@ _DIGESTS = {name: _digest(_HERE / f"{name}.py") for name in _SIBLINGS}
 _LOADED = {name: sys.modules.get(name) for name in _SIBLINGS}
 
 
-# Loaded from another folder (the other template version of an update, or an
-# earlier run's clone): kept only when every sibling's source is this folder's,
-# byte for byte, since they import names from each other. Re-importing them costs
-# more than the rest of setting up Copier's environment.
 def _source_digest(module: Any) -> str | None:
+    """The digest stamped below, or, for a sibling first imported later (lazily), its
+    source's."""
     stamped: str | None = getattr(module, "_hexforge_digest", None)
     return stamped or _digest(Path(module.__file__ or ""))
 
 
+# Loaded from another folder (the other template version of an update, or an
+# earlier run's clone): kept only when every sibling's source is this folder's,
+# byte for byte, since they import names from each other. Re-importing them costs
+# more than the rest of setting up Copier's environment.
 if any(
     module is not None and _source_digest(module) != _DIGESTS[name]
     for name, module in _LOADED.items()
@@ -125,6 +127,8 @@ class Globals(Extension):
         )
 
 
+# (operation, kind, destination) already checked in this process: Copier renders
+# _subdirectory once per file.
 _CHECKED: set[tuple[str, str, str]] = set()
 
 
