@@ -46,8 +46,9 @@ def completed(data: bytes) -> bytes:
 
 
 def _normal(line: str) -> str:
-    """A pattern as compared: ``/.venv``, ``.venv`` and ``.venv/`` ignore the same."""
-    return line.strip().lstrip("/").rstrip("/")
+    """A pattern as compared: ``/.venv``, ``.venv`` and ``.venv/`` ignore the same, and
+    the user's ``!.venv/`` (tracked on purpose) is their decision about that entry."""
+    return line.strip().removeprefix("!").lstrip("/").rstrip("/")
 
 
 def tracked_evidence(root: Path) -> list[str]:

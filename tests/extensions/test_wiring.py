@@ -341,3 +341,33 @@ def test_nested_ref(tmp_path: Path) -> None:
     # Copier's own commit of a dirty template: the template repository lacks it.
     assert wiring.nested_ref(tmp_path, str(template), "1a2b3c4") is None
     assert wiring.nested_ref(tmp_path, "gh:org/hexforge", "v3") == "v3"
+
+
+def test_a_write_that_fails_half_way_puts_back_what_the_wiring_had_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = mark_wired(tmp_path / "shop")
+    add_component(project, "orders")
+    (project / ".gitignore").write_text("/build/\n")
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    before = snapshot(project)
+    calls: list[Path] = []
+    real_write = wiring.write_if_changed
+
+    def third_write_fails(path: Path, data: bytes) -> bool:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(wiring, "write_if_changed", third_write_fails)
+
+    with pytest.raises(wiring.WiringError, match="every file it had written was put back"):
+        wiring.wire(project, "shop", "component")
+
+    # Two files were written before the failure, and put back: the same bytes, no
+    # file added.
+    after = snapshot(project)
+    assert {name: data for name, (data, _) in after.items()} == {
+        name: data for name, (data, _) in before.items()
+    }
