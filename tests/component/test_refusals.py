@@ -370,3 +370,21 @@ def test_a_story_whose_template_the_wiring_could_not_reach_is_refused_before_wri
         "absolute path"
     )
     assert tree_bytes(shop) == before
+
+
+def test_an_update_meeting_a_project_file_the_wiring_cannot_edit_changes_nothing(
+    tmp_path: Path, template_v1: Path
+) -> None:
+    shop = init_repo(tmp_path / "shop")
+    copier_copy(template_v1, shop, {**COMPONENT, "component_name": "orders"})
+    (shop / "pyproject.toml").write_bytes(b"\xef\xbb\xbf" + (shop / "pyproject.toml").read_bytes())
+    commit_all(shop, "an editor added a byte order mark")
+    before = tree_bytes(shop)
+
+    result = copier_update(shop, ORDERS, data={"fields": "customer:str, total:int"}, check=False)
+
+    assert refused(result).startswith(
+        "hexforge: pyproject.toml starts with a UTF-8 byte order mark"
+    )
+    assert tree_bytes(shop) == before
+    assert git(shop, "status", "--porcelain") == ""
