@@ -77,6 +77,7 @@ import environment  # noqa: E402
 # Copier's user error, the CLI prints the one line alone.
 if _MISSING := environment.missing():
     raise copier_internals.refusal(environment.message(_MISSING))
+copier_internals.print_refusals_alone()
 
 import context as derived_context  # noqa: E402
 import fields  # noqa: E402

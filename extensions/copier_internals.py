@@ -25,8 +25,9 @@ this one, in a process where loading Copier would cost more than their work.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any
 
 SUPPORTED_COPIER = ">=9.15.2,<10"
@@ -143,6 +144,49 @@ def refusal(message: str) -> Exception:
     return UserMessageError(message)
 
 
+# How Copier words a refused answer: Question.validate_answer raises
+# ValueError(f"Validation error for question '{name}': {message}").
+VALIDATION_ERROR = "Validation error for question "
+VALIDATE_ANSWER = ("copier._user_data", "validate_answer")
+
+ExceptHook = Callable[[type[BaseException], BaseException, TracebackType | None], Any]
+
+
+def print_refusals_alone() -> None:
+    """Make a refused answer end Copier's CLI with its one line instead of a traceback.
+
+    Copier lets the ValueError of a failed validator (given with ``-d``) escape to the
+    interpreter, which prints the whole traceback above the line that matters. This
+    hook, installed when Copier loads hexforge, prints that line alone for exactly
+    that error raised by Copier's validation, and leaves every other one to the
+    previous hook. The exit status stays 1.
+    """
+    if getattr(sys.excepthook, "hexforge", False):
+        return
+    sys.excepthook = _refusal_hook(sys.excepthook)
+
+
+def _refusal_hook(previous: ExceptHook) -> ExceptHook:
+    def hook(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+        if issubclass(kind, ValueError) and is_refused_answer(error, trace):
+            print(str(error), file=sys.stderr)
+            return
+        previous(kind, error, trace)
+
+    hook.hexforge = True  # type: ignore[attr-defined]
+    return hook
+
+
+def is_refused_answer(error: BaseException, trace: TracebackType | None) -> bool:
+    """Whether ``error`` is Copier's "Validation error for question ..." of a validator."""
+    if not str(error).startswith(VALIDATION_ERROR) or trace is None:
+        return False
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    frame = trace.tb_frame
+    return (frame.f_globals.get("__name__"), frame.f_code.co_name) == VALIDATE_ANSWER
+
+
 def missing_internals() -> list[str]:
     """The internals above that the installed Copier lacks (empty when all are there)."""
     missing = []
@@ -163,9 +207,25 @@ def missing_internals() -> list[str]:
     else:
         absent = [name for name in UPDATE_COPY_LOCALS if name not in code.co_varnames]
         missing += [f"local {name!r} of Worker._apply_update" for name in absent]
+    try:
+        from copier._user_data import Question
+    except ImportError:
+        missing.append(f"{'.'.join(VALIDATE_ANSWER[:1])}.Question")
+    else:
+        if "Validation error for question" not in _source(Question.validate_answer):
+            missing.append("Question.validate_answer raising 'Validation error for question'")
     for attribute in ("subproject", "answers_file", "dst_path", "_ask"):
         if not hasattr(worker, attribute) and attribute not in getattr(
             worker, "__dataclass_fields__", {}
         ):
             missing.append(f"copier._main.Worker.{attribute}")
     return missing
+
+
+def _source(function: Any) -> str:
+    import inspect
+
+    try:
+        return inspect.getsource(function)
+    except (OSError, TypeError):
+        return ""

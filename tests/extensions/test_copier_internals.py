@@ -60,3 +60,31 @@ def test_a_missing_internal_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert any("copier._main._operation" in item for item in missing)
     assert "copier._main.Worker._apply_update" in missing
+
+
+def test_only_copiers_refused_answer_is_printed_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    from copier._jinja_ext import SandboxedEnvironment
+    from copier._user_data import AnswersMap, Question
+
+    seen: list[BaseException] = []
+    hook = copier_internals._refusal_hook(lambda kind, error, trace: seen.append(error))
+    question = Question(
+        answers=AnswersMap(),
+        context={},
+        jinja_env=SandboxedEnvironment(),
+        var_name="story_id",
+        validator="{{ 'not a story id' }}",
+    )
+    try:
+        question.validate_answer("x")
+    except ValueError as error:
+        hook(ValueError, error, error.__traceback__)
+    assert capsys.readouterr().err == "Validation error for question 'story_id': not a story id\n"
+    assert seen == []
+
+    # The same words raised anywhere else are not a refused answer: the usual report.
+    try:
+        raise ValueError("Validation error for question 'x': raised by someone else")
+    except ValueError as error:
+        hook(ValueError, error, error.__traceback__)
+    assert len(seen) == 1 and capsys.readouterr().err == ""
