@@ -101,6 +101,18 @@ def last_answers_file() -> Path | None:
     return None if in_temporary_copy(path.parent) else path
 
 
+def read_answers(path: Path) -> dict[str, Any]:
+    """An answers file as Copier reads it (PyYAML, already loaded in Copier's process:
+    no ruamel.yaml import on the way); empty when it is not a readable mapping."""
+    import yaml  # type: ignore[import-untyped]  # Copier's own dependency
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 def destination() -> Path | None:
     """The destination folder of the Copier worker running now (None outside one)."""
     worker = _running_worker()

@@ -23,6 +23,7 @@ import os
 from pathlib import Path, PurePosixPath
 
 from atomic import private_folder, user_cache_root, write_text_if_changed
+from copier_internals import read_answers
 from naming import answers_file
 
 PROJECT_TEMPLATE = "template/project"
@@ -97,8 +98,6 @@ def _stamp(root: Path) -> str:
 
 def moved_scaffold(root: Path, answers_path: Path) -> str:
     """'' unless the answers file lies elsewhere than its own answers place it."""
-    from registry import read_answers
-
     answers = read_answers(answers_path)
     if not answers or answers.get("kind") not in {"component", "story"}:
         return ""

@@ -48,9 +48,7 @@ def unchanged_on_update(question: str, value: object) -> str:
     path = copier_internals.last_answers_file()
     if path is None:
         return ""
-    from registry import read_answers  # ruamel.yaml: only an update pays for it
-
-    last = read_answers(path) or {}
+    last = copier_internals.read_answers(path)
     if question not in last or last[question] == value:
         return ""
     where = _relative(path, copier_internals.destination())
