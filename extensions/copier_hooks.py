@@ -145,19 +145,22 @@ def subdirectory(
     operation = copier_internals.operation()
     chosen = project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
     key = (operation, str(kind), str(dst_path))
-    if key not in _CHECKED and not copier_internals.in_temporary_copy(str(dst_path)):
+    if key in _CHECKED:
+        return chosen
+    _CHECKED.add(key)  # an update's temporary copies too: nothing to check there
+    if not copier_internals.in_temporary_copy(str(dst_path)):
         last_answers = copier_internals.last_answers_file()
-        destination = Path(str(dst_path))
+        # Absolute as Copier made it when the run began: an update moves the process
+        # into its temporary folders and back (plumbum's local.cwd).
+        destination = copier_internals.destination() or Path(str(dst_path)).absolute()
         found = precheck.problems(kind, Path(str(src_path)), destination, last_answers)
         if isinstance(recorded_src, str) and project_state.needs_nested_copy(
             kind, chosen, destination
         ):
-            found += filter(
-                None, [project_state.unreachable_template(destination.absolute(), recorded_src)]
-            )
+            found += filter(None, [project_state.unreachable_template(destination, recorded_src)])
         if found:
+            _CHECKED.discard(key)
             raise copier_internals.refusal("hexforge: " + "; ".join(found))
-        _CHECKED.add(key)
     return chosen
 
 

@@ -26,6 +26,7 @@ from atomic import private_folder, user_cache_root, write_text_if_changed
 from copier_internals import read_answers
 from naming import answers_file
 
+HERE = Path(__file__).resolve().parent
 PROJECT_TEMPLATE = "template/project"
 BOM = b"\xef\xbb\xbf"
 
@@ -53,7 +54,7 @@ def problems(
     if last_answers is not None and (moved := moved_scaffold(root, last_answers)):
         found.append(moved)
     found += paths_in_the_way(root, wiring_files(template_root))
-    if not found and not already_checked(root):
+    if not found and not already_checked(root, template_root / "extensions"):
         found += pyproject_problems(root) + manifest_problems(root)
     return found
 
@@ -63,19 +64,21 @@ CHECKED_FILES = ("pyproject.toml", ".claude/manifest.yaml")
 RULES = ("precheck.py", "pyproject_merge.py", "project_pyproject.toml", "manifest.py")
 
 
-def already_checked(root: Path) -> bool:
-    """Whether the wiring left both files as they are now, under the same rules."""
+def already_checked(root: Path, extensions: Path = HERE) -> bool:
+    """Whether the wiring left both files as they are now, under the rules in
+    ``extensions`` (this run's template: in an update this module may come from the
+    old version's clone, which Copier has removed by then)."""
     stamp = _stamp_file(root)
     try:
-        return stamp is not None and stamp.read_text(encoding="utf-8") == _stamp(root)
+        return stamp is not None and stamp.read_text(encoding="utf-8") == _stamp(root, extensions)
     except OSError:
         return False
 
 
-def record_checked(root: Path) -> None:
+def record_checked(root: Path, extensions: Path = HERE) -> None:
     """Remember that the wiring could edit both files as they are now."""
     if (stamp := _stamp_file(root)) is not None:
-        write_text_if_changed(stamp, _stamp(root))
+        write_text_if_changed(stamp, _stamp(root, extensions))
 
 
 def _stamp_file(root: Path) -> Path | None:
@@ -85,10 +88,9 @@ def _stamp_file(root: Path) -> Path | None:
     return folder / hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]
 
 
-def _stamp(root: Path) -> str:
+def _stamp(root: Path, extensions: Path) -> str:
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for path in [*(here / name for name in RULES), *(root / name for name in CHECKED_FILES)]:
+    for path in [*(extensions / name for name in RULES), *(root / name for name in CHECKED_FILES)]:
         try:
             digest.update(hashlib.sha256(path.read_bytes()).digest())
         except OSError:
