@@ -11,9 +11,9 @@ by hand would be re-created at its old place, beside the moved one).
 
 The parsers here are the wiring's own (pyproject_merge, manifest), so what passes
 here also passes there. They cost a tenth of a second (tomlkit, ruamel.yaml), so a
-successful wiring records what it left (:func:`record_checked`: a digest of both files
-and of these rules, in the user's cache folder); the next scaffold skips the parsing
-while neither changed.
+successful wiring records what it left (:func:`record_checked`: an empty file named by
+the digest of both files and of these rules, in the user's cache folder); a scaffold
+meeting the same bytes again (the next one, a clone of the project) skips the parsing.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
-from atomic import private_folder, user_cache_root, write_text_if_changed
+from atomic import private_folder, user_cache_root
 from copier_internals import read_answers
 from naming import answers_file
 
@@ -65,27 +65,38 @@ RULES = ("precheck.py", "pyproject_merge.py", "project_pyproject.toml", "manifes
 
 
 def already_checked(root: Path, extensions: Path = HERE) -> bool:
-    """Whether the wiring left both files as they are now, under the rules in
+    """Whether the wiring left both files with these very bytes, under the rules in
     ``extensions`` (this run's template: in an update this module may come from the
     old version's clone, which Copier has removed by then)."""
-    stamp = _stamp_file(root)
-    try:
-        return stamp is not None and stamp.read_text(encoding="utf-8") == _stamp(root, extensions)
-    except OSError:
-        return False
+    folder = _records()
+    return folder is not None and (folder / _stamp(root, extensions)).is_file()
 
 
 def record_checked(root: Path, extensions: Path = HERE) -> None:
-    """Remember that the wiring could edit both files as they are now."""
-    if (stamp := _stamp_file(root)) is not None:
-        write_text_if_changed(stamp, _stamp(root, extensions))
+    """Remember that the wiring could edit both files as they are now; keep the
+    :data:`KEPT_RECORDS` newest records."""
+    folder = _records()
+    if folder is None:
+        return
+    (folder / _stamp(root, extensions)).touch()
+    records = sorted(folder.iterdir(), key=_modified, reverse=True)
+    for old in records[KEPT_RECORDS:]:
+        old.unlink(missing_ok=True)
 
 
-def _stamp_file(root: Path) -> Path | None:
+KEPT_RECORDS = 256
+
+
+def _modified(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _records() -> Path | None:
     folder = user_cache_root() / "checked"
-    if not private_folder(folder):
-        return None
-    return folder / hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:32]
+    return folder if private_folder(folder) else None
 
 
 def _stamp(root: Path, extensions: Path) -> str:

@@ -6,6 +6,7 @@ pin the rules and the record that lets the next scaffold skip the parsing.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import precheck
@@ -52,10 +53,22 @@ def test_a_wiring_run_records_its_files_and_any_later_edit_is_checked_again(
 
     assert precheck.already_checked(project)
     assert precheck.problems("component", REPO, project) == []
+    clone = tmp_path / "clone"
+    shutil.copytree(project, clone)
+    assert precheck.already_checked(clone)  # the same bytes
     (project / "pyproject.toml").write_bytes(b"[project\n")
     assert not precheck.already_checked(project)
     [problem] = precheck.problems("component", REPO, project)
     assert problem.startswith("pyproject.toml is not valid TOML")
+
+
+def test_only_the_newest_records_are_kept(tmp_path: Path, cache_home: Path) -> None:
+    project = mark_wired(tmp_path / "shop")
+    for number in range(precheck.KEPT_RECORDS + 5):
+        (project / "pyproject.toml").write_text(f'[project]\nname = "p{number}"\n')
+        precheck.record_checked(project)
+    assert len(list((cache_home / "hexforge" / "checked").iterdir())) == precheck.KEPT_RECORDS
+    assert precheck.already_checked(project)
 
 
 def test_a_byte_order_mark_is_refused_with_the_reason(tmp_path: Path) -> None:
