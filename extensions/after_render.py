@@ -6,9 +6,10 @@
 One process for both steps: a Python start costs as much as either. The wiring
 comes first, since it may add the ruff settings the layout follows (the first
 component of a project); the layout touches only the files the template renders
-(format_component.py), never the user's own modules. In the temporary copies
-an update renders, copier.yml runs ruff directly instead; should this script
-be run there, it only lays out the code.
+(format_component.py), never the user's own modules. Copier runs it in the real
+project only: in the temporary copies an update renders, copier.yml runs ruff
+directly instead (its ``when``, decided in Copier's process by
+copier_internals.in_temporary_copy).
 """
 
 from __future__ import annotations
@@ -16,10 +17,8 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import format_component
-from temporary_copy import in_temporary_copy
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,11 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kind", required=True)
     parser.add_argument("--component", default="")
     args, wiring_args = parser.parse_known_args(argv)
-    status = 0
-    if not in_temporary_copy(Path.cwd()):
-        import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
+    import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
 
-        status = wiring.main([f"--kind={args.kind}", *wiring_args])
+    status = wiring.main([f"--kind={args.kind}", *wiring_args])
     # After the wiring: it may add the [tool.ruff] settings the layout follows.
     if args.kind == "component" and args.component:
         format_component.main([f"--component={args.component}"])

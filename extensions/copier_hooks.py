@@ -9,34 +9,31 @@ already imported from another folder (the other version) is dropped first.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import sys
 from pathlib import Path
 from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 
-# Checked here, when Copier loads the template and before it writes anything: the
-# tasks need these in Copier's own environment.
-_MISSING = [m for m in ("ruff", "tomlkit", "ruamel.yaml") if importlib.util.find_spec(m) is None]
-if _MISSING:
-    raise RuntimeError(
-        f"hexforge needs {', '.join(_MISSING)} next to Copier: run "
-        "pip install copier copier-template-extensions tomlkit ruamel.yaml ruff "
-        "(or pipx inject copier copier-template-extensions tomlkit ruamel.yaml ruff)"
-    )
 _SIBLINGS = (
+    "environment",
     "naming",
     "pycode",
     "fields",
     "validation",
-    "temporary_copy",
+    "copier_internals",
     "atomic",
     "project_state",
     "project_settings",
     "context",
     "jinja_cache",
     "moves",
+    "precheck",
+    "gitignore",
+    # Imported only when needed (an update, a file to check): ruamel.yaml, tomlkit.
+    "registry",
+    "manifest",
+    "pyproject_merge",
 )
 
 
@@ -49,12 +46,22 @@ def _digest(path: Path) -> str | None:
 
 _DIGESTS = {name: _digest(_HERE / f"{name}.py") for name in _SIBLINGS}
 _LOADED = {name: sys.modules.get(name) for name in _SIBLINGS}
+
+
+def _source_digest(module: Any) -> str | None:
+    """The digest stamped below, or, for a sibling first imported later (lazily), its
+    source's."""
+    stamped: str | None = getattr(module, "_hexforge_digest", None)
+    return stamped or _digest(Path(module.__file__ or ""))
+
+
 # Loaded from another folder (the other template version of an update, or an
 # earlier run's clone): kept only when every sibling's source is this folder's,
 # byte for byte, since they import names from each other. Re-importing them costs
 # more than the rest of setting up Copier's environment.
 if any(
-    getattr(module, "_hexforge_digest", None) != _DIGESTS[name] for name, module in _LOADED.items()
+    module is not None and _source_digest(module) != _DIGESTS[name]
+    for name, module in _LOADED.items()
 ):
     for _name, _module in _LOADED.items():
         if _module is not None and Path(_module.__file__ or "").resolve().parent != _HERE:
@@ -63,21 +70,33 @@ if str(_HERE) in sys.path:
     sys.path.remove(str(_HERE))
 sys.path.insert(0, str(_HERE))
 
+import copier_internals  # noqa: E402
+import environment  # noqa: E402
+
+# Checked when Copier loads the template, before it asks or writes anything: the
+# validators and the tasks need these in Copier's own environment. Raised as
+# Copier's user error, the CLI prints the one line alone.
+if _MISSING := environment.missing():
+    raise copier_internals.refusal(environment.message(_MISSING))
+copier_internals.print_refusals_alone()
+
 import context as derived_context  # noqa: E402
 import fields  # noqa: E402
+import gitignore  # noqa: E402
 import jinja_cache  # noqa: E402
 import moves  # noqa: E402
 import naming  # noqa: E402
+import precheck  # noqa: E402
 import project_settings  # noqa: E402
 import project_state  # noqa: E402
 import pycode  # noqa: E402
 import validation  # noqa: E402
 from copier_template_extensions import ContextHook  # noqa: E402
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
-from temporary_copy import in_temporary_copy  # noqa: E402
 
 for _name in _SIBLINGS:
-    sys.modules[_name]._hexforge_digest = _DIGESTS[_name]  # type: ignore[attr-defined]
+    if _name in sys.modules:
+        sys.modules[_name]._hexforge_digest = _DIGESTS[_name]  # type: ignore[attr-defined]
 from jinja2 import Environment  # noqa: E402
 from jinja2.ext import Extension  # noqa: E402
 
@@ -107,16 +126,47 @@ class Globals(Extension):
             hx_moves_between=moves.any_between,
             hx_subdirectory=subdirectory,
             hx_project_answers=project_state.project_answers,
-            hx_in_temporary_copy=lambda path: in_temporary_copy(Path(str(path))),
+            hx_in_temporary_copy=copier_internals.in_temporary_copy,
             hx_ruff=find_ruff_bin,
             hx_ruff_config=project_settings.ruff_config_option,
+            hx_evidence_tracked=lambda path: bool(gitignore.tracked_evidence(Path(str(path)))),
         )
 
 
-def subdirectory(kind: object, src_path: object, dst_path: object) -> str:
-    """copier.yml ``_subdirectory``: which template folder this run renders."""
-    operation = validation.copier_operation()
-    return project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
+# (operation, kind, destination) already checked in this process: Copier renders
+# _subdirectory once per file.
+_CHECKED: set[tuple[str, str, str]] = set()
+
+
+def subdirectory(
+    kind: object, src_path: object, dst_path: object, recorded_src: object = None
+) -> str:
+    """copier.yml ``_subdirectory``: which template folder this run renders.
+
+    Copier renders it just before writing the first file (and again for every file),
+    which makes it the place to refuse a run that would fail half-way: precheck.py,
+    once per destination.
+    """
+    operation = copier_internals.operation()
+    chosen = project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
+    key = (operation, str(kind), str(dst_path))
+    if key in _CHECKED:
+        return chosen
+    _CHECKED.add(key)  # an update's temporary copies too: nothing to check there
+    if not copier_internals.in_temporary_copy(str(dst_path)):
+        last_answers = copier_internals.last_answers_file()
+        # Absolute as Copier made it when the run began: an update moves the process
+        # into its temporary folders and back (plumbum's local.cwd).
+        destination = copier_internals.destination() or Path(str(dst_path)).absolute()
+        found = precheck.problems(kind, Path(str(src_path)), destination, last_answers)
+        if isinstance(recorded_src, str) and project_state.needs_nested_copy(
+            kind, chosen, destination
+        ):
+            found += filter(None, [project_state.unreachable_template(destination, recorded_src)])
+        if found:
+            _CHECKED.discard(key)
+            raise copier_internals.refusal("hexforge: " + "; ".join(found))
+    return chosen
 
 
 class DerivedContext(ContextHook):

@@ -2,9 +2,13 @@
 
 The manifest belongs to the coding agent, which keeps its own keys there (phase,
 versions, notes...). hexforge owns one top-level key, ``components:``, and
-rewrites only the lines of that key. A YAML round-trip (load, change, dump)
-cannot promise that: ruamel.yaml drops a comment that follows the replaced
-value and re-indents block sequences. So ruamel.yaml is used to *find* the key
+rewrites only the lines of that key. It also adds the keys the agent's protocol
+reads (:data:`AGENT_KEYS`: ``phase``, ``outstanding.tasks``,
+``outstanding.remediation``) where they are absent, and never changes their values.
+
+A YAML round-trip (load, change, dump) cannot promise that ``components:``
+alone changes: ruamel.yaml drops a comment that follows the replaced value and
+re-indents block sequences. So ruamel.yaml is used to *find* the key
 and to *check* the result, and the replacement itself is textual; every other
 byte of the file stays as it was.
 """
@@ -29,12 +33,73 @@ HEADER = """\
 """
 
 
+# The agent's keys and their first values, added when absent (never overwritten).
+AGENT_KEYS = "phase: coding\noutstanding:\n  tasks: []\n  remediation: []\n"
+OUTSTANDING = ("tasks", "remediation")
+
+
 class ManifestError(ValueError):
     """The manifest cannot be updated without touching the agent's content."""
 
 
 def new_manifest(components: Iterable[Component]) -> str:
-    return HEADER + components_block(components)
+    return HEADER + AGENT_KEYS + components_block(components)
+
+
+def with_agent_keys(text: str) -> str:
+    """``text`` with the agent's keys it lacks added; every existing value kept.
+
+    Absent top-level keys are appended as text (nothing else in the file moves);
+    an ``outstanding`` mapping lacking ``tasks`` or ``remediation`` gets them through
+    a ruamel.yaml round trip, checked to change nothing else. An ``outstanding``
+    that is not a mapping is the agent's business: left as it is.
+    """
+    data = _load(text)
+    have = dict(data) if isinstance(data, dict) else {}
+    wanted = YAML(typ="safe", pure=True).load(AGENT_KEYS)
+    blocks = [key for key in wanted if key not in have]
+    updated = text
+    if blocks:
+        newline = "\r\n" if "\r\n" in text else "\n"
+        lines = AGENT_KEYS.splitlines(keepends=True)
+        chosen = "".join(line for line in lines if _block_of(line, lines) in blocks)
+        separator = "" if not text or text.endswith("\n") else newline
+        updated = text + separator + chosen.replace("\n", newline)
+    outstanding = have.get("outstanding")
+    if isinstance(outstanding, dict) and any(key not in outstanding for key in OUTSTANDING):
+        updated = _complete_outstanding(updated)
+    after = _load(updated)
+    expected = {**_plain(have), **{key: wanted[key] for key in blocks}}
+    if isinstance(expected.get("outstanding"), dict):
+        expected["outstanding"] = {
+            **{key: [] for key in OUTSTANDING},
+            **expected["outstanding"],
+        }
+    if _plain(after) != expected:
+        raise ManifestError("adding the agent's keys would have changed other keys")
+    return updated
+
+
+def _block_of(line: str, lines: list[str]) -> str:
+    """The top-level key whose block ``line`` (a line of AGENT_KEYS) belongs to."""
+    key = ""
+    for candidate in lines:
+        if not candidate.startswith(" "):
+            key = candidate.split(":", 1)[0]
+        if candidate is line:
+            return key
+    return key
+
+
+def _complete_outstanding(text: str) -> str:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.width = 1_000_000
+    data = yaml.load(text)
+    for key in OUTSTANDING:
+        data["outstanding"].setdefault(key, [])
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
 
 
 def entry(component: Component) -> dict[str, str | None]:
@@ -92,6 +157,12 @@ def update_manifest(text: str, components: Iterable[Component]) -> str:
     updated = "".join([*lines[:start], block.replace("\n", newline), *lines[end:]])
     _check(before, _load(updated), components)
     return updated
+
+
+def check_editable(text: str) -> None:
+    """Raise :class:`ManifestError` when :func:`update_manifest` could not edit ``text``
+    (whatever the components): the same parsing and checks, nothing written."""
+    update_manifest(text, [])
 
 
 def _load(text: str) -> Any:

@@ -3,12 +3,13 @@
     python extensions/migrations.py --stage=before --from=OLD --to=NEW --answers=FILE
 
 Copier runs it (copier.yml `_migrations`) in the real project, never in the
-temporary copies it renders (were a later Copier to, the script would do nothing
-there, like the wiring): in the "before" stage, after it has rendered the
+temporary copies it renders (copier_internals.py has the update's stage order):
+in the "before" stage, after it has rendered the
 old template version into a temporary folder (the *old copy*) and before it
 computes the user's changes as the difference between that old copy and the
-project's git index. The "after" stage comes once the update is applied; this
-script has nothing to do there.
+project's git index. The "after" stage comes once the update is applied: there it
+only stops git tracking gate evidence an older version let the project commit
+(gitignore.py; Copier runs it then only when such files are tracked).
 
 When a newer template version moves or renames a generated file, Copier alone
 would render the new file fresh and delete the old one, with every edit the
@@ -45,15 +46,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import gitignore
+from copier_internals import OLD_COPY_PREFIX
 from moves import MOVES, Move, applicable
 from packaging.version import InvalidVersion, Version
 from registry import read_answers
-from temporary_copy import in_temporary_copy
 
 KINDS = ("project", "component", "story")
-
-
-OLD_COPY_PREFIXES = ("copier._main.old_copy.", "copier.main.old_copy.")
 
 
 class MigrationError(RuntimeError):
@@ -97,7 +96,9 @@ def _is_relative_inside(path: str) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     project = Path.cwd()
-    if args.stage != "before" or in_temporary_copy(project):
+    if args.stage == "after":
+        if untracked := gitignore.untrack_evidence(project):
+            print(f"hexforge: {untracked}")
         return 0
     try:
         lines = migrate(project, Path(args.answers), args.version_from, args.version_to)
@@ -180,7 +181,7 @@ def find_old_copies(project: Path, answers_file: Path) -> list[Path]:
     answers = read_answers(project / answers_file)
     found = []
     for candidate in Path(tempfile.gettempdir()).iterdir():
-        if not candidate.name.startswith(OLD_COPY_PREFIXES) or (candidate / ".git").exists():
+        if not candidate.name.startswith(OLD_COPY_PREFIX) or (candidate / ".git").exists():
             continue
         copy_root = candidate / prefix
         if read_answers(copy_root / answers_file) == answers:

@@ -16,8 +16,8 @@ import re
 from pathlib import Path
 
 from atomic import hold_lock_for_process, private_folder, user_cache_root
+from copier_internals import in_temporary_copy
 from naming import answers_file
-from temporary_copy import in_temporary_copy
 
 PROJECT_ANSWERS = answers_file("project", None, None, None)
 BOOTSTRAP_SUBDIRECTORY = "template/component_with_project"
@@ -25,6 +25,19 @@ PROJECT_TEMPLATE = "template/project"
 # The project files copier.yml's _skip_if_exists keeps when present: never a clash.
 KEPT_IF_PRESENT = frozenset({".claude/evolution/evolution.md"})
 _PROJECT_KIND = re.compile(r"^kind:\s*['\"]?project['\"]?\s*$", re.M)
+
+# Template sources Copier fetches itself; anything else must be a local folder.
+REMOTE_PREFIXES = (
+    "gh:",
+    "gl:",
+    "git@",
+    "git+",
+    "git://",
+    "ssh://",
+    "https://",
+    "http://",
+    "file://",
+)
 
 
 def is_wired(root: Path) -> bool:
@@ -73,6 +86,28 @@ def first_into(destination: Path) -> bool:
     if lock is not None:
         hold_lock_for_process(lock)
     return not is_wired(destination)
+
+
+def needs_nested_copy(kind: object, chosen: str, destination: Path) -> bool:
+    """Whether the wiring of this run will wire the project with a nested `copier copy`
+    (a story, or a component without the bootstrap folder, in a project not wired)."""
+    return kind != "project" and chosen != BOOTSTRAP_SUBDIRECTORY and not is_wired(destination)
+
+
+def unreachable_template(root: Path, template: str) -> str:
+    """'' unless a nested copy cannot reach ``template`` (as Copier recorded it) from
+    ``root``. Copier records a local template path as the user typed it, relative to
+    wherever they ran the command, which need not be the project root."""
+    if template.startswith(REMOTE_PREFIXES):
+        return ""
+    folder = root / template
+    if (folder / "copier.yml").is_file() or (folder / "copier.yaml").is_file():
+        return ""
+    return (
+        f"cannot wire the project: the template {template!r} is not a folder with a "
+        f"copier.yml when seen from {root}; run the command again with the template's "
+        "absolute path"
+    )
 
 
 def bootstrap_lock(destination: Path) -> Path | None:

@@ -1,14 +1,19 @@
 """The component registry: which components the project has, read from disk.
 
 There is no list kept anywhere else to drift out of date: a component is
-registered exactly when ``components/<name>/.copier-answers.yml`` exists and
-says ``kind: component``. Every wiring run rebuilds app/main.py's blocks and
-the manifest's ``components:`` key from this scan, so a registration can never
-be lost to a concurrent run, and a deleted component disappears on the next one.
+registered when ``components/<name>/.copier-answers.yml`` exists, says
+``kind: component`` and names that very folder. Every wiring run rebuilds
+app/main.py's blocks and the manifest's ``components:`` key from this scan, so a
+registration can never be lost to a concurrent run, and a deleted component
+disappears on the next one. What does not add up is reported, never silently
+dropped: a folder whose answers name another component (moved by hand), and a
+registered component whose folder is still there but whose answers file is gone
+(kept as it was registered).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +39,12 @@ class Scan:
     warnings: list[str]
 
 
-def scan(root: Path) -> Scan:
-    """Every component under ``root/components``, sorted by name."""
+def scan(root: Path, registered: Mapping[str, Any] | None = None) -> Scan:
+    """Every component under ``root/components``, sorted by name.
+
+    ``registered`` is what the manifest recorded so far (name -> entry): a component
+    there whose folder still exists but lost its answers file stays, as recorded.
+    """
     result = Scan([], [])
     for answers_path in sorted((root / "components").glob(f"*/{ANSWERS_FILE}")):
         name = answers_path.parent.name
@@ -46,9 +55,35 @@ def scan(root: Path) -> Scan:
             continue  # a folder rendered by another template, not a hexforge component
         elif (problem := snake_rule_error(name)) is not None:
             result.warnings.append(f"components/{name} is not a package name ({problem}): skipped")
+        elif (recorded := answers.get("component_name", name)) != name:
+            result.warnings.append(
+                f"components/{name} holds the answers of component {recorded!r}: it was moved "
+                f"or renamed by hand, so it is not registered; move it back (git mv "
+                f"components/{name} components/{recorded}), or scaffold {name} anew"
+            )
         else:
             result.components.append(_component(name, answers))
+    found = {component.name for component in result.components}
+    for name, entry in sorted((registered or {}).items()):
+        if name in found or not (root / "components" / name).is_dir():
+            continue
+        result.warnings.append(
+            f"components/{name} has no {ANSWERS_FILE}: kept registered as it was, but it "
+            f"cannot be updated; restore it (git checkout -- components/{name}/{ANSWERS_FILE})"
+        )
+        result.components.append(_component(name, _answers_of(entry)))
+    result.components.sort(key=lambda component: component.name)
     return result
+
+
+def _answers_of(entry: object) -> dict[str, Any]:
+    """A manifest entry (entity, fields, template_version) as answers."""
+    known = entry if isinstance(entry, Mapping) else {}
+    return {
+        "entity_name": known.get("entity", ""),
+        "fields": known.get("fields", ""),
+        "_commit": known.get("template_version"),
+    }
 
 
 def read_answers(path: Path) -> dict[str, Any] | None:

@@ -11,8 +11,8 @@ renders the project's files in the same Copier run (project_state.py); a story
 scaffolded, or a component updated, in a project that was never wired wires it
 first, with a nested `copier copy` of kind=project.
 
-Copier also runs its task inside the throwaway copies it renders during an
-update; the wiring does nothing there. Every run happens under one project-wide lock and
+Copier runs it in the real project only (copier.yml's ``when``: never in the
+throwaway copies an update renders). Every run happens under one project-wide lock and
 writes only files whose bytes change, so concurrent scaffolds lose nothing and a
 second run is a no-op.
 """
@@ -30,48 +30,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from project_state import is_wired
-from temporary_copy import in_temporary_copy
-
-INSTALL_HINT = "pip install copier copier-template-extensions tomlkit ruamel.yaml"
-
-# Run as a script in one of Copier's temporary update copies (after_render.py does
-# not get this far there): nothing to wire, so leave before importing tomlkit and
-# ruamel.yaml, which would cost more than the run itself.
-if __name__ == "__main__" and in_temporary_copy(Path.cwd()):
-    sys.exit(0)
+import environment
+from project_state import REMOTE_PREFIXES, is_wired, unreachable_template
 
 try:
     import app_main
+    import gitignore
     import manifest
+    import precheck
     import pyproject_merge
     import registry
-    from atomic import held_lock_env, project_lock, write_if_changed, write_text_if_changed
+    from atomic import held_lock_env, project_lock, write_if_changed
 except ModuleNotFoundError as missing:
     if (missing.name or "").split(".")[0] not in {"tomlkit", "ruamel"}:
         raise
-    sys.exit(
-        f"hexforge: the wiring needs the Python package {missing.name!r} in Copier's "
-        f"environment ({sys.executable}); install it there with: {INSTALL_HINT}"
-    )
+    top = (missing.name or "").split(".")[0]
+    names = environment.missing() or [{"ruamel": "ruamel.yaml"}.get(top, top)]
+    sys.exit(environment.message(names))
 
 KINDS = ("project", "component", "story")
 
-# Template sources Copier fetches itself; anything else must be a local folder.
-REMOTE_PREFIXES = (
-    "gh:",
-    "gl:",
-    "git@",
-    "git+",
-    "git://",
-    "ssh://",
-    "https://",
-    "http://",
-    "file://",
-)
-
 MANIFEST = ".claude/manifest.yaml"
-GITIGNORE = ".claude/.gitignore"
+APP_MAIN = "app/main.py"
+GITIGNORE = ".gitignore"
+LOCK_GITIGNORE = ".claude/.gitignore"
+# Copier tells its tasks which operation runs (copier_internals.py documents it).
+OPERATION_ENV = "COPIER_OPERATION"
 LOCK_NAME = ".hexforge.lock"
 
 SMALL_FILES = {
@@ -101,8 +85,6 @@ class Report:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     root = Path.cwd()
-    if in_temporary_copy(root):
-        return 0
     try:
         if args.kind != "project" and not is_wired(root):
             check_template(root, args.template)  # before the lock: fail without a trace
@@ -110,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Checked again under the lock: a concurrent scaffold may have wired it.
             if args.kind != "project" and not is_wired(root):
                 wire_project_first(root, args.template, args.ref, args.project_name)
-            report = wire(root, args.project_name)
+            report = wire(root, args.project_name, args.kind)
     except WiringError as error:
         print(f"hexforge: {error}", file=sys.stderr)
         return 1
@@ -155,15 +137,8 @@ def check_template(root: Path, template: str) -> None:
     Copier records a local template path as the user typed it, relative to
     wherever they ran the command, which need not be the project root.
     """
-    if template.startswith(REMOTE_PREFIXES):
-        return
-    folder = root / template
-    if not ((folder / "copier.yml").is_file() or (folder / "copier.yaml").is_file()):
-        raise WiringError(
-            f"cannot wire the project: the template {template!r} is not a folder with a "
-            f"copier.yml when seen from {root}; run the command again with the template's "
-            "absolute path"
-        )
+    if problem := unreachable_template(root, template):
+        raise WiringError(problem)
 
 
 def nested_ref(root: Path, template: str, ref: str) -> str | None:
@@ -183,69 +158,148 @@ def nested_ref(root: Path, template: str, ref: str) -> str | None:
     return ref
 
 
-def wire(root: Path, project_name: str) -> Report:
-    """Bring every wiring-owned file of the project at ``root`` up to date."""
+def wire(root: Path, project_name: str, kind: str = "project") -> Report:
+    """Bring every wiring-owned file of the project at ``root`` up to date.
+
+    Every new content is computed first; then all of it is written, or, when a file
+    cannot be edited (an error in the report) or a write fails, none of it: the
+    project is left as it was. A story's scaffold never re-creates an app/main.py
+    the user deleted: only the project's and components' scaffolds create it.
+    """
     report = Report()
-    _ensure_gitignore(root, report)
-    _wire_pyproject(root, project_name, report)
+    plan = Plan(root)
+    plan.create_if_absent(LOCK_GITIGNORE, f"# hexforge's wiring lock\n{LOCK_NAME}\n", report)
+    _plan_lock_gitignore(plan, report)
+    _plan_gitignore(plan, report)
+    _plan_pyproject(plan, project_name, report)
     for relative, content in SMALL_FILES.items():
-        _create_if_absent(root, relative, content, report)
-    found = registry.scan(root)
+        plan.create_if_absent(relative, content, report)
+    found = registry.scan(root, _registered(plan))
     report.warnings.extend(found.warnings)
-    main_updated = _wire_app_main(root, _app_title(root, project_name), found.components, report)
-    registration = _wire_manifest(root, found.components, report)
+    main_updated = _plan_app_main(
+        plan, _app_title(root, project_name), found.components, kind != "story", report
+    )
+    registration = _plan_manifest(plan, found.components, report)
+    if report.errors:
+        return report  # nothing written
+    plan.write()
+    precheck.record_checked(root)
+    # In an update, Copier's after-migration does it, once Copier is done with the index.
+    if os.environ.get(OPERATION_ENV) != "update" and (untracked := untrack(root)):
+        report.changes.append(untracked)
     report.changes.extend(registration)
     if main_updated and not registration:
         report.changes.append("updated the component blocks of app/main.py")
     return report
 
 
-def _create_if_absent(root: Path, relative: str, content: str, report: Report) -> None:
-    path = root / relative
-    if not path.exists() and write_text_if_changed(path, content):
-        report.created.append(relative)
+def _registered(plan: Plan) -> dict[str, Any]:
+    data = plan.read(MANIFEST)
+    return manifest.registered(data.decode("utf-8", "replace")) if data else {}
 
 
-def _ensure_gitignore(root: Path, report: Report) -> None:
+def untrack(root: Path) -> str:
+    return gitignore.untrack_evidence(root)
+
+
+class Plan:
+    """The files one wiring run writes: all of them, or none."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.contents: dict[str, bytes] = {}
+
+    def read(self, relative: str) -> bytes | None:
+        """The planned bytes of ``relative``, else those on disk (None when absent)."""
+        if relative in self.contents:
+            return self.contents[relative]
+        try:
+            return (self.root / relative).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def set(self, relative: str, data: bytes) -> bool:
+        """Plan ``data`` for ``relative``; whether that changes the file."""
+        if self.read(relative) == data:
+            return False
+        self.contents[relative] = data
+        return True
+
+    def create_if_absent(self, relative: str, content: str, report: Report) -> None:
+        if self.read(relative) is None and self.set(relative, content.encode("utf-8")):
+            report.created.append(relative)
+
+    def write(self) -> None:
+        """Write every planned file; should one write fail, put back the others."""
+        previous: dict[Path, bytes | None] = {}
+        try:
+            for relative, data in self.contents.items():
+                path = self.root / relative
+                previous[path] = path.read_bytes() if path.exists() else None
+                write_if_changed(path, data)
+        except OSError as error:
+            for path, old in previous.items():
+                if old is None:
+                    path.unlink(missing_ok=True)
+                else:
+                    write_if_changed(path, old)
+            raise WiringError(
+                f"writing the wiring failed ({error}); every file it had written was put back"
+            ) from None
+
+
+def _plan_lock_gitignore(plan: Plan, report: Report) -> None:
     # The lock file is runtime state: untracked, it would leave the repository
     # dirty, and `copier update` refuses to run in a dirty repository.
-    path = root / GITIGNORE
-    if not path.exists():
-        _create_if_absent(root, GITIGNORE, f"# hexforge's wiring lock\n{LOCK_NAME}\n", report)
-        return
-    data = path.read_bytes()
+    data = plan.read(LOCK_GITIGNORE) or b""
     if LOCK_NAME.encode() in (line.strip() for line in data.splitlines()):
         return
     separator = b"" if not data or data.endswith(b"\n") else b"\n"
-    if write_if_changed(path, data + separator + LOCK_NAME.encode() + b"\n"):
-        report.changes.append(f"added {LOCK_NAME} to {GITIGNORE}")
+    if plan.set(LOCK_GITIGNORE, data + separator + LOCK_NAME.encode() + b"\n"):
+        report.changes.append(f"added {LOCK_NAME} to {LOCK_GITIGNORE}")
 
 
-def _wire_pyproject(root: Path, project_name: str, report: Report) -> None:
-    path = root / "pyproject.toml"
-    if not path.exists():
-        _create_if_absent(
-            root, "pyproject.toml", pyproject_merge.new_pyproject(project_name), report
-        )
+def _plan_gitignore(plan: Plan, report: Report) -> None:
+    data = plan.read(GITIGNORE)
+    if data is None:
+        plan.create_if_absent(GITIGNORE, gitignore.completed(b"").decode(), report)
         return
-    pytest_files = pyproject_merge.pytest_config_files(root)
+    if plan.set(GITIGNORE, gitignore.completed(data)):
+        report.changes.append(f"completed {GITIGNORE}")
+
+
+def _plan_pyproject(plan: Plan, project_name: str, report: Report) -> None:
+    if plan.read("pyproject.toml") is None:
+        plan.create_if_absent("pyproject.toml", pyproject_merge.new_pyproject(project_name), report)
+        return
+    pytest_files = pyproject_merge.pytest_config_files(plan.root)
     try:
-        result = pyproject_merge.merge_pyproject(_read_text(path), project_name, pytest_files)
+        text = _read_text(plan.root / "pyproject.toml")
+        result = pyproject_merge.merge_pyproject(text, project_name, pytest_files)
     except pyproject_merge.PyprojectError as error:
         report.errors.append(str(error))
         return
     report.warnings.extend(result.warnings)
-    if write_text_if_changed(path, result.text) and result.changes:
+    if plan.set("pyproject.toml", result.text.encode("utf-8")) and result.changes:
         report.changes.append(f"wired pyproject.toml: added {', '.join(result.changes)}")
 
 
 def _read_text(path: Path) -> str:
     # Bytes decoded by hand: read_text() would turn CRLF into LF and, written
-    # back, silently change every line of a Windows-edited file.
+    # back, silently change every line of a Windows-edited file. A byte order mark
+    # is refused: TOML readers (pip, pytest, mypy) refuse it too.
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise pyproject_merge.PyprojectError(
+            f"{path.name} starts with a UTF-8 byte order mark, which TOML readers refuse: "
+            "save it as UTF-8 without BOM"
+        )
     try:
-        return path.read_bytes().decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise WiringError(f"{path.name} is not UTF-8 text; hexforge cannot edit it") from None
+        raise pyproject_merge.PyprojectError(
+            f"{path.name} is not UTF-8 text; hexforge cannot edit it"
+        ) from None
 
 
 def _app_title(root: Path, project_name: str) -> str:
@@ -259,39 +313,48 @@ def _app_title(root: Path, project_name: str) -> str:
     return name if isinstance(name, str) and name else project_name
 
 
-def _wire_app_main(
-    root: Path, title: str, components: list[registry.Component], report: Report
+def _plan_app_main(
+    plan: Plan, title: str, components: list[registry.Component], create: bool, report: Report
 ) -> bool:
-    """Create app/main.py or refresh its blocks; whether an existing file changed."""
-    path = root / "app" / "main.py"
+    """Create app/main.py (when ``create``) or refresh its blocks; whether it changed."""
     names = [component.name for component in components]
-    if not path.exists():
-        _create_if_absent(root, "app/main.py", app_main.new_app_main(title, names), report)
+    data = plan.read(APP_MAIN)
+    if data is None:
+        if create:
+            plan.create_if_absent(APP_MAIN, app_main.new_app_main(title, names), report)
         return False
     try:
-        updated = app_main.update_app_main(_read_text(path), names)
-    except app_main.MarkersMissing as error:
+        updated = app_main.update_app_main(_decoded(data, APP_MAIN), names)
+    except (app_main.MarkersMissing, WiringError) as error:
         report.warnings.append(str(error))
         return False
-    return write_text_if_changed(path, updated)
+    return plan.set(APP_MAIN, updated.encode("utf-8"))
 
 
-def _wire_manifest(root: Path, components: list[registry.Component], report: Report) -> list[str]:
-    """Create the manifest or refresh its `components:`; the registrations that changed."""
-    path = root / MANIFEST
-    if not path.exists():
-        _create_if_absent(root, MANIFEST, manifest.new_manifest(components), report)
-        return _registration_changes({}, components)
-    text = _read_text(path)
+def _decoded(data: bytes, relative: str) -> str:
     try:
-        updated = manifest.update_manifest(text, components)
-    except manifest.ManifestError as error:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise WiringError(f"{relative} is not UTF-8 text; hexforge cannot edit it") from None
+
+
+def _plan_manifest(plan: Plan, components: list[registry.Component], report: Report) -> list[str]:
+    """Create the manifest or refresh its `components:` and the agent's keys; the
+    registrations that changed."""
+    data = plan.read(MANIFEST)
+    if data is None:
+        plan.create_if_absent(MANIFEST, manifest.new_manifest(components), report)
+        return _registration_changes({}, components)
+    try:
+        text = _decoded(data, MANIFEST)
+        updated = manifest.with_agent_keys(manifest.update_manifest(text, components))
+    except (manifest.ManifestError, WiringError) as error:
         report.errors.append(
             f"{MANIFEST} was left alone because {error}; fix it so that `components:` is a "
             "top-level key written as a block, then re-run the scaffold"
         )
         return []
-    if not write_text_if_changed(path, updated):
+    if not plan.set(MANIFEST, updated.encode("utf-8")):
         return []
     return _registration_changes(manifest.registered(text), components)
 

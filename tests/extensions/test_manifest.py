@@ -23,6 +23,8 @@ def test_new_manifest_has_a_header_and_the_registry() -> None:
     assert text.startswith("# ")
     assert "`components:`" in text.split("components:\n")[0]
     assert load(text) == {
+        "phase": "coding",
+        "outstanding": {"tasks": [], "remediation": []},
         "components": {
             "orders": {"entity": "Order", "fields": ORDERS.fields, "template_version": "v1"},
             # a hash of digits stays a string, not a number
@@ -32,14 +34,18 @@ def test_new_manifest_has_a_header_and_the_registry() -> None:
                 "template_version": "1234567",
             },
             "tags": {"entity": "Tag", "fields": "label:str", "template_version": None},
-        }
+        },
     }
 
 
 def test_new_manifest_without_components() -> None:
     text = manifest.new_manifest([])
     assert text.endswith("components: {}\n")
-    assert load(text) == {"components": {}}
+    assert load(text) == {
+        "phase": "coding",
+        "outstanding": {"tasks": [], "remediation": []},
+        "components": {},
+    }
 
 
 def test_long_fields_stay_on_one_line() -> None:

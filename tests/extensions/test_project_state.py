@@ -67,9 +67,10 @@ def test_only_a_first_component_copy_renders_the_bootstrap_folder(
     assert subdirectory("story", "copy", TEMPLATE, str(empty)) == "template/story"
     assert subdirectory("project", "copy", TEMPLATE, str(empty)) == "template/project"
     assert subdirectory("component", "update", TEMPLATE, str(empty)) == "template/component"
-    old_copy = tmp_path / "copier._main.old_copy.x1y2"
-    old_copy.mkdir()
-    assert subdirectory("component", "copy", TEMPLATE, str(old_copy)) == "template/component"
+    # Only named like one of Copier's temporary update copies: a real project.
+    look_alike = tmp_path / "copier._main.old_copy.x1y2"
+    look_alike.mkdir()
+    assert subdirectory("component", "copy", TEMPLATE, str(look_alike)) == BOOTSTRAP_SUBDIRECTORY
     wired = tmp_path / "wired"
     wired.mkdir()
     (wired / ".copier-answers.yml").write_text("kind: project\n")

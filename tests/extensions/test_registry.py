@@ -63,3 +63,36 @@ def test_read_answers(tmp_path: Path) -> None:
     assert registry.read_answers(path) is None
     path.write_text("# header\nkind: project\n")
     assert registry.read_answers(path) == {"kind": "project"}
+
+
+def test_a_folder_holding_another_components_answers_is_reported_not_registered(
+    tmp_path: Path,
+) -> None:
+    add_component(tmp_path, "orders")
+    (tmp_path / "components" / "orders").rename(tmp_path / "components" / "purchases")
+
+    found = registry.scan(tmp_path)
+
+    assert found.components == []
+    [warning] = found.warnings
+    assert "components/purchases holds the answers of component 'orders'" in warning
+    assert "git mv components/purchases components/orders" in warning
+
+
+def test_a_registered_component_whose_answers_file_is_gone_stays_while_its_folder_does(
+    tmp_path: Path,
+) -> None:
+    add_component(tmp_path, "orders")
+    add_component(tmp_path, "billing", entity="Invoice")
+    (tmp_path / "components" / "billing" / ".copier-answers.yml").unlink()
+    recorded = {"billing": {"entity": "Invoice", "fields": "name:str", "template_version": "v1"}}
+
+    found = registry.scan(tmp_path, recorded)
+
+    assert [component.name for component in found.components] == ["billing", "orders"]
+    assert found.components[0] == registry.Component("billing", "Invoice", "name:str", "v1")
+    [warning] = found.warnings
+    assert warning.startswith("components/billing has no .copier-answers.yml: kept registered")
+    # Once the folder is gone too, so is the registration.
+    (tmp_path / "components" / "billing").rename(tmp_path / "elsewhere")
+    assert [c.name for c in registry.scan(tmp_path, recorded).components] == ["orders"]

@@ -42,8 +42,8 @@ def test_first_run_wires_everything(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
-        "created .claude/.gitignore, pyproject.toml, app/__init__.py, components/__init__.py, "
-        ".claude/evidence/.gitkeep, app/main.py, .claude/manifest.yaml",
+        "created .claude/.gitignore, .gitignore, pyproject.toml, app/__init__.py, "
+        "components/__init__.py, .claude/evidence/.gitkeep, app/main.py, .claude/manifest.yaml",
         "registered component orders",
     ]
     assert (project / "pyproject.toml").read_text() == pyproject_merge.new_pyproject("demo")
@@ -78,12 +78,16 @@ def test_kind_project_wires_an_empty_project(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("folder", ["copier._main.old_copy.x1y2", "copier.main.new_copy.abc"])
-def test_copiers_temporary_update_copies_are_left_alone(tmp_path: Path, folder: str) -> None:
-    copy = tmp_path / folder / "sub"
-    add_component(copy, "orders")
-    result = run_wiring(copy)
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
-    assert sorted(p.name for p in copy.iterdir()) == ["components"]
+def test_a_project_only_named_like_a_copier_temporary_copy_is_wired(
+    tmp_path: Path, folder: str
+) -> None:
+    # Copier's own temporary copies are told apart in Copier's process
+    # (copier_internals.py), where the task is not even started.
+    project = mark_wired(tmp_path / folder / "sub")
+    add_component(project, "orders")
+    result = run_wiring(project)
+    assert result.returncode == 0, result.stderr
+    assert imported_components(project) == ["orders"]
 
 
 def test_components_are_registered_and_unregistered_from_disk(tmp_path: Path) -> None:
@@ -135,7 +139,14 @@ def test_an_invalid_pyproject_is_reported_and_left_alone(tmp_path: Path) -> None
     assert result.returncode == 1
     assert "hexforge: error: pyproject.toml is not valid TOML" in result.stderr
     assert (project / "pyproject.toml").read_text() == "[project\n"
-    assert imported_components(project) == ["orders"]  # the rest is still wired
+    # All or nothing: no other file of the wiring was written either.
+    assert sorted(p.name for p in project.iterdir()) == [
+        ".claude",  # the wiring lock's folder only
+        ".copier-answers.yml",
+        "components",
+        "pyproject.toml",
+    ]
+    assert [p.name for p in (project / ".claude").iterdir()] == [".hexforge.lock"]
 
 
 def test_user_code_outside_the_markers_survives(tmp_path: Path) -> None:
@@ -182,7 +193,11 @@ def test_the_agents_manifest_keys_survive(tmp_path: Path) -> None:
     assert "registered component orders" in result.stdout
     text = (project / ".claude" / "manifest.yaml").read_text()
     assert text.startswith("# mine\nphase: build   # now\n\ncomponents:\n  orders:\n")
-    assert text.endswith("\n\n# tasks\ntasks:\n- T1\n")
+    # The agent's missing key is added after its own lines; its phase is kept.
+    assert text.endswith(
+        "\n\n# tasks\ntasks:\n- T1\noutstanding:\n  tasks: []\n  remediation: []\n"
+    )
+    assert run_wiring(project).stdout == ""  # and a second run changes nothing
 
 
 def test_a_manifest_that_cannot_be_edited_is_reported_and_left_alone(tmp_path: Path) -> None:
@@ -196,7 +211,7 @@ def test_a_manifest_that_cannot_be_edited_is_reported_and_left_alone(tmp_path: P
         result.stderr
     )
     assert (project / ".claude" / "manifest.yaml").read_text() == "- the agent wrote a list\n"
-    assert imported_components(project) == ["orders"]
+    assert not (project / "app").exists()  # all or nothing
 
 
 def test_an_existing_gitignore_gets_the_lock_entry_once(tmp_path: Path) -> None:
@@ -243,8 +258,8 @@ def test_a_missing_library_gives_one_line_saying_what_to_install(tmp_path: Path)
     result = run_wiring(project, env={"PYTHONPATH": str(tmp_path / "shadow")})
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1
-    assert "'tomlkit'" in result.stderr
-    assert "pip install copier copier-template-extensions tomlkit ruamel.yaml" in result.stderr
+    assert "hexforge needs tomlkit in Copier's environment" in result.stderr
+    assert "-m pip install tomlkit" in result.stderr
     assert sorted(p.name for p in project.iterdir()) == [".copier-answers.yml"]
 
 
@@ -326,3 +341,33 @@ def test_nested_ref(tmp_path: Path) -> None:
     # Copier's own commit of a dirty template: the template repository lacks it.
     assert wiring.nested_ref(tmp_path, str(template), "1a2b3c4") is None
     assert wiring.nested_ref(tmp_path, "gh:org/hexforge", "v3") == "v3"
+
+
+def test_a_write_that_fails_half_way_puts_back_what_the_wiring_had_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = mark_wired(tmp_path / "shop")
+    add_component(project, "orders")
+    (project / ".gitignore").write_text("/build/\n")
+    (project / "pyproject.toml").write_text('[project]\nname = "shop"\n')
+    before = snapshot(project)
+    calls: list[Path] = []
+    real_write = wiring.write_if_changed
+
+    def third_write_fails(path: Path, data: bytes) -> bool:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return real_write(path, data)
+
+    monkeypatch.setattr(wiring, "write_if_changed", third_write_fails)
+
+    with pytest.raises(wiring.WiringError, match="every file it had written was put back"):
+        wiring.wire(project, "shop", "component")
+
+    # Two files were written before the failure, and put back: the same bytes, no
+    # file added.
+    after = snapshot(project)
+    assert {name: data for name, (data, _) in after.items()} == {
+        name: data for name, (data, _) in before.items()
+    }
