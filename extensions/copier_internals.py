@@ -84,6 +84,25 @@ def in_temporary_copy(path: Path | str) -> bool:
     return any(target.is_relative_to(copy.resolve()) for copy in copies)
 
 
+def updated_project() -> Path | None:
+    """The project the running update writes to, seen from anywhere on its stack
+    (a render of its temporary copies included); None outside an update.
+
+    ``self`` of Copier's ``Worker._apply_update`` frame is the worker of the real
+    project: the old and new copies are rendered by copies of it.
+    """
+    code = _apply_update_code()
+    if code is None:
+        return None
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is code:
+            worker = frame.f_locals.get("self")
+            return None if worker is None else Path(str(worker.dst_path)).absolute()
+        frame = frame.f_back
+    return None
+
+
 def last_answers_file() -> Path | None:
     """The answers file the running update read the project's last answers from.
 

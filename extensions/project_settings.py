@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import configparser
 import os
-import sys
 import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
+import copier_internals
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-from temporary_copy import in_temporary_copy
 
 REFERENCE = Path(__file__).with_name("project_pyproject.toml")
 
@@ -88,24 +86,9 @@ def project_root(dst_path: Path) -> Path | None:
     """The project a render belongs to: ``dst_path``, or for one of the temporary
     copies ``copier update`` renders, the project being updated (None when it
     cannot be found)."""
-    if not in_temporary_copy(dst_path):
+    if not copier_internals.in_temporary_copy(dst_path):
         return dst_path
-    return _updated_project()
-
-
-def _updated_project() -> Path | None:
-    # Copier renders an update's old and new versions with copies of the Worker
-    # that runs the update; that Worker, further up the stack, holds the project.
-    # Copier offers no public way to reach it from a render.
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None:
-        worker: Any = frame.f_locals.get("self")
-        if type(worker).__module__.startswith("copier") and hasattr(worker, "dst_path"):
-            destination = Path(str(worker.dst_path)).absolute()
-            if not in_temporary_copy(destination):
-                return destination
-        frame = frame.f_back
-    return None
+    return copier_internals.updated_project()
 
 
 # --- refusals ----------------------------------------------------------------
