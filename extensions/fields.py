@@ -24,8 +24,8 @@ from uuid import UUID
 
 from naming import (
     ENTITY_RESERVED,
-    SNAKE_RE,
     component_names,
+    enum_value_error,
     field_name_error,
     snake_to_pascal,
 )
@@ -974,11 +974,8 @@ def _parse_type(name: str, spec: str, class_name: str, model_module: str) -> Fie
     for value in values:
         if not value:
             raise FieldsError(f"field {name!r}: {spec!r} has an empty enum value")
-        if not SNAKE_RE.fullmatch(value) or len(value) > 30:
-            raise FieldsError(
-                f"field {name!r}: enum value {value!r} is not a snake_case identifier "
-                "(lowercase letters, digits, single underscores; at most 30 characters)"
-            )
+        if (problem := enum_value_error(value)) is not None:
+            raise FieldsError(f"field {name!r}: {problem}")
         if value in seen:
             raise FieldsError(f"field {name!r}: enum value {value!r} appears twice")
         seen.add(value)

@@ -131,6 +131,21 @@ def field_name_error(value: str) -> str | None:
     return None
 
 
+def enum_value_error(value: str) -> str | None:
+    """Return why ``value`` cannot be an enum value (its member is ``value.upper()``)."""
+    if not SNAKE_RE.fullmatch(value) or len(value) > MAX_NAME_LENGTH:
+        return (
+            f"enum value {value!r} is not a snake_case identifier "
+            f"(lowercase letters, digits, single underscores; at most {MAX_NAME_LENGTH} characters)"
+        )
+    if value.upper() in AMBIGUOUS_NAMES:
+        return (
+            f"enum value {value!r} names the member {value.upper()}, which reads like 1 or 0 "
+            "(ruff rule E741 rejects it): choose a descriptive value"
+        )
+    return None
+
+
 def feature_dir_rule_error(value: str) -> str | None:
     """Return why ``value`` (a relative path, already checked as one) cannot hold
     story logs, or None."""

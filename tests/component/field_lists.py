@@ -13,7 +13,10 @@ from hypothesis import strategies as st
 
 snake = st.from_regex(r"[a-z][a-z0-9]{0,6}(_[a-z0-9]{1,5}){0,2}", fullmatch=True)
 enum_values = st.lists(
-    st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,3})?", fullmatch=True),
+    # Not o, i or l: their members O, I, L read like digits (refused, ruff E741).
+    st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z0-9]{1,3})?", fullmatch=True).filter(
+        lambda value: value not in {"o", "i", "l"}
+    ),
     min_size=1,
     max_size=7,
     unique=True,

@@ -111,6 +111,7 @@ def test_the_spec_example_parses() -> None:
         ("a:enum[]", "empty enum value"),
         ("a:enum[x|x]", "enum value 'x' appears twice"),
         ("a:enum[x|Y]", "enum value 'Y' is not a snake_case identifier"),
+        ("a:enum[on|o]", "enum value 'o' names the member O, which reads like 1 or 0"),
         ("a:int:unique:unique", "modifier 'unique' appears twice"),
         ("a:int:ge=1:ge=2", "modifier 'ge' appears twice"),
         ("a:str junk", "unknown type 'str junk'"),

@@ -124,11 +124,10 @@ def test_outside_an_update_the_project_is_the_destination(tmp_path: Path) -> Non
     assert project_settings.project_root(tmp_path) == tmp_path
 
 
-def test_a_temporary_copy_without_its_project_gets_hexforges_own_layout(tmp_path: Path) -> None:
+def test_a_folder_only_named_like_a_temporary_copy_is_its_own_project(tmp_path: Path) -> None:
+    # Temporary copies are told by the update running on the stack, not by names.
     copy = tmp_path / "copier._main.old_copy.abc123"
-    # No Copier worker on the stack: the project cannot be found.
-    assert project_settings.project_root(copy) is None
-    assert project_settings.ruff_config_option(copy) == "--line-length=100"
+    assert project_settings.project_root(copy) == copy
 
 
 def test_the_default_line_length_is_the_one_hexforge_adds() -> None:

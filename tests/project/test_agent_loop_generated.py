@@ -16,13 +16,10 @@ from tests.helpers import commit_all, copier_copy, init_repo, run
 pytestmark = pytest.mark.slow
 
 STORY_DIR = "plans/features/inventory/in-progress/INV-1/_implementation"
-TASKS = """
-phase: coding
-outstanding:
-  tasks:
+# The agent's tasks, in place of the empty list the wiring gives every manifest.
+TASKS = """  tasks:
     - {id: T001, title: Stock levels, status: completed, notes: All gates pass}
     - {id: T002, title: Reorder rule, status: skipped, notes: Tier 3 drift - needs BA}
-  remediation: []
 """
 
 
@@ -110,7 +107,9 @@ def test_preflight_and_the_completion_report(project: Path, generated_venv: Path
     assert first.returncode == 1 and by_number[6]["status"] == "failed"
 
     manifest = project / ".claude" / "manifest.yaml"
-    manifest.write_text(manifest.read_text() + TASKS)
+    wired = manifest.read_text()
+    assert "phase: coding\noutstanding:\n  tasks: []\n" in wired
+    manifest.write_text(wired.replace("  tasks: []\n", TASKS, 1))
     ready = run(["python", "tools/preflight.py"], project, env=env, check=False)
     assert ready.returncode == 0, ready.stdout
     assert ready.stdout.strip().endswith("ready")

@@ -8,6 +8,7 @@ cluster, a database per worker).
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -18,7 +19,16 @@ from typing import Any
 import pytest
 
 from tests.component.gates import gate_env
-from tests.helpers import commit_all, copier_copy, git, init_repo, run
+from tests.helpers import (
+    BIN,
+    commit_all,
+    copier_copy,
+    git,
+    init_repo,
+    run,
+    snapshot_template,
+    tag_template,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +38,7 @@ COMPONENTS = (
     ("customers", "email:str"),
     ("invoices", "number:int"),
 )
-# The wiring's .gitignore (written by the wiring once that lands; written here until then).
+# What the wiring's .gitignore must hold for the gates to leave git status clean.
 GITIGNORE = """\
 .venv/
 __pycache__/
@@ -49,7 +59,8 @@ def three(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Path:
     for name, fields in COMPONENTS:
         data = {"kind": "component", "component_name": name, "fields": fields}
         copier_copy(template_v1, project, data)
-    (project / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    ignored = (project / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert set(GITIGNORE.splitlines()) <= set(ignored), ignored
     commit_all(project, "three components")
     return project
 
@@ -254,3 +265,37 @@ def test_xdist_workers_get_databases_in_the_test_database_url_server(
     finally:
         cluster.stop()
     assert processes_mentioning(str(cluster.root)) == []
+
+
+def test_gates_then_sync_then_gates_with_a_venv_leave_nothing_behind(
+    tmp_path: Path, generated_venv: Path
+) -> None:
+    """The agent's loop: gates, a template release synced in, gates again, in a project
+    with its own virtualenv: sync is never refused and git status stays empty."""
+    template = snapshot_template(tmp_path / "template", tag="v1")
+    project = init_repo(tmp_path / "shop")
+    copier_copy(template, project, {"kind": "component", "component_name": "orders"})
+    commit_all(project, "orders at v1")
+    run(["python", "-m", "venv", "--without-pip", ".venv"], project)
+    assert git(project, "status", "--porcelain") == ""
+
+    code, output = gates(project, generated_venv)
+    assert code == 0, output
+    assert git(project, "status", "--porcelain") == ""
+
+    note = template / "template" / "project" / ".claude" / "HEXFORGE.md.jinja"
+    note.write_text(note.read_text() + "\nTemplate v2.\n")
+    tag_template(template, "v2", "template v2")
+    synced = run(
+        ["python", "tools/sync.py"],
+        project,
+        env={"PATH": f"{BIN}:{os.environ.get('PATH', '')}"},
+        check=False,
+    )
+    assert synced.returncode == 0, synced.stdout + synced.stderr
+    assert "Template v2." in (project / ".claude" / "HEXFORGE.md").read_text()
+    assert git(project, "status", "--porcelain") == ""
+
+    code, output = gates(project, generated_venv)
+    assert code == 0, output
+    assert git(project, "status", "--porcelain") == ""

@@ -87,7 +87,7 @@ class Cluster:
             self.server = conftest._Cluster.start()
         except conftest.PostgresUnavailable as error:
             pytest.fail(f"PostgreSQL is required for the migration tests: {error}")
-        self.psql = str(self.server.bin_dir / "psql")
+        self.psql = str(conftest._find_bin_dir() / "psql")
 
     def new_database(self) -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
