@@ -25,11 +25,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True)
     parser.add_argument("--component", default="")
+    parser.add_argument("--operation", default="copy")
     args, wiring_args = parser.parse_known_args(argv)
     if args.kind == "component" and args.component:
         format_component.main([f"--component={args.component}"])
     if in_temporary_copy(Path.cwd()):
         return 0
+    if args.kind == "component" and args.component:
+        import schema_migrations  # the real project only: Copier's copies never hold them
+
+        schema_migrations.main(Path.cwd(), args.component, adopt=args.operation == "update")
     import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
 
     return wiring.main([f"--kind={args.kind}", *wiring_args])
