@@ -205,7 +205,17 @@ def test_missing_dependencies_are_named(tmp_path: Path) -> None:
 
 def write_evidence(root: Path, *, failing: list[str]) -> None:
     """Evidence in the format tools/quality_gates.py writes (see write_evidence there)."""
-    names = ["ruff", "format", "mypy", "imports", "audit", "unit", "integration", "stories"]
+    names = [
+        "ruff",
+        "format",
+        "mypy",
+        "imports",
+        "audit",
+        "migrations",
+        "unit",
+        "integration",
+        "stories",
+    ]
     gates = [
         {
             "name": name,
@@ -411,7 +421,17 @@ def test_skills_cover_every_audit_rule_and_gate() -> None:
     for rule in audit.RULES:
         assert f"| {rule} |" in pattern, rule
     gates = (SKILLS / "quality-gates" / "SKILL.md").read_text(encoding="utf-8")
-    for gate in ("ruff", "format", "mypy", "imports", "audit", "unit", "integration", "stories"):
+    for gate in (
+        "ruff",
+        "format",
+        "mypy",
+        "imports",
+        "audit",
+        "migrations",
+        "unit",
+        "integration",
+        "stories",
+    ):
         assert f"| {gate} |" in gates, gate
     assert "regression" in gates and "lint-imports" in pattern
 

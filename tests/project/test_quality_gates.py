@@ -27,7 +27,17 @@ SCRIPT = REPO / "template" / "project" / "tools" / "quality_gates.py"
 PROJECT_PYPROJECT = REPO / "extensions" / "project_pyproject.toml"
 BIN = Path(sys.executable).parent
 
-GATE_ORDER = ["ruff", "format", "mypy", "imports", "audit", "unit", "integration", "stories"]
+GATE_ORDER = [
+    "ruff",
+    "format",
+    "mypy",
+    "imports",
+    "audit",
+    "migrations",
+    "unit",
+    "integration",
+    "stories",
+]
 EVIDENCE = Path(".claude") / "evidence"
 
 
@@ -501,7 +511,7 @@ def test_a_lint_error_fails_ruff_and_the_other_gates_still_run(project: Path) ->
     assert gates["ruff"]["status"] == "failed"
     assert gates["ruff"]["findings"] == 1
     assert "F401" in done.stdout
-    for name in ("format", "mypy", "imports", "audit", "unit", "integration"):
+    for name in ("format", "mypy", "imports", "audit", "migrations", "unit", "integration"):
         assert gates[name]["status"] == "passed", gates[name]
     assert done.stdout.rstrip().splitlines()[-1].startswith("FAILED: ruff")
 

@@ -5,7 +5,8 @@
     python tools/quality_gates.py --only unit      one gate (repeat --only for more)
     python tools/quality_gates.py --list           the gates and what they run
 
-Gates, in this order: ruff, format, mypy, imports, audit, unit, integration, stories.
+Gates, in this order: ruff, format, mypy, imports, audit, migrations, unit,
+integration, stories.
 Every gate runs even after an earlier one failed, so a single run shows everything
 that is wrong; --fail-fast stops at the first failure instead. The tools come from
 the interpreter running this script (python -m ruff, -m mypy, -m pytest), so run it
@@ -444,6 +445,47 @@ def gate_audit(ctx: Context) -> GateResult:
     return command_gate(ctx, "audit", argv, summarize_tool("hex_audit"))
 
 
+# squawk (PyPI squawk-cli) lints the migrations for DDL that locks a busy table.
+# Rules left out, each because tools/migrate.py or the generator does its job:
+SQUAWK_EXCLUDED = (
+    # migrate.py runs a file in one transaction with its history row, and refuses a
+    # no-transaction file unless each statement is safe to repeat.
+    "prefer-robust-stmts",
+    # migrate.py sets lock_timeout (--lock-timeout) before every migration.
+    "require-lock-timeout",
+    # Concurrent builds and validations may take long on purpose: they let writes through.
+    "require-statement-timeout",
+    # A rule is dropped only when fields stops declaring it, in the change whose
+    # code stops relying on it: no lock to fear, no client to surprise.
+    "ban-drop-constraint",
+    "ban-drop-default",
+    "ban-drop-not-null",
+)
+MIGRATION_FILES = "components/*/adapters/outbound/migrations/*.sql"
+
+
+def squawk_command() -> str | None:
+    """squawk beside this interpreter (the project's venv), else on PATH."""
+    return shutil.which("squawk", path=str(Path(sys.executable).parent)) or shutil.which("squawk")
+
+
+def gate_migrations(ctx: Context) -> GateResult:
+    files = sorted(path.relative_to(ctx.root).as_posix() for path in ctx.root.glob(MIGRATION_FILES))
+    squawk = squawk_command()
+    argv = [
+        squawk or "squawk",
+        "--reporter=gcc",
+        "--pg-version=15",
+        f"--exclude={','.join(SQUAWK_EXCLUDED)}",
+        *files,
+    ]
+    if not files:
+        return skipped("migrations", argv, "no migration files")
+    if squawk is None:
+        return missing_tool("migrations", argv, "squawk-cli")
+    return command_gate(ctx, "migrations", argv, summarize_tool("squawk"))
+
+
 def case_test_id(case: ET.Element, root: Path) -> str:
     """A pytest-style node id (path::Class::name) for a junit <testcase>."""
     classname = case.get("classname", "")
@@ -652,6 +694,7 @@ GATES: tuple[Gate, ...] = (
     Gate("mypy", "mypy --strict components app", gate_mypy),
     Gate("imports", "lint-imports (the .importlinter contracts)", gate_imports),
     Gate("audit", "python tools/hex_audit.py components/", gate_audit),
+    Gate("migrations", "squawk: lock-unsafe DDL in the migrations", gate_migrations),
     Gate("unit", "pytest -m unit", gate_unit),
     Gate("integration", "pytest -m integration", gate_integration),
     Gate("stories", "python tools/story_log.py check DIR, per active story log", gate_stories),
