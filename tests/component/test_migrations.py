@@ -267,3 +267,24 @@ def test_a_project_from_before_migrations_updates_onto_them_keeping_every_row(
 
     outputs = run_gates(project, generated_venv)
     assert "skipped" not in outputs["integration"]
+
+
+def test_the_migrations_gate_passes_the_generated_files_and_fails_lock_unsafe_ddl(
+    tmp_path: Path, generated_venv: Path
+) -> None:
+    _, project = new_project(tmp_path)
+    copier_update(
+        project, ORDERS_ANSWERS, data={"fields": f"{FIELDS}, sku:str?:unique, note:str?:index"}
+    )
+    gate = ["python", "tools/quality_gates.py", "--only", "migrations"]
+    env = gate_env(generated_venv, project)
+    clean = run(gate, project, env=env)
+    assert "migrations   PASS" in clean.stdout, clean.stdout
+
+    # An index built the plain way blocks every write to a busy table while it builds.
+    unsafe = project / MIGRATIONS / "0005_index_total.sql"
+    unsafe.write_text('CREATE INDEX "orders_total" ON "orders" ("total");\n')
+    failed = run(gate, project, env=env, check=False)
+    assert failed.returncode == 1, failed.stdout
+    assert "migrations/0005_index_total.sql" in failed.stdout
+    assert "require-concurrent-index-creation" in failed.stdout

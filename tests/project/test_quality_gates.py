@@ -172,6 +172,14 @@ def build_project(root: Path) -> Path:
     write(root, "components/widgets/domain/__init__.py", "")
     write(
         root,
+        "components/widgets/adapters/outbound/migrations/0001_create_widgets.sql",
+        """
+        -- hexforge: owns table widgets
+        CREATE TABLE widgets (id uuid PRIMARY KEY, label text NOT NULL);
+        """,
+    )
+    write(
+        root,
         "components/widgets/domain/model.py",
         """
         def double(value: int) -> int:
