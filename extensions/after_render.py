@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import format_component
 
@@ -25,7 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kind", required=True)
     parser.add_argument("--component", default="")
+    parser.add_argument("--operation", default="copy")
     args, wiring_args = parser.parse_known_args(argv)
+    if args.kind == "component" and args.component:
+        import schema_migrations  # the real project only: Copier's copies never hold them
+
+        schema_migrations.main(Path.cwd(), args.component, adopt=args.operation == "update")
     import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
 
     status = wiring.main([f"--kind={args.kind}", *wiring_args])

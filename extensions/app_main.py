@@ -34,6 +34,25 @@ class MarkersMissing(ValueError):
     """app/main.py lacks a managed block; the message says which lines to add back."""
 
 
+# Run before the app serves on PostgreSQL (SPEC §7): the schema is the migrations'.
+CHECK_SCHEMA = '''def check_schema(url: str) -> None:
+    """Refuse to serve on a database the migrations have not brought up to date:
+    every request would fail. HEXFORGE_MIGRATE_ON_START=1 applies them instead
+    (under tools/migrate.py's lock: replicas starting together apply each once)."""
+    if os.environ.get("HEXFORGE_MIGRATE_ON_START") == "1":
+        migrate.apply(url)
+        return
+    pending = [migration.label for migration in migrate.pending(url)]
+    if pending:
+        raise migrate.MigrationError(
+            f"migrations pending: {', '.join(pending)}; "
+            "apply them with `python tools/migrate.py up` (the deploy step), "
+            "or set HEXFORGE_MIGRATE_ON_START=1 to apply them at start"
+        )
+
+
+'''
+
 TEMPLATE = '''"""Composition root: builds the FastAPI application from the components.
 
 Adapters are chosen here and nowhere else: in memory by default, PostgreSQL when
@@ -42,6 +61,7 @@ DATABASE_URL is set. Serve it with `uvicorn app.main:app`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,14 +74,13 @@ from psycopg_pool import AsyncConnectionPool
 
 {imports_begin}
 {imports_end}
+from tools import migrate
 
 Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
 
 
 class Component(Protocol):
     """What the composition root needs from a component package."""
-
-    async def create_schema(self, pool: Pool) -> None: ...
 
     def build_router(self, pool: Pool | None) -> APIRouter: ...
 
@@ -70,20 +89,19 @@ class Component(Protocol):
 {registry_end}
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
+{check_schema}def create_app(database_url: str | None = None) -> FastAPI:
     """Build the application; ``database_url`` overrides the DATABASE_URL variable."""
     url = database_url if database_url is not None else os.environ.get("DATABASE_URL")
     pool: Pool | None = AsyncConnectionPool(url, open=False) if url else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if pool is None:
+        if pool is None or url is None:
             yield
             return
+        await asyncio.to_thread(check_schema, url)
         await pool.open()
         try:
-            for component in COMPONENTS:
-                await component.create_schema(pool)
             yield
         finally:
             await pool.close()
@@ -109,6 +127,7 @@ def new_app_main(title: str, components: Iterable[str]) -> str:
         registry_begin=begin_marker(REGISTRY),
         registry_end=end_marker(REGISTRY),
         title=_python_string(title),
+        check_schema=CHECK_SCHEMA,
     )
     return update_app_main(skeleton, components)
 
@@ -120,11 +139,51 @@ def update_app_main(text: str, components: Iterable[str]) -> str:
     order: then hexforge cannot tell its lines from the user's and leaves the
     file alone.
     """
+    text = without_schema_at_start(text)
     names = isort_order(components)
     # isort wants a blank line between the last import and the end marker comment.
     imports = [*(f"import components.{name}" for name in names), *([""] if names else [])]
     text = _replace_block(text, IMPORTS, imports)
     return _replace_block(text, REGISTRY, _registry_lines(names))
+
+
+# app/main.py as hexforge wrote it before migrations ran each component's
+# create_schema at start; each piece and what replaces it (SPEC §7: the schema is
+# the migrations', checked or applied by tools/migrate.py before the app serves).
+_SCHEMA_AT_START = (
+    ("import os\n", "import asyncio\nimport os\n"),
+    (
+        f"{end_marker(IMPORTS)}\n\nPool",
+        f"{end_marker(IMPORTS)}\nfrom tools import migrate\n\nPool",
+    ),
+    ("    async def create_schema(self, pool: Pool) -> None: ...\n\n", ""),
+    ("\n\ndef create_app(", f"\n\n{CHECK_SCHEMA}def create_app("),
+    ("        if pool is None:\n", "        if pool is None or url is None:\n"),
+    (
+        """        await pool.open()
+        try:
+            for component in COMPONENTS:
+                await component.create_schema(pool)
+            yield
+""",
+        """        await asyncio.to_thread(check_schema, url)
+        await pool.open()
+        try:
+            yield
+""",
+    ),
+)
+
+
+def without_schema_at_start(text: str) -> str:
+    """``text`` with the create_schema calls of an app/main.py from before migrations
+    replaced by the migration check; unchanged unless every old piece is there as
+    hexforge wrote it (a file its owner rewrote is theirs to adapt)."""
+    if not all(old in text for old, _ in _SCHEMA_AT_START):
+        return text
+    for old, new in _SCHEMA_AT_START:
+        text = text.replace(old, new, 1)
+    return text
 
 
 def _registry_lines(names: list[str]) -> list[str]:

@@ -24,6 +24,7 @@ GATES: list[tuple[str, list[str]]] = [
     ("mypy", ["mypy", "--strict", "components", "app"]),
     ("imports", ["lint-imports"]),
     ("audit", ["python", "tools/hex_audit.py", "components/"]),
+    ("migrations", ["python", "tools/quality_gates.py", "--only", "migrations"]),
     ("unit", ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "unit"]),
     (
         "integration",

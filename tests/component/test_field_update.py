@@ -1,5 +1,5 @@
 """`copier update -d fields=...` that adds modifiers, an enum and a default updates
-every layer, and create_schema still starts on the table the old version made."""
+every layer and appends the migrations that bring a table holding rows along."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tests.component.test_update import (
     ORDERS,
     ORDERS_ANSWERS,
     SEED_V1,
+    migrate,
     new_project,
     postgres_server,
     run_script,
@@ -34,7 +35,7 @@ from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
 
-from components.orders.adapters.outbound.postgres_repo import PostgresOrderRepository, create_schema
+from components.orders.adapters.outbound.postgres_repo import PostgresOrderRepository
 from components.orders.domain.model import OrderId
 
 ROW = OrderId(UUID("00000000-0000-4000-8000-000000000001"))
@@ -47,8 +48,6 @@ INDEXES = "SELECT indexname FROM pg_indexes WHERE tablename = 'orders'"
 
 async def main() -> None:
     async with AsyncConnectionPool(os.environ["TEST_DATABASE_URL"], min_size=1) as pool:
-        await create_schema(pool)
-        await create_schema(pool)  # a second start changes nothing
         async with pool.connection() as connection:
             columns = await (await connection.execute(COLUMNS)).fetchall()
             indexes = await (await connection.execute(INDEXES)).fetchall()
@@ -70,10 +69,31 @@ def test_modifiers_added_through_update_reach_every_layer_and_keep_the_old_table
     _, project = new_project(tmp_path)
     orders = project / ORDERS
 
+    migrations = orders / "adapters/outbound/migrations"
+    first = (migrations / "0001_create_orders.sql").read_bytes()
     with postgres_server(project) as dsn:
+        migrate(project, generated_venv, dsn, "up")
         run_script(project, generated_venv, SEED_V1, dsn)
 
         copier_update(project, ORDERS_ANSWERS, data={"fields": WITH_MODIFIERS})
+
+        # The earlier file byte for byte; the step in files a reviewer reads.
+        assert (migrations / "0001_create_orders.sql").read_bytes() == first
+        names = sorted(p.name for p in migrations.iterdir())
+        assert names == [
+            "0001_create_orders.sql",
+            "0002_add_status_add_extra.sql",
+            "0003_add_status_add_extra_concurrently.sql",
+            "0004_add_status_add_extra_constraints.sql",
+        ]
+        plan = migrate(project, generated_venv, dsn, "plan").stdout
+        assert 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "orders__customer"' in plan
+        assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders__extra"' in plan
+        assert "-- 3 migrations pending" in plan
+        assert migrate(project, generated_venv, dsn, "plan").stdout == plan  # plan applies nothing
+        applied = migrate(project, generated_venv, dsn, "up").stdout
+        assert "3 migrations applied" in applied
+        assert "nothing to apply" in migrate(project, generated_venv, dsn, "up").stdout
 
         model = (orders / "domain/model.py").read_text()
         assert "class OrderStatus(StrEnum):" in model
@@ -84,7 +104,7 @@ def test_modifiers_added_through_update_reach_every_layer_and_keep_the_old_table
         api = (orders / "adapters/inbound/api_handler.py").read_text()
         assert "max_length=40" in api and "ge=0" in api
         postgres = (orders / "adapters/outbound/postgres_repo.py").read_text()
-        assert 'CONSTRAINT "orders__customer" UNIQUE ("customer")' in postgres
+        assert '"orders__customer": "customer"' in postgres
         assert "DuplicateOrder" in (orders / "domain/exceptions.py").read_text()
         assert "DuplicateOrder" in (orders / "adapters/outbound/memory_repo.py").read_text()
 

@@ -57,6 +57,7 @@ def serving(project: Path, venv: Path, database_url: str | None) -> Iterator[str
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url
+        env["HEXFORGE_MIGRATE_ON_START"] = "1"  # a fresh database: the app migrates it
     port = free_port()
     server = subprocess.Popen(
         ["uvicorn", "app.main:app", "--port", str(port), "--log-level", "warning"],

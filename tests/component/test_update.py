@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -278,7 +279,7 @@ from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
 
-from components.orders.adapters.outbound.postgres_repo import PostgresOrderRepository, create_schema
+from components.orders.adapters.outbound.postgres_repo import PostgresOrderRepository
 from components.orders.domain.model import Order, OrderDraft, OrderId
 
 ROW = OrderId(UUID("00000000-0000-4000-8000-000000000001"))
@@ -286,7 +287,6 @@ ROW = OrderId(UUID("00000000-0000-4000-8000-000000000001"))
 
 async def main() -> None:
     async with AsyncConnectionPool(os.environ["TEST_DATABASE_URL"], min_size=1) as pool:
-        await create_schema(pool)
         draft = OrderDraft(customer="made by v1", total=42)
         await PostgresOrderRepository(pool).add(Order.create(ROW, draft))
 
@@ -302,7 +302,7 @@ from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
 
-from components.orders.adapters.outbound.postgres_repo import PostgresOrderRepository, create_schema
+from components.orders.adapters.outbound.postgres_repo import PostgresOrderRepository
 from components.orders.domain.model import Order, OrderDraft, OrderId
 
 ROW = OrderId(UUID("00000000-0000-4000-8000-000000000001"))
@@ -315,8 +315,6 @@ WHERE table_schema = current_schema() AND table_name = 'orders' ORDER BY ordinal
 
 async def main() -> None:
     async with AsyncConnectionPool(os.environ["TEST_DATABASE_URL"], min_size=1) as pool:
-        await create_schema(pool)
-        await create_schema(pool)  # a second start changes nothing
         async with pool.connection() as connection:
             columns = await (await connection.execute(COLUMNS)).fetchall()
         repository = PostgresOrderRepository(pool)
@@ -361,6 +359,14 @@ def run_script(project: Path, venv: Path, source: str, dsn: str) -> str:
     return run(["python", "-c", textwrap.dedent(source)], project, env=env).stdout
 
 
+def migrate(
+    project: Path, venv: Path, dsn: str, *args: str, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """The project's tools/migrate.py, as a deploy step runs it."""
+    command = ["python", "tools/migrate.py", *args, "--database-url", dsn]
+    return run(command, project, env=gate_env(venv, project), check=check)
+
+
 def test_a_field_added_through_update_reaches_every_layer_and_the_table(
     tmp_path: Path, generated_venv: Path
 ) -> None:
@@ -370,6 +376,7 @@ def test_a_field_added_through_update_reaches_every_layer_and_the_table(
     commit_all(project, "user edits")
 
     with postgres_server(project) as dsn:
+        migrate(project, generated_venv, dsn, "up")
         run_script(project, generated_venv, SEED_V1, dsn)
 
         copier_update(project, ORDERS_ANSWERS, data={"fields": f"{FIELDS}, extra:int?"})
@@ -380,8 +387,10 @@ def test_a_field_added_through_update_reaches_every_layer_and_the_table(
         assert model.count("extra: int | None") >= 2  # the draft and the entity
         assert "extra: int | None" in (orders / "adapters/inbound/api_handler.py").read_text()
         postgres = (orders / "adapters/outbound/postgres_repo.py").read_text()
-        assert 'ADD COLUMN IF NOT EXISTS "extra"' in postgres
         assert '"extra": entity.extra' in postgres
+        added = (orders / "adapters/outbound/migrations/0002_add_extra.sql").read_text()
+        assert 'ALTER TABLE "orders" ADD COLUMN "extra" bigint;' in added
+        assert "applied orders/0002_add_extra" in migrate(project, generated_venv, dsn, "up").stdout
         assert "extra=" in (orders / "tests/conftest.py").read_text()
         assert (orders / "domain/service.py").read_text().endswith(USER_FUNCTION)
         assert files_with_markers(project) == []

@@ -31,6 +31,7 @@ DATABASE_URL is set. Serve it with `uvicorn app.main:app`.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -45,14 +46,13 @@ from psycopg_pool import AsyncConnectionPool
 import components.orders
 
 # <<< hexforge: component imports
+from tools import migrate
 
 Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
 
 
 class Component(Protocol):
     """What the composition root needs from a component package."""
-
-    async def create_schema(self, pool: Pool) -> None: ...
 
     def build_router(self, pool: Pool | None) -> APIRouter: ...
 
@@ -62,6 +62,22 @@ COMPONENTS: tuple[Component, ...] = (components.orders,)
 # <<< hexforge: component registry
 
 
+def check_schema(url: str) -> None:
+    """Refuse to serve on a database the migrations have not brought up to date:
+    every request would fail. HEXFORGE_MIGRATE_ON_START=1 applies them instead
+    (under tools/migrate.py's lock: replicas starting together apply each once)."""
+    if os.environ.get("HEXFORGE_MIGRATE_ON_START") == "1":
+        migrate.apply(url)
+        return
+    pending = [migration.label for migration in migrate.pending(url)]
+    if pending:
+        raise migrate.MigrationError(
+            f"migrations pending: {', '.join(pending)}; "
+            "apply them with `python tools/migrate.py up` (the deploy step), "
+            "or set HEXFORGE_MIGRATE_ON_START=1 to apply them at start"
+        )
+
+
 def create_app(database_url: str | None = None) -> FastAPI:
     """Build the application; ``database_url`` overrides the DATABASE_URL variable."""
     url = database_url if database_url is not None else os.environ.get("DATABASE_URL")
@@ -69,13 +85,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        if pool is None:
+        if pool is None or url is None:
             yield
             return
+        await asyncio.to_thread(check_schema, url)
         await pool.open()
         try:
-            for component in COMPONENTS:
-                await component.create_schema(pool)
             yield
         finally:
             await pool.close()
@@ -192,6 +207,7 @@ def ruff_project(root: Path, names: list[str]) -> Path:
     (root / "app" / "__init__.py").write_text("")
     (root / "components").mkdir()
     (root / "components" / "__init__.py").write_text("")
+    (root / "tools").mkdir()  # first-party: app/main.py imports tools.migrate
     for name in names:
         (root / "components" / name).mkdir()
         (root / "components" / name / "__init__.py").write_text("")

@@ -105,8 +105,13 @@ def test_requirements_match_by_normalised_name_and_keep_their_pins() -> None:
     assert project["dependencies"] == tomllib.loads(original)["project"]["dependencies"]
     dev = project["optional-dependencies"]["dev"]
     assert dev[:4] == ["PyTest==8.3.3", "Ruff==0.7.1", "import_linter==2.1", "MyPy==1.13.0"]
-    assert dev[4:] == ["pytest-asyncio>=0.24", "pytest-xdist>=3.5", "httpx>=0.27"]
-    assert result.changes[0] == "3 dev dependencies"
+    assert dev[4:] == [
+        "pytest-asyncio>=0.24",
+        "pytest-xdist>=3.5",
+        "httpx>=0.27",
+        "squawk-cli>=2.0",
+    ]
+    assert result.changes[0] == "4 dev dependencies"
 
 
 def test_markers_are_merged_by_name_keeping_the_projects_descriptions() -> None:

@@ -205,7 +205,17 @@ def test_missing_dependencies_are_named(tmp_path: Path) -> None:
 
 def write_evidence(root: Path, *, failing: list[str]) -> None:
     """Evidence in the format tools/quality_gates.py writes (see write_evidence there)."""
-    names = ["ruff", "format", "mypy", "imports", "audit", "unit", "integration", "stories"]
+    names = [
+        "ruff",
+        "format",
+        "mypy",
+        "imports",
+        "audit",
+        "migrations",
+        "unit",
+        "integration",
+        "stories",
+    ]
     gates = [
         {
             "name": name,
@@ -245,7 +255,7 @@ def test_the_report_follows_the_manifest_and_the_evidence(
     )
     assert "| Tasks Completed | 2 / 3 |" in report
     assert "| Tasks Skipped | 1 (T003: Tier 3 drift - needs BA) |" in report
-    assert "| Quality Gate Pass Rate | 100% (7 of 7 gates passed) |" in report
+    assert "| Quality Gate Pass Rate | 100% (8 of 8 gates passed) |" in report
     assert "| Evolution Entries Created | 1 |" in report
     assert "| T002 | completed | Fixed lint on 2nd attempt |" in report
     assert "T004" not in report  # a frontend task is not the backend agent's
@@ -278,7 +288,7 @@ def test_next_phase(
     report = (project / ".claude" / "evidence" / "completion_report.md").read_text()
     assert f"## Next Step\n\nphase: {phase}\n" in report
     if failing:
-        assert "86% (6 of 7 gates passed; failed: unit)" in report
+        assert "88% (7 of 8 gates passed; failed: unit)" in report
 
 
 def test_work_left_keeps_the_phase_at_coding(project: Path) -> None:
@@ -411,7 +421,17 @@ def test_skills_cover_every_audit_rule_and_gate() -> None:
     for rule in audit.RULES:
         assert f"| {rule} |" in pattern, rule
     gates = (SKILLS / "quality-gates" / "SKILL.md").read_text(encoding="utf-8")
-    for gate in ("ruff", "format", "mypy", "imports", "audit", "unit", "integration", "stories"):
+    for gate in (
+        "ruff",
+        "format",
+        "mypy",
+        "imports",
+        "audit",
+        "migrations",
+        "unit",
+        "integration",
+        "stories",
+    ):
         assert f"| {gate} |" in gates, gate
     assert "regression" in gates and "lint-imports" in pattern
 

@@ -31,8 +31,17 @@ def test_quality_gates_pass_and_write_the_evidence(shop: Path, generated_venv: P
     gates = json.loads((evidence / "quality_gates_run.json").read_text())
     assert gates["passed"] is True, result.stdout
     names = [gate["name"] for gate in gates["gates"]]
-    assert names[:7] == ["ruff", "format", "mypy", "imports", "audit", "unit", "integration"]
-    assert all(gate["status"] == "passed" for gate in gates["gates"][:7])
+    assert names[:8] == [
+        "ruff",
+        "format",
+        "mypy",
+        "imports",
+        "audit",
+        "migrations",
+        "unit",
+        "integration",
+    ]
+    assert all(gate["status"] == "passed" for gate in gates["gates"][:8])
     report = json.loads((evidence / "test_report.json").read_text())
     assert report["unit"]["failed"] == 0
     assert report["unit"]["passed"] >= 40  # two components

@@ -39,6 +39,7 @@ GATE_ORDER = [
     "mypy",
     "imports",
     "audit",
+    "migrations",
     "unit",
     "integration",
     "regression",
@@ -184,6 +185,14 @@ def build_project(root: Path) -> Path:
     write(root, "components/__init__.py", "")
     write(root, "components/widgets/__init__.py", "")
     write(root, "components/widgets/domain/__init__.py", "")
+    write(
+        root,
+        "components/widgets/adapters/outbound/migrations/0001_create_widgets.sql",
+        """
+        -- hexforge: owns table widgets
+        CREATE TABLE widgets (id uuid PRIMARY KEY, label text NOT NULL);
+        """,
+    )
     write(
         root,
         "components/widgets/domain/model.py",
@@ -572,7 +581,7 @@ def test_a_lint_error_fails_ruff_and_the_other_gates_still_run(project: Path) ->
     assert gates["ruff"]["status"] == "failed"
     assert gates["ruff"]["findings"] == 1
     assert "F401" in done.stdout
-    for name in ("format", "mypy", "imports", "audit", "unit", "integration"):
+    for name in ("format", "mypy", "imports", "audit", "migrations", "unit", "integration"):
         assert gates[name]["status"] == "passed", gates[name]
     assert done.stdout.rstrip().splitlines()[-1].startswith("FAILED: ruff")
 

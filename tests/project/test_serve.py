@@ -128,6 +128,14 @@ def test_serves_every_endpoint_on_postgres_with_database_url(
     cluster = _postgres_cluster(shop)
     try:
         env = {"DATABASE_URL": cluster.dsn}
+        # The deploy step: the app refuses to start while migrations are pending.
+        subprocess.run(
+            [str(generated_venv / "bin" / "python"), "tools/migrate.py", "up"],
+            cwd=shop,
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
         with serving(shop, generated_venv, env) as base:
             kept = exercise_crud(base)
         with serving(shop, generated_venv, env) as base:

@@ -67,6 +67,8 @@ component's history, in one transaction.
 **From Python** (the composition root): ``pending(conninfo)`` returns the
 pending migrations in the order ``up`` applies them and ``apply(conninfo)``
 applies them; both raise :class:`MigrationError` with the same one-line message.
+The application's start (app/main.py) uses them: it refuses to serve while
+migrations are pending, unless ``HEXFORGE_MIGRATE_ON_START=1`` asks it to apply them.
 Importable as ``tools.migrate`` from the project root.
 
 Standard library and psycopg 3 (imported only when a database is needed, so
