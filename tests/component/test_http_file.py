@@ -155,7 +155,7 @@ def route_of(url: str, routes: set[tuple[str, str]]) -> str | None:
     return None
 
 
-NEW_FIELDS = "name:str, placed_on:date, paid:bool:default=false, note:str?"
+NEW_FIELDS = "name:str, placed_on:date?, paid:bool:default=false, note:str?"
 
 
 def test_the_file_follows_an_update_of_the_fields(tmp_path: Path, template_v1: Path) -> None:

@@ -264,7 +264,10 @@ def test_a_project_from_before_migrations_updates_onto_them_keeping_every_row(
         assert (project / MIGRATIONS / "0002_add_note.sql").exists()
         assert "applied orders/0002_add_note" in migrate(project, generated_venv, dsn, "up").stdout
         assert run_script(project, generated_venv, COUNT_ROWS, dsn) == rows
+        commit_all(project, "a note")
 
+    # The project's tools (the migrations gate among them) come with the wiring's update.
+    copier_update(project, ".copier-answers.yml")
     outputs = run_gates(project, generated_venv)
     assert "skipped" not in outputs["integration"]
 

@@ -118,7 +118,7 @@ def test_gates_then_changed_leave_git_status_clean(project: Path, generated_venv
     run_file = evidence(project, "quality_gates_run.json")
     statuses = {gate["name"]: gate["status"] for gate in run_file["gates"]}
     assert statuses == {
-        **dict.fromkeys(("ruff", "format", "mypy", "imports", "audit"), "passed"),
+        **dict.fromkeys(("ruff", "format", "mypy", "imports", "audit", "migrations"), "passed"),
         **dict.fromkeys(("unit", "integration", "regression"), "passed"),
         "stories": "skipped",
     }
