@@ -382,7 +382,7 @@ def test_an_update_meeting_a_project_file_the_wiring_cannot_edit_changes_nothing
     commit_all(shop, "an editor added a byte order mark")
     before = tree_bytes(shop)
 
-    result = copier_update(shop, ORDERS, data={"fields": "customer:str, total:int"}, check=False)
+    result = copier_update(shop, ORDERS, data={"fields": "customer:str, total:int?"}, check=False)
 
     assert refused(result).startswith(
         "hexforge: pyproject.toml starts with a UTF-8 byte order mark"
