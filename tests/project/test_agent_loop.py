@@ -7,6 +7,7 @@ pass --root, so nothing is written into the template itself.
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 from pathlib import Path
@@ -528,3 +529,19 @@ def test_odd_pyproject_values_are_not_dependencies(tmp_path: Path) -> None:
         "[project.optional-dependencies]\ndev = 3\n"
     )
     assert preflight.declared_dependencies(tmp_path) == ([], "pyproject.toml")
+
+
+def test_preflight_checks_every_tool_the_gates_need() -> None:
+    # Derived from the gates' own code: each `missing_tool(gate, argv, distribution)`
+    # names a distribution a gate cannot run without; preflight's item 3 must check it.
+    source = (REPO / "template" / "project" / "tools" / "quality_gates.py").read_text("utf-8")
+    needed = {
+        node.args[2].value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "missing_tool"
+        and len(node.args) == 3
+        and isinstance(node.args[2], ast.Constant)
+    }
+    assert {"ruff", "mypy", "import-linter", "squawk-cli"} <= needed
+    assert needed <= set(preflight.GATE_TOOLS)

@@ -10,7 +10,7 @@ items 1, 4 and 5 itself (unless --no-fix) and reports the others:
 1. project structure: ``components/`` exists, with ``__init__.py`` (created if missing)
 2. dependencies: the project's dependencies (pyproject.toml ``[project]
    dependencies`` and the ``dev`` extra) are installed for this interpreter
-3. gate tools: ruff, mypy, pytest and import-linter are installed
+3. gate tools: ruff, mypy, pytest, import-linter and squawk-cli (the migrations gate) are installed
 4. test folders: every component has ``tests/`` with ``unit/``, ``integration/`` and
    ``regression/``, each with ``__init__.py`` (created if missing)
 5. ``.claude/evidence/`` exists (created if missing)
@@ -59,7 +59,7 @@ BLOCKING_SEVERITIES = ("critical", "high")
 CLOSED_STATES = ("resolved", "closed", "done", "fixed", "completed", "wontfix")
 TEST_TIERS = ("unit", "integration", "regression")
 # What the gates run (item 3); everything else the project declares is item 2.
-GATE_TOOLS = ("ruff", "mypy", "pytest", "import-linter")
+GATE_TOOLS = ("ruff", "mypy", "pytest", "import-linter", "squawk-cli")
 # When the project has no pyproject.toml to say: what a hexforge component runs on.
 DEFAULT_DEPENDENCIES = ("fastapi", "pydantic", "psycopg", "uvicorn", "pytest-asyncio", "httpx")
 INSTALL = 'pip install -e ".[dev]"'
