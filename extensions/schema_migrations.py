@@ -222,10 +222,73 @@ def change_error_at(fields_text: object, entity: object, component: object, dst:
     the project at ``dst`` ('' where it has none: a copy, or Copier's temporary copies)."""
     if not isinstance(fields_text, str) or not component:
         return ""
-    before = established(Path(str(dst)) / "components" / str(component) / MIGRATIONS)
+    directory = Path(str(dst)) / "components" / str(component) / MIGRATIONS
+    before = established(directory)
     if before is None:
         return ""
-    return change_error(before, fields_text, str(entity or ""), str(component))
+    return change_error(before, fields_text, str(entity or ""), str(component)) or (
+        readded_error(directory, before, fields_text, str(component))
+    )
+
+
+def retired_columns(directory: Path) -> dict[str, str]:
+    """Columns a removed field left in the table (its values kept) that no later
+    migration drops: column name -> the file that retired the field."""
+    retired: dict[str, str] = {}
+    previous: set[str] | None = None
+    for path in migration_files(directory):
+        text = path.read_text(encoding="utf-8")
+        statements = "\n".join(
+            line for line in text.splitlines() if not line.lstrip().startswith("--")
+        )
+        for name in [name for name in retired if _drops_column(statements, name)]:
+            del retired[name]
+        spec = next(
+            (
+                line.removeprefix(FIELDS_LINE).strip()
+                for line in text.splitlines()
+                if line.startswith(FIELDS_LINE)
+            ),
+            None,
+        )
+        if spec is None:
+            continue
+        try:
+            names = {f.name for f in parse_fields(spec)}
+        except FieldsError:
+            continue  # a hand-edited line; the next readable one says what is established
+        for name in (previous or set()) - names:
+            retired[name] = path.name
+        for name in names:
+            retired.pop(name, None)
+        previous = names
+    return retired
+
+
+def _drops_column(statements: str, name: str) -> bool:
+    pattern = rf'DROP\s+COLUMN\s+(?:IF\s+EXISTS\s+)?(?:"{re.escape(name)}"|{re.escape(name)}\b)'
+    return re.search(pattern, statements, re.IGNORECASE) is not None
+
+
+def readded_error(directory: Path, before: str, fields_text: str, table: str) -> str:
+    """Why a field cannot come back under a name whose old column is still there, or ''.
+
+    ``ADD COLUMN`` would fail on it, and reusing it would bring back values stored
+    under older rules: the column has to be dropped (reviewed, by hand) first."""
+    try:
+        old = {f.name for f in parse_fields(before)}
+        new = [f.name for f in parse_fields(fields_text)]
+    except FieldsError:
+        return ""
+    retired = retired_columns(directory)
+    for name in new:
+        if name not in old and name in retired:
+            return (
+                f"field {name!r} was removed in {retired[name]} and its column still holds "
+                f"the old values: drop it first in a migration of your own "
+                f'(ALTER TABLE "{table}" DROP COLUMN "{name}";) or give the field another name'
+            )
+    return ""
 
 
 def next_migrations(

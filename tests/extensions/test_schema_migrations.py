@@ -86,3 +86,30 @@ def test_the_validator_reads_the_project_and_is_silent_without_migrations(tmp_pa
     schema_migrations.write_pending(tmp_path, COMPONENT, ENTITY, "a:int", adopt=False)
     error = schema_migrations.change_error_at("a:str", ENTITY, COMPONENT, tmp_path)
     assert error.startswith("field 'a' changes type from int to str")
+
+
+def test_a_field_comes_back_only_once_its_old_column_is_dropped(tmp_path: Path) -> None:
+    folder = tmp_path / "components" / COMPONENT / schema_migrations.MIGRATIONS
+    schema_migrations.write_pending(tmp_path, COMPONENT, ENTITY, "a:int, total:int", adopt=False)
+    schema_migrations.write_pending(tmp_path, COMPONENT, ENTITY, "a:int", adopt=False)
+    # The retiring file's comment shows the DROP COLUMN; a comment drops nothing.
+    assert "DROP COLUMN" in (folder / "0002_retire_total.sql").read_text()
+    assert schema_migrations.retired_columns(folder) == {"total": "0002_retire_total.sql"}
+    error = schema_migrations.change_error_at("a:int, total:int?", ENTITY, COMPONENT, tmp_path)
+    assert error == (
+        "field 'total' was removed in 0002_retire_total.sql and its column still holds the "
+        'old values: drop it first in a migration of your own (ALTER TABLE "orders" DROP '
+        'COLUMN "total";) or give the field another name'
+    )
+    # Another name is fine, and so is the same one once a migration drops the column.
+    assert schema_migrations.change_error_at("a:int, sum:int?", ENTITY, COMPONENT, tmp_path) == ""
+    (folder / "0003_drop_total.sql").write_text(
+        'ALTER TABLE "orders" DROP COLUMN IF EXISTS "total";\n', encoding="utf-8"
+    )
+    assert schema_migrations.retired_columns(folder) == {}
+    assert schema_migrations.change_error_at("a:int, total:int?", ENTITY, COMPONENT, tmp_path) == ""
+    written = schema_migrations.write_pending(
+        tmp_path, COMPONENT, ENTITY, "a:int, total:int?", adopt=False
+    )
+    assert [p.name for p in written] == ["0004_add_total.sql"]
+    assert schema_migrations.retired_columns(folder) == {}
