@@ -1162,6 +1162,22 @@ def generated_class_names(entity: str) -> set[str]:
     return defined | ENTITY_RESERVED | {f"{entity}{s}" for s in suffixes} | {f"Duplicate{entity}"}
 
 
+REF_RE = re.compile(r"ref\[\s*(\w+)\s*\]\??")
+
+
+def referenced_components(text: str) -> list[str]:
+    """The components a fields answer references (``ref[other]``), once each, in the
+    order of the fields. Lenient: a field that does not parse is skipped (the
+    validator refuses the answer; the wiring still reads what it can)."""
+    found: list[str] = []
+    for item in text.split(","):
+        type_spec = item.split(":")[1].strip() if item.count(":") else ""
+        match = REF_RE.fullmatch(type_spec)
+        if match and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
+
+
 def normalise_fields(text: str) -> str:
     """The canonical spelling of a valid fields answer."""
     return ", ".join(field.spec for field in parse_fields(text))
