@@ -1234,7 +1234,8 @@ def generated_class_names(entity: str) -> set[str]:
         value for value in vars(names).values() if isinstance(value, str) and value[:1].isupper()
     }
     suffixes = ("In", "Out", "Replace", "PageOut", "ErrorOut")
-    return defined | ENTITY_RESERVED | {f"{entity}{s}" for s in suffixes} | {f"Duplicate{entity}"}
+    extra = {f"Duplicate{entity}", f"Unknown{entity}Reference"}
+    return defined | ENTITY_RESERVED | {f"{entity}{s}" for s in suffixes} | extra
 
 
 REF_RE = re.compile(r"ref\[\s*(\w+)\s*\]\??")
