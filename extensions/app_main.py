@@ -2,15 +2,22 @@
 
 hexforge writes the file once; after that it belongs to the project. Only the
 lines between the two pairs of ``# >>> hexforge:`` / ``# <<< hexforge:`` markers
-are regenerated (the component imports and the ``COMPONENTS`` tuple); every
-other byte stays as the user left it. The generated lines are laid out so that
-``ruff check`` (isort included) and ``ruff format`` accept them unchanged.
+are regenerated (the components' assembly modules imported, and
+``component_routers``, which builds every component's service on its adapters,
+referenced components first, and returns their routers); every other byte stays
+as the user left it. The generated lines are laid out so that ``ruff check``
+(isort included) and ``ruff format`` accept them unchanged.
+
+Each component decides its own adapters in ``components/<name>/adapters/compose.py``
+(PostgreSQL with a pool, else the in-memory twin): its tests build it there too, so
+that choice is made in one place, and the component's public API (its
+``__init__.py``) imports no framework.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 IMPORTS = "component imports"
 REGISTRY = "component registry"
@@ -32,6 +39,13 @@ def end_marker(block: str) -> str:
 
 class MarkersMissing(ValueError):
     """app/main.py lacks a managed block; the message says which lines to add back."""
+
+
+class ReferenceCycle(ValueError):
+    """The components reference each other in a cycle: no order builds them all.
+
+    The ``fields`` validator refuses such an answer before anything is written; this
+    is for answers edited by hand since."""
 
 
 # Run before the app serves on PostgreSQL (SPEC §7): the schema is the migrations'.
@@ -65,7 +79,6 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
 from psycopg import AsyncConnection
@@ -77,12 +90,6 @@ from psycopg_pool import AsyncConnectionPool
 from tools import migrate
 
 Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
-
-
-class Component(Protocol):
-    """What the composition root needs from a component package."""
-
-    def build_router(self, pool: Pool | None) -> APIRouter: ...
 
 
 {registry_begin}
@@ -110,8 +117,8 @@ class Component(Protocol):
         title={title},
         lifespan=lifespan,
     )
-    for component in COMPONENTS:
-        app.include_router(component.build_router(pool))
+    for router in component_routers(pool):
+        app.include_router(router)
     return app
 
 
@@ -119,7 +126,12 @@ app = create_app()
 '''
 
 
-def new_app_main(title: str, components: Iterable[str]) -> str:
+def new_app_main(
+    title: str,
+    components: Iterable[str],
+    refs: Mapping[str, Sequence[str]] | None = None,
+    legacy: Collection[str] = (),
+) -> str:
     """The first app/main.py of a project, its managed blocks filled in."""
     skeleton = TEMPLATE.format(
         imports_begin=begin_marker(IMPORTS),
@@ -129,22 +141,110 @@ def new_app_main(title: str, components: Iterable[str]) -> str:
         title=_python_string(title),
         check_schema=CHECK_SCHEMA,
     )
-    return update_app_main(skeleton, components)
+    return update_app_main(skeleton, components, refs, legacy)
 
 
-def update_app_main(text: str, components: Iterable[str]) -> str:
+def update_app_main(
+    text: str,
+    components: Iterable[str],
+    refs: Mapping[str, Sequence[str]] | None = None,
+    legacy: Collection[str] = (),
+) -> str:
     """``text`` with both managed blocks regenerated for ``components``.
+
+    ``refs`` maps a component to those it references (its ``ref[...]`` fields):
+    their services are built first and handed to its ``build``. The components
+    must form no cycle (the ``fields`` validator refuses one before anything is
+    written; :class:`ReferenceCycle` otherwise). ``legacy`` names the components
+    still at a version whose public API built its own router (no
+    ``adapters/compose.py`` yet): they are mounted that way until their update.
 
     Raises :class:`MarkersMissing` when a block's markers are gone or out of
     order: then hexforge cannot tell its lines from the user's and leaves the
     file alone.
     """
-    text = without_schema_at_start(text)
+    text = without_component_protocol(without_schema_at_start(text))
     names = isort_order(components)
     # isort wants a blank line between the last import and the end marker comment.
-    imports = [*(f"import components.{name}" for name in names), *([""] if names else [])]
+    imports = [*(import_line(name, name in legacy) for name in names), *([""] if names else [])]
     text = _replace_block(text, IMPORTS, imports)
-    return _replace_block(text, REGISTRY, _registry_lines(names))
+    order = dependency_order(names, refs or {})
+    return _replace_block(text, REGISTRY, registry_lines(order, refs or {}, legacy))
+
+
+def import_line(name: str, legacy: bool = False) -> str:
+    """How app/main.py imports a component's assembly: never its public API, which
+    carries no adapter (but a legacy component's does: its build_router)."""
+    if legacy:
+        return f"import components.{name}"
+    return f"import components.{name}.adapters.compose as {name}_compose"
+
+
+def dependency_order(names: Iterable[str], refs: Mapping[str, Sequence[str]]) -> list[str]:
+    """``names`` with every component after those it references, else in isort order.
+
+    Of the components whose references are all placed, the first in isort order goes
+    next (Kahn's algorithm): removing a component nobody references leaves the
+    others' order as it was, so tools/remove.py only has to drop its lines.
+    """
+    pending = isort_order(names)
+    placed: list[str] = []
+    while pending:
+        ready = next(
+            (
+                name
+                for name in pending
+                if all(other in placed or other not in pending for other in refs.get(name, ()))
+            ),
+            None,
+        )
+        if ready is None:
+            raise ReferenceCycle(
+                f"the components reference each other in a cycle: {', '.join(pending)}"
+            )
+        placed.append(ready)
+        pending.remove(ready)
+    return placed
+
+
+ROUTERS_SIGNATURE = "def component_routers(pool: Pool | None) -> list[APIRouter]:"
+ROUTERS_DOC = (
+    '    """Each component\'s service on its adapters (PostgreSQL with a pool, else in\n'
+    "    memory), built after the components it references, and its routes.\n"
+    '    """'
+)
+
+
+def registry_lines(
+    order: Sequence[str], refs: Mapping[str, Sequence[str]], legacy: Collection[str] = ()
+) -> list[str]:
+    """The body of the registry block: ``component_routers`` for ``order``."""
+    lines = [ROUTERS_SIGNATURE, *ROUTERS_DOC.split("\n")]
+    routers: list[str] = []
+    for name in order:
+        if name in legacy:
+            routers.append(f"components.{name}.build_router(pool)")
+            continue
+        # A reference to a component the project lacks gets no argument: mypy names
+        # the missing one (the validator refuses such a reference at copy time).
+        present = [other for other in refs.get(name, ()) if other in order]
+        arguments = ["pool", *(f"{other}_use_cases={other}_service" for other in present)]
+        lines += _call(f"    {name}_service = {name}_compose.build(", arguments, ")")
+        routers.append(f"{name}_compose.router({name}_service)")
+    lines += _call("    return [", routers, "]")
+    # ruff format wants two blank lines between a function and the comment after it.
+    return [*lines, "", ""]
+
+
+def _call(opening: str, items: list[str], closing: str) -> list[str]:
+    # Laid out as ruff format would: on one line while it fits, else one item per
+    # line with a trailing comma (which keeps them so). Several list items always
+    # go one per line, as the registry always did.
+    one_line = f"{opening}{', '.join(items)}{closing}"
+    if len(one_line) <= LINE_LENGTH and (closing == ")" or len(items) <= 1):
+        return [one_line]
+    indent = opening[: len(opening) - len(opening.lstrip())]
+    return [opening, *(f"{indent}    {item}," for item in items), f"{indent}{closing}"]
 
 
 # app/main.py as hexforge wrote it before migrations ran each component's
@@ -186,16 +286,42 @@ def without_schema_at_start(text: str) -> str:
     return text
 
 
-def _registry_lines(names: list[str]) -> list[str]:
-    # Laid out as ruff format would: a one-element tuple stays on one line while it
-    # fits, several elements keep one line each (the trailing comma holds them).
-    opening = "COMPONENTS: tuple[Component, ...] = ("
-    if not names:
-        return [f"{opening})"]
-    one_line = f"{opening}components.{names[0]},)"
-    if len(names) == 1 and len(one_line) <= LINE_LENGTH:
-        return [one_line]
-    return [opening, *(f"    components.{name}," for name in names), ")"]
+# app/main.py as hexforge wrote it while each component's public API built its own
+# router (build_router): a Protocol for the packages and a loop over them. The
+# registry block now builds every service from its adapters; these lines go with it.
+_COMPONENT_PROTOCOL = (
+    ("from typing import Protocol\n", ""),
+    (
+        """class Component(Protocol):
+    \"\"\"What the composition root needs from a component package.\"\"\"
+
+    def build_router(self, pool: Pool | None) -> APIRouter: ...
+
+
+""",
+        "",
+    ),
+    (
+        """    for component in COMPONENTS:
+        app.include_router(component.build_router(pool))
+""",
+        """    for router in component_routers(pool):
+        app.include_router(router)
+""",
+    ),
+)
+
+
+def without_component_protocol(text: str) -> str:
+    """``text`` without the ``Component`` protocol and ``COMPONENTS`` loop of an
+    app/main.py from before the composition root built services itself; unchanged
+    unless every old piece is there as hexforge wrote it (a file its owner rewrote is
+    theirs to adapt: the registry block no longer defines ``COMPONENTS``)."""
+    if not all(old in text for old, _ in _COMPONENT_PROTOCOL):
+        return text
+    for old, new in _COMPONENT_PROTOCOL:
+        text = text.replace(old, new, 1)
+    return text
 
 
 def _replace_block(text: str, block: str, body: list[str]) -> str:

@@ -9,14 +9,21 @@ import functools
 from typing import Any
 
 from fields import FieldsError, parse_fields
-from naming import answers_file, component_names, component_rule_error, pascal_rule_error
+from naming import (
+    answers_file,
+    component_names,
+    component_rule_error,
+    pascal_rule_error,
+    reference_names,
+)
 
 
 def derive(context: dict[str, Any]) -> None:
     """Add ``hx_answers_file``, and for a component ``names``, ``field_list`` and
     the subsets of it templates loop over (``ruled_fields``, ``optional_fields``,
     ``unique_fields``, ``indexed_fields``, ``enum_fields``, ``defaulted_fields``,
-    ``bounded_fields``), to ``context`` in place.
+    ``bounded_fields``, ``ref_fields``; ``references``: naming.ReferenceNames of each
+    referenced component), to ``context`` in place.
 
     Answers may still be half-typed while Copier prompts; then nothing is added
     and the validators report the problem. Copier builds a context for every path
@@ -53,4 +60,10 @@ def _derived(component: str, entity: str, fields: str) -> dict[str, Any]:
         "enum_fields": [field for field in field_list if field.is_enum],
         "defaulted_fields": [field for field in field_list if field.has_default],
         "bounded_fields": [field for field in field_list if field.boundaries],
+        "ref_fields": [field for field in field_list if field.is_ref],
+        # One entry per referenced component, in the order of its first ref field.
+        "references": [
+            reference_names(other)
+            for other in dict.fromkeys(field.type.ref for field in field_list if field.is_ref)
+        ],
     }

@@ -25,8 +25,10 @@ from uuid import UUID
 from naming import (
     ENTITY_RESERVED,
     component_names,
+    component_rule_error,
     enum_value_error,
     field_name_error,
+    reference_names,
     snake_to_pascal,
 )
 from pycode import import_lines
@@ -36,7 +38,18 @@ SYNTAX = (
     "(e.g. 'sku:str:unique:max_length=40, price:decimal:gt=0, note:str?, "
     "status:enum[active|retired]:default=active')"
 )
-TYPE_NAMES = ("str", "int", "float", "bool", "decimal", "date", "datetime", "uuid", "enum[a|b]")
+TYPE_NAMES = (
+    "str",
+    "int",
+    "float",
+    "bool",
+    "decimal",
+    "date",
+    "datetime",
+    "uuid",
+    "enum[a|b]",
+    "ref[component]",
+)
 MODIFIERS = ("unique", "index", "gt", "ge", "lt", "le", "min_length", "max_length", "default")
 BOUNDS = ("gt", "ge", "lt", "le")
 
@@ -82,9 +95,12 @@ class FieldType:
     dto_imports: tuple[Pair, ...] = ()
     json_schema: str = ""  # JSON schema type the request DTO declares when Pydantic's is wider
     values: tuple[str, ...] = ()  # enum values
+    ref: str = ""  # the referenced component of a ref[...] type
 
     @property
     def spec(self) -> str:
+        if self.ref:
+            return f"ref[{self.ref}]"
         return f"enum[{'|'.join(self.values)}]" if self.values else self.name
 
 
@@ -336,6 +352,28 @@ def enum_type(values: tuple[str, ...], class_name: str, model_module: str) -> Fi
     )
 
 
+def ref_type(component: str, model_module: str) -> FieldType:
+    """A ``ref[component]`` type: the id of an entity of ``component``, as a NewType of
+    the referencing domain (naming.reference_names); a uuid column and UUID in JSON."""
+    id_type = reference_names(component).id_type
+    pair = ((model_module, id_type),) if model_module else ()
+    return FieldType(
+        "ref",
+        id_type,
+        pair,
+        "uuid",
+        _parse_uuid,
+        lambda value: f'{id_type}(UUID("{value}"))',
+        lambda value: f'"{value}"',
+        lambda value: f"'{value}'",
+        tuple(UUID(f"{digit * 8}-1e2d-4c3b-8a49-5b6c7d8e9f01") for digit in "1234ab"),
+        value_imports=lambda _value: (*pair, ("uuid", "UUID")),
+        dto_python="UUID",
+        dto_imports=(("uuid", "UUID"),),
+        ref=component,
+    )
+
+
 # --------------------------------------------------------------------------- rules
 
 
@@ -455,6 +493,19 @@ class Field:
     @property
     def enum_members(self) -> list[tuple[str, str]]:
         return [(value.upper(), value) for value in self.type.values]
+
+    @property
+    def is_ref(self) -> bool:
+        return bool(self.type.ref)
+
+    def from_dto(self, expression: str) -> str:
+        """Python turning the request DTO's value into the domain value (a ref's UUID
+        becomes the domain's typed id)."""
+        if not self.is_ref:
+            return expression
+        if self.optional:
+            return f"None if {expression} is None else {self.type.python}({expression})"
+        return f"{self.type.python}({expression})"
 
     # -- the request DTO
 
@@ -982,6 +1033,19 @@ def _parse_type(name: str, spec: str, class_name: str, model_module: str) -> Fie
     return enum_type(values, class_name, model_module)
 
 
+REF_SPEC_RE = re.compile(r"ref\[(.*)\]")
+
+
+def _parse_ref(name: str, spec: str, model_module: str) -> FieldType:
+    match = REF_SPEC_RE.fullmatch(spec)
+    if not match:
+        raise FieldsError(f"field {name!r}: {spec!r} is not ref[component], e.g. ref[warehouses]")
+    other = match.group(1).strip()
+    if (problem := component_rule_error(other)) is not None:
+        raise FieldsError(f"field {name!r}: {spec!r} does not name a component: {problem}")
+    return ref_type(other, model_module)
+
+
 def _parse_field(item: str, entity: str, component: str) -> Field:
     name, colon, rest = (part.strip() for part in item.partition(":"))
     if not colon or not name or not rest:
@@ -990,13 +1054,12 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
     type_spec, *tokens = (token.strip() for token in rest.split(":"))
     optional = type_spec.endswith("?")
     type_spec = type_spec.removesuffix("?").strip()
-    if type_spec.startswith("ref["):
-        raise FieldsError(
-            f"field {name!r}: ref is not supported yet (ref[component] comes in a later release)"
-        )
     class_name = f"{entity}{snake_to_pascal(name)}"
     model_module = f"components.{component}.domain.model" if component else ""
-    t = _parse_type(name, type_spec, class_name, model_module)
+    if type_spec.startswith("ref["):
+        t = _parse_ref(name, type_spec, model_module)
+    else:
+        t = _parse_type(name, type_spec, class_name, model_module)
 
     seen: set[str] = set()
     options: dict[str, Any] = {"bounds": {}}
@@ -1033,6 +1096,11 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
                 )
             options[key] = int(literal)
             continue
+        if key == "default" and t.ref:
+            raise FieldsError(
+                f"field {name!r}: a ref takes no default (an id fixed in advance may not "
+                "exist); make it optional with ? instead"
+            )
         if key == "default" and t.values:
             if literal not in t.values:
                 raise FieldsError(
@@ -1149,6 +1217,13 @@ def fields_error(text: object, entity: object = "") -> str:
                     f"field {f.name!r}: its enum class would be {f.type.python}, a name the "
                     "generated code already uses: rename the field"
                 )
+            if f.is_ref and {f.type.python, f"{snake_to_pascal(f.type.ref)}UseCases"} & taken:
+                return (
+                    f"field {f.name!r}: ref[{f.type.ref}] would name its id type "
+                    f"{f.type.python} (and its port {snake_to_pascal(f.type.ref)}UseCases), "
+                    f"names the generated code already uses for {entity}: they cannot be "
+                    "told apart"
+                )
     return ""
 
 
@@ -1159,7 +1234,24 @@ def generated_class_names(entity: str) -> set[str]:
         value for value in vars(names).values() if isinstance(value, str) and value[:1].isupper()
     }
     suffixes = ("In", "Out", "Replace", "PageOut", "ErrorOut")
-    return defined | ENTITY_RESERVED | {f"{entity}{s}" for s in suffixes} | {f"Duplicate{entity}"}
+    extra = {f"Duplicate{entity}", f"Unknown{entity}Reference"}
+    return defined | ENTITY_RESERVED | {f"{entity}{s}" for s in suffixes} | extra
+
+
+REF_RE = re.compile(r"ref\[\s*(\w+)\s*\]\??")
+
+
+def referenced_components(text: str) -> list[str]:
+    """The components a fields answer references (``ref[other]``), once each, in the
+    order of the fields. Lenient: a field that does not parse is skipped (the
+    validator refuses the answer; the wiring still reads what it can)."""
+    found: list[str] = []
+    for item in text.split(","):
+        type_spec = item.split(":")[1].strip() if item.count(":") else ""
+        match = REF_RE.fullmatch(type_spec)
+        if match and match.group(1) not in found:
+            found.append(match.group(1))
+    return found
 
 
 def normalise_fields(text: str) -> str:

@@ -169,6 +169,7 @@ ENTITY_RESERVED = frozenset(
     | {"FastAPI", "FrozenInstanceError", "HTTPException", "HTTPStatus", "NewType", "Pool"}
     | {"Protocol", "Query", "Response", "TupleRow", "UTC", "UUID", "UniqueViolation"}
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
+    | {"Iterable", "UseCases"}  # UseCases: the public API's entity-independent alias
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like
@@ -324,3 +325,33 @@ def answers_file(kind: object, component: object, feature_dir: object, story_id:
     if kind == "story":
         return f"{feature_dir}/in-progress/{story_id}/_implementation/.copier-answers.yml"
     return ".copier-answers.yml"
+
+
+@dataclass(frozen=True)
+class ReferenceNames:
+    """The names a component gives to what it needs from a component it references
+    (``warehouse:ref[warehouses]``): all derived from the referenced component's name,
+    never from its answers, so every render of the referencing one agrees."""
+
+    component: str  # warehouses: the referenced package
+    id_type: str  # WarehouseId: the referencing domain's own NewType for its ids
+    port: str  # KnownWarehouses: the outbound port "does this id exist"
+    memory: str  # InMemoryKnownWarehouses: its in-memory twin
+    adapter: str  # KnownWarehousesThroughApi: the adapter asking the component itself
+    attribute: str  # known_warehouses: the service's parameter and attribute
+    use_cases: str  # warehouses_use_cases: compose.build's parameter for its use cases
+    use_cases_type: str  # WarehousesUseCases: the referenced use-case port, in refs_api.py
+
+
+def reference_names(component_name: str) -> ReferenceNames:
+    pascal = snake_to_pascal(component_name)
+    return ReferenceNames(
+        component=component_name,
+        id_type=f"{default_entity_name(component_name)}Id",
+        port=f"Known{pascal}",
+        memory=f"InMemoryKnown{pascal}",
+        adapter=f"Known{pascal}ThroughApi",
+        attribute=f"known_{component_name}",
+        use_cases=f"{component_name}_use_cases",
+        use_cases_type=f"{pascal}UseCases",
+    )

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import environment
+from fields import referenced_components
 from project_state import REMOTE_PREFIXES, is_wired, unreachable_template
 
 try:
@@ -318,17 +319,33 @@ def _plan_app_main(
 ) -> bool:
     """Create app/main.py (when ``create``) or refresh its blocks; whether it changed."""
     names = [component.name for component in components]
+    refs = {component.name: referenced_components(component.fields) for component in components}
+    legacy = {name for name in names if _builds_its_own_router(plan.root, name)}
     data = plan.read(APP_MAIN)
-    if data is None:
-        if create:
-            plan.create_if_absent(APP_MAIN, app_main.new_app_main(title, names), report)
-        return False
     try:
-        updated = app_main.update_app_main(_decoded(data, APP_MAIN), names)
+        if data is None:
+            if create:
+                text = app_main.new_app_main(title, names, refs, legacy)
+                plan.create_if_absent(APP_MAIN, text, report)
+            return False
+        updated = app_main.update_app_main(_decoded(data, APP_MAIN), names, refs, legacy)
+    except app_main.ReferenceCycle as error:
+        report.errors.append(f"{error}: app/main.py cannot build them; remove a ref field")
+        return False
     except (app_main.MarkersMissing, WiringError) as error:
         report.warnings.append(str(error))
         return False
     return plan.set(APP_MAIN, updated.encode("utf-8"))
+
+
+def _builds_its_own_router(root: Path, name: str) -> bool:
+    """Whether the component is still at a version whose public API built its router
+    (before adapters/compose.py): app/main.py mounts it that way until its update."""
+    try:
+        data = (root / "components" / name / "__init__.py").read_bytes()
+    except OSError:
+        return False
+    return b"\ndef build_router(" in data
 
 
 def _decoded(data: bytes, relative: str) -> str:

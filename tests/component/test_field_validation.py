@@ -22,7 +22,9 @@ BAD_FIELDS = [
     ("sku:str:unique:unique", "sku", "appears twice"),
     ("sku:str junk", "sku", "unknown type"),
     ("sku:str:shiny", "sku", "unknown modifier"),
-    ("owner:ref[customers]", "owner", "ref is not supported yet"),
+    ("owner:ref[customers]", "owner", "ref[customers] names no component of this project"),
+    ("owner:ref[existing]:default=x", "owner", "a ref takes no default"),
+    ("owner:ref[Existing]", "owner", "does not name a component"),
     ("draft:enum[a|b]", "draft", "OrderDraft, a name the generated code already uses"),
 ]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
 import subprocess
 import textwrap
 from collections.abc import Iterator
@@ -23,6 +24,8 @@ from registry import read_answers
 
 from tests.component.gates import gate_env, run_gates
 from tests.helpers import (
+    REPO,
+    TEMPLATE_PARTS,
     commit_all,
     copier_copy,
     copier_update,
@@ -450,7 +453,10 @@ def test_project_and_story_updates_rewire_and_never_rewrite_story_logs(tmp_path:
     assert (project / "app/main.py").read_bytes() == main_before
     assert (project / ".claude/manifest.yaml").read_bytes() == manifest_before
     main = main_before.decode()
-    assert "import components.customers\nimport components.orders\n" in main
+    assert (
+        "import components.customers.adapters.compose as customers_compose\n"
+        "import components.orders.adapters.compose as orders_compose\n"
+    ) in main
     assert "    components.customers,\n    components.orders,\n" in main
     manifest = manifest_before.decode()
     assert "  customers:\n" in manifest and "  orders:\n" in manifest
@@ -553,3 +559,78 @@ def test_a_module_ruff_cannot_parse_does_not_stop_the_update_half_way(tmp_path: 
 
     assert "DEFAULT_PAGE_SIZE = 25" in (orders / "domain/rules.py").read_text()
     assert (orders / "domain/draft.py").read_text() == "def unfinished(:\n"
+
+
+# -- onto the composition root: a project from before adapters/compose.py ---------------
+
+# The last release whose components built their own router in their public API
+# (`build_router` in components/<name>/__init__.py, app/main.py looping over them).
+BUILD_ROUTER_RELEASE = "ca77fa11ad84d877c346f51bb6142cf03d5ad238"
+USER_API_LINE = "# Reviewed by the orders team: all that other code may use of orders.\n"
+
+
+def template_at(dest: Path, commit: str, tag: str) -> Path:
+    """The template as it was at ``commit`` of this repository, in its own repo, tagged."""
+    dest.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", commit, *TEMPLATE_PARTS],
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    init_repo(dest)
+    tag_template(dest, tag, "the build_router release")
+    return dest
+
+
+def test_a_build_router_project_updates_onto_the_composition_root_keeping_its_edits(
+    tmp_path: Path, generated_venv: Path
+) -> None:
+    template = template_at(tmp_path / "hexforge", BUILD_ROUTER_RELEASE, "v1")
+    project = init_repo(tmp_path / "shop")
+    for name, fields in (("orders", FIELDS), ("customers", "name:str")):
+        data = {"kind": "component", "component_name": name, "fields": fields}
+        copier_copy(template, project, data, vcs_ref="v1")
+    commit_all(project, "scaffold at v1")
+    assert "def build_router(" in (project / ORDERS / "__init__.py").read_text()
+    replace_once(project / ORDERS / "__init__.py", "\n__all__ = [", f"\n{USER_API_LINE}__all__ = [")
+    main = project / "app" / "main.py"
+    replace_once(main, "import os\n", "import logging\nimport os\n")
+    append(main, 'logging.getLogger(__name__).info("routes mounted")\n')
+    commit_all(project, "user edits")
+    # v2: this working tree.
+    for part in TEMPLATE_PARTS:
+        shutil.rmtree(template / part) if (template / part).is_dir() else (template / part).unlink()
+    snapshot = snapshot_template(tmp_path / "current", tag=None)
+    for part in TEMPLATE_PARTS:
+        source = snapshot / part
+        if source.is_dir():
+            shutil.copytree(source, template / part, symlinks=True)
+        else:
+            shutil.copy2(source, template / part)
+    tag_template(template, "v2")
+
+    # One component updated, the other still at v1: app/main.py mounts each its own way.
+    copier_update(project, ORDERS_ANSWERS)
+    commit_all(project, "orders at v2")
+
+    api = (project / ORDERS / "__init__.py").read_text()
+    assert USER_API_LINE in api and "build_router" not in api and "fastapi" not in api
+    assert files_with_markers(project) == []
+    text = main.read_text()
+    assert "import logging\nimport os\n" in text
+    assert text.endswith('app = create_app()\nlogging.getLogger(__name__).info("routes mounted")\n')
+    assert "class Component(Protocol)" not in text
+    assert "import components.customers\n" in text
+    assert "components.customers.build_router(pool)" in text
+    assert "orders_service = orders_compose.build(pool)" in text
+    run_gates(project, generated_venv)
+
+    copier_update(project, "components/customers/.copier-answers.yml")
+    commit_all(project, "customers at v2")
+
+    text = main.read_text()
+    assert "build_router" not in text
+    assert "customers_service = customers_compose.build(pool)" in text
+    outputs = run_gates(project, generated_venv)
+    assert "skipped" not in outputs["integration"]

@@ -35,6 +35,92 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from psycopg import AsyncConnection
+from psycopg.rows import TupleRow
+from psycopg_pool import AsyncConnectionPool
+
+# >>> hexforge: component imports (managed; edit outside these markers)
+import components.orders.adapters.compose as orders_compose
+
+# <<< hexforge: component imports
+from tools import migrate
+
+Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
+
+
+# >>> hexforge: component registry (managed; edit outside these markers)
+def component_routers(pool: Pool | None) -> list[APIRouter]:
+    """Each component's service on its adapters (PostgreSQL with a pool, else in
+    memory), built after the components it references, and its routes.
+    """
+    orders_service = orders_compose.build(pool)
+    return [orders_compose.router(orders_service)]
+
+
+# <<< hexforge: component registry
+
+
+def check_schema(url: str) -> None:
+    """Refuse to serve on a database the migrations have not brought up to date:
+    every request would fail. HEXFORGE_MIGRATE_ON_START=1 applies them instead
+    (under tools/migrate.py's lock: replicas starting together apply each once)."""
+    if os.environ.get("HEXFORGE_MIGRATE_ON_START") == "1":
+        migrate.apply(url)
+        return
+    pending = [migration.label for migration in migrate.pending(url)]
+    if pending:
+        raise migrate.MigrationError(
+            f"migrations pending: {', '.join(pending)}; "
+            "apply them with `python tools/migrate.py up` (the deploy step), "
+            "or set HEXFORGE_MIGRATE_ON_START=1 to apply them at start"
+        )
+
+
+def create_app(database_url: str | None = None) -> FastAPI:
+    """Build the application; ``database_url`` overrides the DATABASE_URL variable."""
+    url = database_url if database_url is not None else os.environ.get("DATABASE_URL")
+    pool: Pool | None = AsyncConnectionPool(url, open=False) if url else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if pool is None or url is None:
+            yield
+            return
+        await asyncio.to_thread(check_schema, url)
+        await pool.open()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="shop-api",
+        lifespan=lifespan,
+    )
+    for router in component_routers(pool):
+        app.include_router(router)
+    return app
+
+
+app = create_app()
+'''
+
+# app/main.py as hexforge wrote it while each component's public API built its router.
+BUILD_ROUTER_ERA = '''\
+"""Composition root: builds the FastAPI application from the components.
+
+Adapters are chosen here and nowhere else: in memory by default, PostgreSQL when
+DATABASE_URL is set. Serve it with `uvicorn app.main:app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Protocol
 
 from fastapi import APIRouter, FastAPI
@@ -119,19 +205,90 @@ def test_new_file_with_one_component_is_exactly_the_composition_root() -> None:
 def test_no_components_gives_empty_blocks() -> None:
     text = app_main.new_app_main("shop-api", [])
     assert block(text, IMPORTS_BEGIN, IMPORTS_END) == ""
-    assert block(text, REGISTRY_BEGIN, REGISTRY_END) == "COMPONENTS: tuple[Component, ...] = ()\n"
+    assert block(text, REGISTRY_BEGIN, REGISTRY_END).endswith('"""\n    return []\n\n\n')
 
 
 def test_several_components_one_line_each_in_ruff_order() -> None:
     text = app_main.new_app_main("x", ["orders", "order_items", "v10", "v2"])
-    assert block(text, IMPORTS_BEGIN, IMPORTS_END) == (
-        "import components.order_items\nimport components.orders\n"
-        "import components.v2\nimport components.v10\n\n"
+    assert (
+        block(text, IMPORTS_BEGIN, IMPORTS_END)
+        == "".join(
+            f"import components.{name}.adapters.compose as {name}_compose\n"
+            for name in ("order_items", "orders", "v2", "v10")
+        )
+        + "\n"
     )
-    assert block(text, REGISTRY_BEGIN, REGISTRY_END) == (
-        "COMPONENTS: tuple[Component, ...] = (\n    components.order_items,\n"
-        "    components.orders,\n    components.v2,\n    components.v10,\n)\n"
+    assert block(text, REGISTRY_BEGIN, REGISTRY_END).endswith(
+        "    order_items_service = order_items_compose.build(pool)\n"
+        "    orders_service = orders_compose.build(pool)\n"
+        "    v2_service = v2_compose.build(pool)\n"
+        "    v10_service = v10_compose.build(pool)\n"
+        "    return [\n"
+        "        order_items_compose.router(order_items_service),\n"
+        "        orders_compose.router(orders_service),\n"
+        "        v2_compose.router(v2_service),\n"
+        "        v10_compose.router(v10_service),\n"
+        "    ]\n\n\n"
     )
+
+
+def test_a_referenced_component_is_built_first_and_handed_over() -> None:
+    refs = {"products": ["warehouses"], "orders": ["products", "customers"]}
+    text = app_main.new_app_main("x", ["orders", "customers", "products", "warehouses"], refs)
+    body = block(text, REGISTRY_BEGIN, REGISTRY_END)
+    builds = [
+        line.split(" = ")[0].strip() for line in body.splitlines() if "_compose.build(" in line
+    ]
+    assert builds == [
+        "customers_service",
+        "warehouses_service",
+        "products_service",
+        "orders_service",
+    ]
+    assert (
+        "    products_service = products_compose.build("
+        "pool, warehouses_use_cases=warehouses_service)\n" in body
+    )
+    assert (
+        "    orders_service = orders_compose.build(\n"
+        "        pool,\n"
+        "        products_use_cases=products_service,\n"
+        "        customers_use_cases=customers_service,\n"
+        "    )\n"
+    ) in body
+
+
+def test_a_cycle_is_refused() -> None:
+    with pytest.raises(app_main.ReferenceCycle, match="a, b"):
+        app_main.dependency_order(["a", "b", "c"], {"a": ["b"], "b": ["a"]})
+
+
+def test_the_build_router_era_file_is_rewritten_keeping_the_users_edits() -> None:
+    """A file from before the composition root built services (v1: ``build_router``
+    in every component's public API), with edits of its owner outside the blocks."""
+    edited = BUILD_ROUTER_ERA.replace("import os\n", "import logging  # mine\nimport os\n").replace(
+        "app = create_app()\n", "app = create_app()\nlogging.info('ready')\n"
+    )
+
+    updated = app_main.update_app_main(edited, ["orders"])
+
+    assert updated == ONE_COMPONENT.replace(
+        "import os\n", "import logging  # mine\nimport os\n"
+    ).replace("app = create_app()\n", "app = create_app()\nlogging.info('ready')\n")
+    assert app_main.update_app_main(updated, ["orders"]) == updated
+
+
+def test_a_build_router_era_file_its_owner_rewrote_keeps_their_lines() -> None:
+    edited = BUILD_ROUTER_ERA.replace(
+        "        app.include_router(component.build_router(pool))\n",
+        "        app.include_router(component.build_router(pool), prefix='/v1')\n",
+    )
+
+    updated = app_main.update_app_main(edited, ["orders"])
+
+    assert "component.build_router(pool), prefix='/v1')" in updated
+    assert "class Component(Protocol):" in updated
+    assert "def component_routers(pool: Pool | None) -> list[APIRouter]:" in updated
 
 
 def test_update_changes_only_the_lines_between_markers() -> None:
@@ -146,7 +303,10 @@ def test_update_changes_only_the_lines_between_markers() -> None:
     assert outside in updated
     assert updated.startswith(user_text.split("import components.orders")[0])
     assert updated.endswith(user_text.split(REGISTRY_END)[1])
-    assert "import components.billing\nimport components.orders\n" in updated
+    assert (
+        "import components.billing.adapters.compose as billing_compose\n"
+        "import components.orders.adapters.compose as orders_compose\n"
+    ) in updated
     assert app_main.update_app_main(updated, ["billing", "orders"]) == updated
 
 
@@ -158,8 +318,9 @@ def test_update_keeps_crlf_and_indentation_of_the_markers() -> None:
     )
     updated = app_main.update_app_main(text, ["a", "b"])
     assert "\n" not in updated.replace("\r\n", "")
-    assert "    COMPONENTS: tuple[Component, ...] = (\r\n        components.a,\r\n" in updated
-    assert f"import components.b\r\n\r\n{IMPORTS_END}" in updated
+    assert "    def component_routers(pool: Pool | None) -> list[APIRouter]:\r\n" in updated
+    assert "        a_service = a_compose.build(pool)\r\n" in updated
+    assert f"import components.b.adapters.compose as b_compose\r\n\r\n{IMPORTS_END}" in updated
 
 
 @pytest.mark.parametrize(
@@ -198,7 +359,7 @@ def ruff(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def ruff_project(root: Path, names: list[str]) -> Path:
+def ruff_project(root: Path, names: list[str], refs: dict[str, list[str]] | None = None) -> Path:
     """A project laid out for ruff: its config, and the components as first-party packages."""
     if root.exists():
         shutil.rmtree(root)
@@ -209,9 +370,11 @@ def ruff_project(root: Path, names: list[str]) -> Path:
     (root / "components" / "__init__.py").write_text("")
     (root / "tools").mkdir()  # first-party: app/main.py imports tools.migrate
     for name in names:
-        (root / "components" / name).mkdir()
-        (root / "components" / name / "__init__.py").write_text("")
-    (root / "app" / "main.py").write_text(app_main.new_app_main("shop-api", names))
+        # Ruff tells first-party modules by their files: the whole path must exist.
+        (root / "components" / name / "adapters").mkdir(parents=True)
+        for module in ("__init__.py", "adapters/__init__.py", "adapters/compose.py"):
+            (root / "components" / name / module).write_text("")
+    (root / "app" / "main.py").write_text(app_main.new_app_main("shop-api", names, refs))
     return root
 
 
@@ -227,12 +390,19 @@ def assert_ruff_clean(root: Path) -> None:
         [],
         ["orders"],
         ["orders", "order_items", "billing", "a1", "a10", "a2", "x_1", "x1", "v01", "v001"],
-        ["a" * 60],  # one component too long for one line
+        ["a" * naming.MAX_NAME_LENGTH],  # the longest name a component may have
     ],
     ids=["none", "one", "several", "long"],
 )
 def test_ruff_accepts_the_file(tmp_path: Path, names: list[str]) -> None:
     assert_ruff_clean(ruff_project(tmp_path / "p", names))
+
+
+def test_ruff_accepts_long_names_referencing_each_other(tmp_path: Path) -> None:
+    longest = naming.MAX_NAME_LENGTH
+    names = [letter * longest for letter in "abcd"]
+    refs = {names[3]: names[:3], names[2]: names[:1]}
+    assert_ruff_clean(ruff_project(tmp_path / "p", names, refs))
 
 
 component_names = st.from_regex(r"[a-z][a-z0-9]{0,3}(_[a-z0-9]{1,3}){0,2}", fullmatch=True).filter(
@@ -243,9 +413,16 @@ component_names = st.from_regex(r"[a-z][a-z0-9]{0,3}(_[a-z0-9]{1,3}){0,2}", full
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(st.lists(component_names, min_size=1, max_size=6, unique=True))
-def test_ruff_accepts_any_set_of_names(tmp_path: Path, names: list[str]) -> None:
-    assert_ruff_clean(ruff_project(tmp_path / "p", names))
+@given(st.lists(component_names, min_size=1, max_size=6, unique=True), st.data())
+def test_ruff_accepts_any_set_of_names(
+    tmp_path: Path, names: list[str], data: st.DataObject
+) -> None:
+    # Each component may reference those drawn before it (references form no cycle).
+    refs = {
+        name: data.draw(st.lists(st.sampled_from(names[:index]), unique=True)) if index else []
+        for index, name in enumerate(names)
+    }
+    assert_ruff_clean(ruff_project(tmp_path / "p", names, refs))
 
 
 @pytest.mark.parametrize("line_length", [88, 100])

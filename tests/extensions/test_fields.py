@@ -125,7 +125,11 @@ def test_the_spec_example_parses() -> None:
         ("a:bool:unique", "unique needs room for at least 6 distinct values"),
         ("a:enum[x|y]:unique", "unique needs room for at least 6 distinct values"),
         ("a:int:unique:ge=1:le=3", "unique needs room"),
-        ("a:ref[customers]", "ref is not supported yet"),
+        ("a:ref[Customers]", "'ref[Customers]' does not name a component"),
+        ("a:ref[]", "'ref[]' does not name a component"),
+        ("a:ref[customers:index", "is not ref[component]"),
+        ("a:ref[customers]:default=x", "a ref takes no default"),
+        ("a:ref[customers]:gt=1", "gt applies to int, float, decimal, date and datetime"),
         ("a1b:enum[x], a_1b:enum[y]", "would both name their enum class A1b"),
     ],
 )
@@ -262,3 +266,31 @@ def test_a_date_bound_pattern_matches_exactly_the_values_that_keep_the_bound(
     matches = re.fullmatch(fields._ordered_pattern(key, bound_text), text) is not None
 
     assert matches == keeps
+
+
+def test_a_ref_is_a_typed_id_of_the_referencing_domain() -> None:
+    warehouse, backup = fields.parse_fields(
+        "warehouse:ref[warehouses]:index, backup:ref[warehouses]?", "Product", "products"
+    )
+
+    assert (warehouse.spec, backup.spec) == (
+        "warehouse:ref[warehouses]:index",
+        "backup:ref[warehouses]?",
+    )
+    assert (warehouse.annotation, backup.annotation) == ("WarehouseId", "WarehouseId | None")
+    assert (warehouse.dto_annotation, warehouse.sql_column) == ("UUID", '"warehouse" uuid NOT NULL')
+    assert warehouse.from_dto("self.warehouse") == "WarehouseId(self.warehouse)"
+    assert backup.from_dto("b") == "None if b is None else WarehouseId(b)"
+    assert warehouse.type.imports == (("components.products.domain.model", "WarehouseId"),)
+    assert len(set(warehouse.samples)) == fields.SAMPLE_COUNT
+
+
+def test_referenced_components_are_read_once_each_in_field_order() -> None:
+    text = "a:ref[warehouses], b:str, c:ref[customers]?:index, d:ref[ warehouses ]"
+    assert fields.referenced_components(text) == ["warehouses", "customers"]
+    assert fields.referenced_components("name:str") == []
+
+
+def test_a_ref_whose_names_clash_with_the_entitys_own_is_refused() -> None:
+    assert "cannot be told apart" in fields.fields_error("parent:ref[products]", "Product")
+    assert fields.fields_error("parent:ref[categories]", "Product") == ""

@@ -31,7 +31,7 @@ CORPUS = Path(__file__).parent / "pyproject_corpus"
 def imported_components(project: Path) -> list[str]:
     text = (project / "app" / "main.py").read_text()
     return [
-        line.split(".", 1)[1] for line in text.splitlines() if line.startswith("import components.")
+        line.split(".")[1] for line in text.splitlines() if line.startswith("import components.")
     ]
 
 
@@ -73,7 +73,7 @@ def test_kind_project_wires_an_empty_project(tmp_path: Path) -> None:
     result = run_wiring(project, kind="project")
     assert result.returncode == 0, result.stderr
     assert imported_components(project) == []
-    assert "COMPONENTS: tuple[Component, ...] = ()" in (project / "app/main.py").read_text()
+    assert "    return []\n" in (project / "app/main.py").read_text()
     assert manifest.registered((project / ".claude/manifest.yaml").read_text()) == {}
 
 

@@ -34,7 +34,7 @@ def registered(project: Path) -> list[str]:
 def imported(project: Path) -> list[str]:
     text = (project / "app" / "main.py").read_text()
     return [
-        line.split(".", 1)[1] for line in text.splitlines() if line.startswith("import components.")
+        line.split(".")[1] for line in text.splitlines() if line.startswith("import components.")
     ]
 
 

@@ -82,6 +82,18 @@ PLANTED = [
         "HEX203",
         "Inbound adapters never import outbound adapters",
     ),
+    (
+        "orders/adapters/outbound/postgres_repo.py",
+        "import components.customers.domain.model as other",
+        "HEX207",
+        "Components reach each other only from an outbound adapter",
+    ),
+    (
+        "orders/adapters/compose.py",
+        "import components.customers",
+        "HEX207",
+        "Components reach each other only from an outbound adapter",
+    ),
 ]
 
 

@@ -678,6 +678,76 @@ def test_domain_and_ports_stay_inside_their_component(
     assert findings() == [expect("HEX205", relative, marker)]
 
 
+# Outside domain/ and ports/: another component only from adapters/outbound/, and only
+# its public API (HEX207). The relative forms climb from the file's package (one level
+# per dot) to components/.
+ANOTHER_COMPONENTS_INTERNALS = {
+    "domain": ("from components.billing.domain.model import Invoice\n", "Invoice"),
+    "ports": ("import components.billing.ports.inbound as billing\n", "as billing"),
+    "adapters": ("from components.billing.adapters import compose as other\n", "as other"),
+    "tests": ("from components.billing.tests import conftest\n", "import conftest"),
+    "function-level": (
+        "def _load() -> None:\n    import components.billing.domain\n",
+        "import components.billing.domain",
+    ),
+}
+ADAPTER_FILES = [
+    "adapters/outbound/memory_repo.py",
+    "adapters/outbound/refs_api.py",
+    "adapters/inbound/api_handler.py",
+    "adapters/compose.py",
+    "__init__.py",
+]
+
+
+@pytest.mark.parametrize("form", ANOTHER_COMPONENTS_INTERNALS)
+@pytest.mark.parametrize("relative", ADAPTER_FILES)
+def test_no_module_reaches_into_another_component(project: Path, relative: str, form: str) -> None:
+    code, marker = ANOTHER_COMPONENTS_INTERNALS[form]
+    plant(relative, code)
+    assert findings() == [expect("HEX207", relative, marker)]
+
+
+@pytest.mark.parametrize(
+    ("relative", "code", "marker"),
+    [
+        ("adapters/outbound/refs_api.py", "from .... import billing\n", "import billing"),
+        ("adapters/compose.py", "from ... import billing\n", "import billing"),
+        ("__init__.py", "from .. import billing\n", "import billing"),
+        ("adapters/outbound/refs_api.py", "from ....billing import domain\n", "import domain"),
+    ],
+)
+def test_relative_imports_of_another_component_count_too(
+    project: Path, relative: str, code: str, marker: str
+) -> None:
+    plant(relative, code)
+    rule = "HEX207"
+    if relative.startswith("adapters/outbound/") and "import billing" in code:
+        assert findings() == []  # the public API, from an outbound adapter: allowed
+        return
+    assert findings() == [expect(rule, relative, marker)]
+
+
+def test_an_outbound_adapter_may_use_another_components_public_api(project: Path) -> None:
+    plant(
+        "adapters/outbound/refs_api.py",
+        "import components.billing\n"
+        "from components.billing import UseCases, exists\n"
+        "from components import billing as billing_api\n",
+    )
+    plant("adapters/compose.py", "from components.orders.adapters.outbound import refs_api\n")
+    assert findings() == []
+
+
+def test_the_public_api_of_another_component_is_for_outbound_adapters_only(
+    project: Path,
+) -> None:
+    plant("adapters/inbound/api_handler.py", "import components.billing\n")
+    assert findings() == [
+        expect("HEX207", "adapters/inbound/api_handler.py", "import components.billing")
+    ]
+
+
 ONLY_THE_SERVICE_USES_PORTS = {
     "absolute": ("from components.orders.ports.outbound import Clock\n", "import Clock"),
     "relative": ("from ..ports import inbound\n", "from ..ports"),

@@ -25,17 +25,28 @@ names = st.from_regex(r"[a-z][a-z0-9]{0,3}(_[a-z0-9]{1,3}){0,2}", fullmatch=True
 
 
 @st.composite
-def removals(draw: st.DrawFn) -> tuple[list[str], str]:
-    """Some components (in any order) and the one removed."""
+def removals(draw: st.DrawFn) -> tuple[list[str], dict[str, list[str]], set[str], str]:
+    """Some components (in any order); their references (no cycle: each references
+    only components drawn before it); those still at a version that built its own
+    router (no references then); and the one removed, which none references
+    (tools/remove.py refuses the others)."""
     chosen = draw(st.lists(names, min_size=1, max_size=6, unique=True))
-    return chosen, draw(st.sampled_from(chosen))
+    legacy = set(draw(st.lists(st.sampled_from(chosen), unique=True)))
+    current = [name for name in chosen if name not in legacy]
+    refs = {
+        name: draw(st.lists(st.sampled_from(current[:index]), unique=True)) if index else []
+        for index, name in enumerate(current)
+    }
+    referenced = {other for targets in refs.values() for other in targets}
+    unreferenced = [name for name in chosen if name not in referenced]
+    return chosen, refs, legacy, draw(st.sampled_from(unreferenced))
 
 
 @given(removals(), st.sampled_from(["", "    "]))
 def test_app_main_reads_as_if_the_component_never_was(
-    removal: tuple[list[str], str], indent: str
+    removal: tuple[list[str], dict[str, list[str]], set[str], str], indent: str
 ) -> None:
-    components, removed = removal
+    components, refs, legacy, removed = removal
     rest = [name for name in components if name != removed]
 
     # The user may indent the blocks (inside an `if`, say): the wiring keeps that.
@@ -44,8 +55,9 @@ def test_app_main_reads_as_if_the_component_never_was(
             "# <<< hexforge", f"{indent}# <<< hexforge"
         )
 
-    before = app_main.update_app_main(indented(app_main.new_app_main("shop", [])), components)
-    expected = app_main.update_app_main(indented(app_main.new_app_main("shop", [])), rest)
+    empty = indented(app_main.new_app_main("shop", []))
+    before = app_main.update_app_main(empty, components, refs, legacy)
+    expected = app_main.update_app_main(empty, rest, refs, legacy)
 
     assert remove.unregister_from_app_main(before, removed) == expected
     assert remove.unregister_from_app_main(expected, removed) == expected  # not there: no change
@@ -80,9 +92,12 @@ fields_answers = st.sampled_from(["name:str", "sku:str:unique, price:decimal:gt=
 
 @given(removals(), fields_answers, st.sampled_from(["v1", None]), st.booleans())
 def test_manifest_reads_as_if_the_component_never_was(
-    removal: tuple[list[str], str], fields: str, version: str | None, agent_keys_after: bool
+    removal: tuple[list[str], dict[str, list[str]], set[str], str],
+    fields: str,
+    version: str | None,
+    agent_keys_after: bool,
 ) -> None:
-    chosen, removed = removal
+    chosen, _, _, removed = removal
     components = [Component(name, "Thing", fields, version) for name in sorted(chosen)]
     base = AGENT_BEFORE + manifest.components_block([]) + (AGENT_AFTER if agent_keys_after else "")
     before = manifest.update_manifest(base, components)

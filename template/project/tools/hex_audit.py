@@ -22,6 +22,9 @@ HEX204  a module under domain/ or ports/ imports outside the standard library (a
 HEX205  a module under domain/ or ports/ imports another component, or its own component's
         package (whose public API includes the adapters)
 HEX206  a domain module other than domain/service.py imports the component's ports
+HEX207  a module outside domain/ and ports/ (the package's own modules, adapters/)
+        imports another component; the one path allowed is adapters/outbound/ importing
+        that component's public API (``components.<other>``, its __init__.py)
 HEX301  domain/model.py imports something other than the stdlib and its own domain package
 HEX302  domain/model.py reads the clock or randomness (datetime.now, date.today,
         time.time, uuid4, random, secrets...)
@@ -39,6 +42,7 @@ What each layer may import (HEX201-HEX206 and HEX301 together)::
     domain/ (other)    the standard library, its own domain/
     ports/             the standard library, its own domain/ and ports/
     adapters/inbound/  anything but adapters/outbound/ (HEX203)
+    adapters/outbound/ and only it: another component's public API (HEX207)
 
 The direction rules (HEX2xx) see every form of import: absolute, relative,
 ``from pkg import module``, aliases, imports inside functions and imports under
@@ -134,6 +138,12 @@ RULES: dict[str, Rule] = {
             "domain module other than the service imports a port",
             "only domain/service.py uses ports: pass what the model or rules need as "
             "parameters from the service",
+        ),
+        Rule(
+            "HEX207",
+            "imports another component other than an outbound adapter using its public API",
+            "depend on an outbound port; its adapter in adapters/outbound/ may import the "
+            "other component's public API (components.<other>) and nothing behind it",
         ),
         Rule(
             "HEX301",
@@ -866,7 +876,19 @@ class ComponentAudit:
         rule = self.direction_rule(layer, target)
         if rule is None and layer in ("domain", "ports") and source.relative != MODEL:
             rule = self.layer_rule(source.relative, target)
+        if rule is None and layer not in ("domain", "ports"):
+            rule = self.component_rule(layer, target)
         return rule
+
+    def component_rule(self, layer: str, target: Target | None) -> str | None:
+        """HEX207: outside domain/ and ports/ (HEX205's), another component is imported
+        only by an outbound adapter, and only through its public API."""
+        where = None if target is None else locate(target, self.root)
+        if where is None or where[0] == self.name:
+            return None
+        if layer == "outbound" and where[1] not in INTERNALS:
+            return None
+        return "HEX207"
 
     def report_imports(self, source: Source, layer: str, imports: Iterable[Import]) -> None:
         """One finding per import statement: the first rule one of its names breaks."""
@@ -880,11 +902,12 @@ class ComponentAudit:
     def imports_clean_by_text(self, code: str | None, source: Source, layer: str) -> bool:
         if code is None:
             return False
-        if layer == "inbound":
+        if layer in ("inbound", "outbound", "adapters", "package"):
+            other = _may_reach_another_component(code)
             # Any import that reaches an outbound adapter spells "outbound" somewhere.
-            if "outbound" not in code:
+            if not other and (layer != "inbound" or "outbound" not in code):
                 return True
-            imports = text_imports(code, ("outbound",))
+            imports = text_imports(code) if other else text_imports(code, ("outbound",))
         else:
             imports = text_imports(code)
         return imports is not None and not any(
@@ -898,7 +921,14 @@ class ComponentAudit:
         if data is None:
             return
         # Every form of import spells "import" (import_module and __import__ included).
-        if b"import" not in data or (layer == "inbound" and b"outbound" not in data):
+        if b"import" not in data:
+            return
+        if (
+            layer in ("inbound", "outbound", "adapters", "package")
+            and b"components" not in data
+            and b"from .." not in data
+            and (layer != "inbound" or b"outbound" not in data)
+        ):
             return
         if self.fast and self.imports_clean_by_text(code_of(data), source, layer):
             return
@@ -1115,14 +1145,31 @@ def _identity(path: str) -> tuple[int, int] | str:
 
 
 def _layer(relative: str) -> str:
-    """Which direction rule applies to a file: domain, ports, inbound, or none."""
+    """Which direction rules apply to a file: domain, ports, inbound, outbound,
+    adapters (the rest of adapters/), package (the component's own modules), or none."""
     if relative.startswith("domain/"):
         return "domain"
     if relative.startswith("ports/"):
         return "ports"
     if relative.startswith("adapters/inbound/"):
         return "inbound"
+    if relative.startswith("adapters/outbound/"):
+        return "outbound"
+    if relative.startswith("adapters/"):
+        return "adapters"
+    if "/" not in relative:
+        return "package"
     return ""
+
+
+# A component's modules behind its public API: another component never imports them.
+INTERNALS = frozenset({"domain", "ports", "adapters", "tests"})
+
+
+def _may_reach_another_component(text: str) -> bool:
+    # An import of another component names the components package, or climbs to it
+    # with a relative import of two dots or more.
+    return "components" in text or "from .." in text
 
 
 def _is_abc(node: ast.ClassDef, bound: dict[str, str], abstract: set[str]) -> bool:
@@ -1180,6 +1227,11 @@ def _import_message(rule: str, target: Target | None) -> str:
         return f"imports {module}, which is not in the standard library"
     if rule == "HEX205":
         return f"imports {module}, outside this component's domain and ports"
+    if rule == "HEX207":
+        return (
+            f"imports {module}: another component is imported only by adapters/outbound/, "
+            "and only its public API"
+        )
     return f"imports {module}: only {SERVICE} may use the ports"
 
 

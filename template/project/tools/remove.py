@@ -60,9 +60,14 @@ SHOWN = 5  # paths named in a refusal before "and N more"
 # app/main.py's managed blocks, as the wiring writes them (hexforge's extensions/app_main.py).
 IMPORTS_BLOCK = "component imports"
 REGISTRY_BLOCK = "component registry"
-REGISTRY_OPENING = "COMPONENTS: tuple[Component, ...] = ("
 LINE_LENGTH = 100  # the project's [tool.ruff] line-length
-IMPORT_LINE = re.compile(r"\s*import components\.(\w+)\s*")
+# `import components.NAME.adapters.compose as NAME_compose`; a component at a version
+# from before adapters/compose.py is still imported as `import components.NAME`.
+IMPORT_LINE = re.compile(r"\s*import components\.(\w+)(\.adapters\.compose as \w+_compose)?\s*")
+# In the registry block's function: the statement that builds a component's service,
+# and the list of routers it returns.
+BUILD_LINE = re.compile(r"    (\w+)_service = (\w+)_compose\.build\(.*")
+RETURN_OPENING = "    return ["
 
 NAME_RULE = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -251,7 +256,10 @@ def unregister_from_app_main(text: str, name: str) -> str:
     """``text`` (``\\n`` line ends) without the component in its managed blocks.
 
     The blocks are rewritten for the remaining components exactly as the wiring
-    writes them, so the file reads as if the component had never been there.
+    writes them, so the file reads as if the component had never been there: its
+    import and the statement building its service go, every other statement stays
+    as it was (in the same dependency order: none of them uses the one removed, or
+    the removal was refused), and the list of routers is laid out anew.
     """
     lines = text.split("\n")
     imports = block_span(lines, IMPORTS_BLOCK)
@@ -263,34 +271,76 @@ def unregister_from_app_main(text: str, name: str) -> str:
             "component's registration cannot be told from your code; put them back first"
         )
     begin, end = imports
-    names = [
-        match.group(1) for line in lines[begin + 1 : end] if (match := IMPORT_LINE.fullmatch(line))
+    imported = [
+        (match.group(1), line.strip())
+        for line in lines[begin + 1 : end]
+        if (match := IMPORT_LINE.fullmatch(line))
     ]
-    if name not in names:
+    if name not in (other for other, _ in imported):
         return text
-    remaining = [other for other in names if other != name]
-    import_body = [f"import components.{other}" for other in remaining] + (
-        [""] if remaining else []
+    remaining = [line for other, line in imported if other != name]
+    import_body = [*remaining, *([""] if remaining else [])]
+    first, last = registry
+    indent = _indent_of(lines[first])
+    registry_body = registry_without(
+        [line.removeprefix(indent) for line in lines[first + 1 : last]], name
     )
     # Replace the later block first: the earlier one's indexes stay valid.
     for (first, last), body in sorted(
-        ((imports, import_body), (registry, registry_lines(remaining))), reverse=True
+        ((imports, import_body), (registry, registry_body)), reverse=True
     ):
-        marker = lines[first]
-        indent = marker[: len(marker) - len(marker.lstrip())]
+        indent = _indent_of(lines[first])
         lines[first + 1 : last] = [f"{indent}{line}" if line else "" for line in body]
     return "\n".join(lines)
 
 
-def registry_lines(names: list[str]) -> list[str]:
-    # As ruff format lays the tuple out: one element on one line while it fits,
-    # several one per line (the trailing comma keeps them so).
-    if not names:
-        return [f"{REGISTRY_OPENING})"]
-    one_line = f"{REGISTRY_OPENING}components.{names[0]},)"
-    if len(names) == 1 and len(one_line) <= LINE_LENGTH:
+def _indent_of(marker: str) -> str:
+    return marker[: len(marker) - len(marker.lstrip())]
+
+
+def registry_without(body: list[str], name: str) -> list[str]:
+    """The registry block's lines (``component_routers``) without ``name``: the
+    statement building its service and its element of the returned list."""
+    kept: list[str] = []
+    skipping = False
+    for index, line in enumerate(body):
+        if line.startswith(RETURN_OPENING):
+            routers = [
+                item
+                for item in list_items(body[index:])
+                if not item.startswith((f"{name}_compose.", f"components.{name}."))
+            ]
+            return [*kept, *_laid_out(RETURN_OPENING, routers, "]"), "", ""]
+        match = BUILD_LINE.fullmatch(line)
+        if match:
+            skipping = match.group(1) == name
+        if not skipping:
+            kept.append(line)
+        if skipping and (line == "    )" or (match and line.endswith(")"))):
+            skipping = False  # the end of the removed statement
+    return body  # not the shape the wiring writes: left to the user
+
+
+def list_items(lines: list[str]) -> list[str]:
+    """The items of the list that ``lines`` (from ``    return [``) return."""
+    first = lines[0][len(RETURN_OPENING) :]
+    if first.endswith("]"):  # on one line: empty or one item
+        return [first[:-1]] if first[:-1] else []
+    items = []
+    for line in lines[1:]:
+        if line.strip() == "]":
+            break
+        items.append(line.strip().removesuffix(","))
+    return items
+
+
+def _laid_out(opening: str, items: list[str], closing: str) -> list[str]:
+    # As ruff format lays it out: on one line while one item fits; several items one
+    # per line, with the trailing comma that keeps them so.
+    one_line = f"{opening}{', '.join(items)}{closing}"
+    if len(one_line) <= LINE_LENGTH and len(items) <= 1:
         return [one_line]
-    return [REGISTRY_OPENING, *(f"    components.{other}," for other in names), ")"]
+    return [opening, *(f"        {item}," for item in items), f"    {closing}"]
 
 
 # -- the manifest --------------------------------------------------------------------
