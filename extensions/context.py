@@ -10,6 +10,7 @@ from typing import Any
 
 from fields import FieldsError, parse_fields
 from naming import answers_file, component_names, component_rule_error, pascal_rule_error
+from usecases import UseCasesError, parse_use_cases
 
 
 def derive(context: dict[str, Any]) -> None:
@@ -33,6 +34,7 @@ def derive(context: dict[str, Any]) -> None:
     component, entity = context.get("component_name"), context.get("entity_name")
     if isinstance(component, str) and isinstance(entity, str):
         context.update(_derived(component, entity, str(context.get("fields", ""))))
+        context.update(_use_cases(component, entity, str(context.get("usecases") or "")))
 
 
 @functools.lru_cache(maxsize=64)
@@ -53,4 +55,20 @@ def _derived(component: str, entity: str, fields: str) -> dict[str, Any]:
         "enum_fields": [field for field in field_list if field.is_enum],
         "defaulted_fields": [field for field in field_list if field.has_default],
         "bounded_fields": [field for field in field_list if field.boundaries],
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _use_cases(component: str, entity: str, text: str) -> dict[str, Any]:
+    """``use_cases``, the parsed usecases answer, and ``use_case_fields``, the inputs
+    of them all (absent while the answer is invalid: its validator reports it)."""
+    if component_rule_error(component) is not None or pascal_rule_error(entity) is not None:
+        return {}
+    try:
+        parsed = parse_use_cases(text, entity, component)
+    except UseCasesError:
+        return {}
+    return {
+        "use_cases": parsed,
+        "use_case_fields": [f for use_case in parsed for f in use_case.fields],
     }

@@ -281,6 +281,7 @@ class ComponentNames:
     already_exists: str  # OrderAlreadyExists
     stale: str  # StaleOrder
     invalid: str  # InvalidOrder
+    conflict: str  # OrderConflict (what a use case raises when its rule refuses)
 
 
 def component_names(component_name: str, entity_name: str) -> ComponentNames:
@@ -309,6 +310,7 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         already_exists=f"{entity_name}AlreadyExists",
         stale=f"Stale{entity_name}",
         invalid=f"Invalid{entity_name}",
+        conflict=f"{entity_name}Conflict",
     )
 
 
