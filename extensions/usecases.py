@@ -11,6 +11,7 @@ Stdlib only: it runs inside Copier's interpreter.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from fields import Field, FieldsError, generated_class_names, parse_fields
@@ -25,9 +26,13 @@ SYNTAX = (
 # CRUD route or method it is not.
 CRUD_NAMES = frozenset({"create", "get", "list", "read", "replace", "update", "delete"})
 
-# The module the port, service and handler import the commands as (``commands.X``):
-# a method of that name would hide it inside the class.
-MODULE_NAMES = frozenset({"commands"})
+# Names the port and service class bodies look up (the commands module in the
+# annotations, ``commands.X``; the abstractmethod decorator; builtins such as int in
+# the annotations): a method of that name, defined earlier in the class, would hide
+# them from the rest of it.
+CLASS_BODY_NAMES = frozenset({"commands", "abstractmethod"}) | frozenset(
+    name for name in dir(builtins) if not name.startswith("_")
+)
 
 # What the request DTO defines next to the fields.
 DTO_RESERVED = frozenset({"to_command"})
@@ -98,10 +103,11 @@ def name_error(name: str, names: ComponentNames) -> str | None:
             f"delete ({', '.join(sorted(CRUD_NAMES | crud))}): name what it does "
             "(e.g. reserve, discontinue)"
         )
-    if name in MODULE_NAMES:
+    if name in CLASS_BODY_NAMES:
         return (
-            f"use case {name!r} would hide the commands module the generated classes "
-            "use: choose another name"
+            f"use case {name!r} would hide {name} (a builtin, the commands module or the "
+            "abstractmethod decorator) in the generated port and service classes: choose "
+            "another name"
         )
     command = snake_to_pascal(name) + names.entity
     if command in generated_class_names(names.entity):

@@ -25,6 +25,7 @@ from pathlib import Path
 import fields
 import naming
 import pytest
+import usecases
 import validation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -79,6 +80,7 @@ class Candidates:
     entities: list[str]  # accepted entity names
     components: list[str]  # accepted component names
     field_names: list[str]  # accepted field names
+    use_case_names: list[str]  # accepted use-case names (for the entity Item)
     refused: list[tuple[str, str, str]]  # (question, value, the validator's message)
 
 
@@ -97,13 +99,14 @@ def found(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Candid
     snake = sorted(set().union(*(snake_forms(name) for name in identifiers)))
     pascal = sorted(set().union(*(pascal_forms(name) for name in identifiers)))
     refused: list[tuple[str, str, str]] = []
-    entities, components, field_names = [], [], []
+    entities, components, field_names, use_case_names = [], [], [], []
     empty = root / "empty"
     empty.mkdir()
     checks = [
         ("entity_name", pascal, validation.entity_name_error, entities),
         ("component_name", snake, lambda v: validation.component_name_error(v, empty), components),
         ("fields", snake, lambda v: validation.fields_error(f"{v}:str"), field_names),
+        ("usecases", snake, lambda v: usecases.use_cases_error(f"{v}()", "Item"), use_case_names),
     ]
     for question, values, check, accepted in checks:
         for value in values:
@@ -112,7 +115,7 @@ def found(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Candid
                 refused.append((question, value, message))
             else:
                 accepted.append(value)
-    return Candidates(entities, components, field_names, refused)
+    return Candidates(entities, components, field_names, use_case_names, refused)
 
 
 @dataclass(frozen=True)
@@ -120,6 +123,7 @@ class Component:
     name: str
     entity: str
     fields: str
+    usecases: str = ""
 
 
 def components_for_all_candidates(found: Candidates) -> list[Component]:
@@ -128,7 +132,11 @@ def components_for_all_candidates(found: Candidates) -> list[Component]:
         found.field_names[start : start + FIELDS_PER_COMPONENT]
         for start in range(0, len(found.field_names), FIELDS_PER_COMPONENT)
     ]
-    count = max(count, len(field_chunks))
+    use_case_chunks = [
+        found.use_case_names[start : start + FIELDS_PER_COMPONENT]
+        for start in range(0, len(found.use_case_names), FIELDS_PER_COMPONENT)
+    ]
+    count = max(count, len(field_chunks), len(use_case_chunks))
     taken = set(found.components)
     spare = (f"spare{i}" for i in itertools.count() if f"spare{i}" not in taken)
     types = itertools.cycle(itertools.product(TYPES, ("", "?")))
@@ -145,7 +153,16 @@ def components_for_all_candidates(found: Candidates) -> list[Component]:
         for field_name in chunk:
             kind, optional = next(types)
             specs.append(f"{field_name}:{kind}{optional}")
-        result.append(Component(name, entity, ", ".join(specs)))
+        fields_answer = ", ".join(specs)
+        # Accepted for the entity Item; the few a longer entity name would refuse
+        # (a command class it already defines) are left out.
+        chosen = use_case_chunks[index] if index < len(use_case_chunks) else []
+        use_case_specs = [
+            f"{use_case}(amount:{kind})"
+            for use_case, (kind, _optional) in zip(chosen, types, strict=False)
+            if not usecases.use_cases_error(f"{use_case}()", entity, fields_answer)
+        ]
+        result.append(Component(name, entity, fields_answer, ", ".join(use_case_specs)))
     return result
 
 
@@ -157,6 +174,7 @@ def scaffold_batch(template: Path, project: Path, batch: list[Component]) -> Non
             "component_name": component.name,
             "entity_name": component.entity,
             "fields": component.fields,
+            "usecases": component.usecases,
         }
         copier_copy(template, project, data)
     commit_all(project, "candidates")
@@ -224,7 +242,8 @@ def test_refused_candidates_write_nothing(
     before = tree_bytes(project)
     good = {"kind": "component", "component_name": "orders", "fields": "customer:str"}
     for question, value, message in _one_per_rule(found.refused):
-        data = {**good, question: f"{value}:str" if question == "fields" else value}
+        shaped = {"fields": f"{value}:str", "usecases": f"{value}()"}
+        data = {**good, question: shaped.get(question, value)}
         result = copier_copy(template_v1, project, data, check=False)
 
         last_line = refusal_line(result)
