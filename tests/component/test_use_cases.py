@@ -222,3 +222,33 @@ def check_routes(url: str) -> None:
         assert str(status) in declared, (name, status, sorted(declared))
     status, product = request(item, "GET")
     assert (product["stock"], product["status"], product["version"]) == (7, "discontinued", 4)
+
+
+# Every scalar type, optional and defaulted inputs, every modifier a command takes.
+EVERY_INPUT = (
+    "adjust(by:int:ge=-5:le=5, reason:str:min_length=2:max_length=9, ratio:float?:gt=0:lt=1), "
+    "reprice(price:decimal:gt=0:le=1000, note:str?), "
+    "schedule(day:date:ge=2024-01-01, at:datetime?:lt=2100-01-01T00:00:00Z), "
+    "tag(code:uuid, urgent:bool:default=false, weight:float:default=1.5), "
+    "archive()"
+)
+
+
+def test_use_cases_with_every_input_type_pass_every_gate_but_the_audit(
+    tmp_path: Path, template_v1: Path, generated_venv: Path
+) -> None:
+    project = init_repo(tmp_path / "shop")
+    data = {"kind": "component", "component_name": "order_items", "usecases": EVERY_INPUT}
+    copier_copy(template_v1, project, {**data, "fields": FIELDS})
+
+    failed = failing_gates(project, generated_venv)
+
+    assert set(failed) == {"audit"}, failed
+    named = re.findall(r"HEX601 use case (\w+) is not implemented", failed["audit"])
+    assert named == ["adjust", "reprice", "schedule", "tag", "archive"]
+    http = (project / "__http__" / "order_items.http").read_text()
+    for segment in ("adjust", "reprice", "schedule", "tag", "archive"):
+        assert (
+            f"POST {{{{baseUrl}}}}/order-items/{{{{create.response.body.$.id}}}}/{segment}\n"
+            in http
+        )
