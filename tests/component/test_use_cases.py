@@ -25,7 +25,16 @@ import pytest
 from tests.component.gates import GATES, gate_env, run_gates
 from tests.component.test_openapi_fuzz import serving
 from tests.component.test_update import postgres_server
-from tests.helpers import commit_all, copier_copy, copier_update, git, init_repo, run
+from tests.helpers import (
+    commit_all,
+    copier_copy,
+    copier_update,
+    git,
+    init_repo,
+    refusal_line,
+    run,
+    tree_bytes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -151,6 +160,28 @@ def test_the_update_keeps_the_written_bodies_and_adds_the_third(inventory: Path)
     assert not unmerged
     answers = (inventory / "components/products/.copier-answers.yml").read_text()
     assert f"usecases: {THREE}" in answers
+
+
+def test_a_bad_use_case_list_is_refused_in_one_line_and_nothing_is_written(
+    tmp_path: Path, template_v1: Path
+) -> None:
+    project = init_repo(tmp_path / "shop")
+    before = tree_bytes(project)
+    data = {"kind": "component", "component_name": "products", "fields": FIELDS}
+
+    result = copier_copy(
+        template_v1, project, {**data, "usecases": "reserve(), reserve()"}, check=False
+    )
+
+    line = refusal_line(result)
+    assert line == (
+        "Validation error for question 'usecases': use case 'reserve' appears twice: "
+        "use case names must be unique"
+    )
+    assert tree_bytes(project) == before
+    result = copier_copy(template_v1, project, {**data, "usecases": "delete()"}, check=False)
+    assert "use case 'delete' collides with the generated create" in refusal_line(result)
+    assert tree_bytes(project) == before
 
 
 def test_the_gates_pass_but_the_audit_which_names_exactly_the_third(
