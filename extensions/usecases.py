@@ -11,27 +11,14 @@ Stdlib only: it runs inside Copier's interpreter.
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass
 
 from fields import Field, FieldsError, generated_class_names, parse_fields
-from naming import ComponentNames, component_names, snake_rule_error, snake_to_pascal
+from naming import ComponentNames, component_names, snake_to_pascal, use_case_name_error
 
 SYNTAX = (
     "comma-separated name(field, ...), the fields in the field language, or nothing "
     "(e.g. 'reserve(quantity:int:gt=0), discontinue()')"
-)
-
-# The entity's own operations: a use case of one of these names would read as the
-# CRUD route or method it is not.
-CRUD_NAMES = frozenset({"create", "get", "list", "read", "replace", "update", "delete"})
-
-# Names the port and service class bodies look up (the commands module in the
-# annotations, ``commands.X``; the abstractmethod decorator; builtins such as int in
-# the annotations): a method of that name, defined earlier in the class, would hide
-# them from the rest of it.
-CLASS_BODY_NAMES = frozenset({"commands", "abstractmethod"}) | frozenset(
-    name for name in dir(builtins) if not name.startswith("_")
 )
 
 # What the request DTO defines next to the fields.
@@ -87,28 +74,10 @@ def split_use_cases(text: str) -> list[str]:
 
 
 def name_error(name: str, names: ComponentNames) -> str | None:
-    """Why ``name`` cannot name a use case of the component, or None."""
-    if (problem := snake_rule_error(name)) is not None:
-        return f"use case name {problem}"
-    crud = {
-        f"create_{names.entity_snake}",
-        f"get_{names.entity_snake}",
-        f"list_{names.entity_plural}",
-        f"update_{names.entity_snake}",
-        f"delete_{names.entity_snake}",
-    }
-    if name in CRUD_NAMES or name in crud:
-        return (
-            f"use case {name!r} collides with the generated create, get, list, update and "
-            f"delete ({', '.join(sorted(CRUD_NAMES | crud))}): name what it does "
-            "(e.g. reserve, discontinue)"
-        )
-    if name in CLASS_BODY_NAMES:
-        return (
-            f"use case {name!r} would hide {name} (a builtin, the commands module or the "
-            "abstractmethod decorator) in the generated port and service classes: choose "
-            "another name"
-        )
+    """Why ``name`` cannot name a use case of the component, or None: the naming
+    rules (naming.py), then the command class it would take."""
+    if (problem := use_case_name_error(name, names)) is not None:
+        return problem
     command = snake_to_pascal(name) + names.entity
     if command in generated_class_names(names.entity):
         return (
