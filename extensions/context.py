@@ -16,6 +16,7 @@ from naming import (
     pascal_rule_error,
     reference_names,
 )
+from usecases import UseCasesError, parse_use_cases
 
 
 def derive(context: dict[str, Any]) -> None:
@@ -40,6 +41,7 @@ def derive(context: dict[str, Any]) -> None:
     component, entity = context.get("component_name"), context.get("entity_name")
     if isinstance(component, str) and isinstance(entity, str):
         context.update(_derived(component, entity, str(context.get("fields", ""))))
+        context.update(_use_cases(component, entity, str(context.get("usecases") or "")))
 
 
 @functools.lru_cache(maxsize=64)
@@ -66,4 +68,20 @@ def _derived(component: str, entity: str, fields: str) -> dict[str, Any]:
             reference_names(other)
             for other in dict.fromkeys(field.type.ref for field in field_list if field.is_ref)
         ],
+    }
+
+
+@functools.lru_cache(maxsize=64)
+def _use_cases(component: str, entity: str, text: str) -> dict[str, Any]:
+    """``use_cases``, the parsed usecases answer, and ``use_case_fields``, the inputs
+    of them all (absent while the answer is invalid: its validator reports it)."""
+    if component_rule_error(component) is not None or pascal_rule_error(entity) is not None:
+        return {}
+    try:
+        parsed = parse_use_cases(text, entity, component)
+    except UseCasesError:
+        return {}
+    return {
+        "use_cases": parsed,
+        "use_case_fields": [f for use_case in parsed for f in use_case.fields],
     }

@@ -20,6 +20,7 @@ _SIBLINGS = (
     "naming",
     "pycode",
     "fields",
+    "usecases",
     "validation",
     "copier_internals",
     "atomic",
@@ -94,6 +95,7 @@ import project_state  # noqa: E402
 import pycode  # noqa: E402
 import references  # noqa: E402
 import schema_migrations  # noqa: E402
+import usecases  # noqa: E402
 import validation  # noqa: E402
 from copier_template_extensions import ContextHook  # noqa: E402
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
@@ -120,6 +122,7 @@ class Globals(Extension):
             hx_fields_error=validation.fields_error,
             hx_fields_change_error=schema_migrations.change_error_at,
             hx_references_error=references.references_error,
+            hx_usecases_error=usecases.use_cases_error,
             hx_story_id_error=validation.story_id_error,
             hx_feature_dir_error=validation.feature_dir_error,
             hx_default_entity_name=naming.default_entity_name,

@@ -15,6 +15,7 @@ its line length, quotes, isort options... are what its gates check.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ TEMPLATE_COMPONENT = TEMPLATES / "component" / "components"
 TEMPLATE_PROJECT = TEMPLATES / "project"
 # After the configuration option; copier.yml passes the same in update copies.
 RUFF_OPTIONS = ["--no-cache", "--quiet"]
+CONDITION_TAG = re.compile(r"\{%.*?%\}")
 
 
 def rendered_python_files(component: str, project: Path) -> list[Path]:
@@ -46,6 +48,8 @@ def _rendered(source: Path, target_root: Path) -> list[Path]:
     files = []
     for template_file in sorted(source.rglob("*.py*")):
         relative = template_file.relative_to(source).as_posix().removesuffix(".jinja")
+        # A file rendered only when asked for is named {% if x %}name.py{% endif %}.
+        relative = CONDITION_TAG.sub("", relative)
         if relative.endswith(".py"):
             target = target_root / relative
             if target.is_file():

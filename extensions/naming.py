@@ -8,6 +8,7 @@ changes everywhere at once. Stdlib only: it runs inside Copier's interpreter.
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from dataclasses import dataclass
@@ -131,6 +132,33 @@ def field_name_error(value: str) -> str | None:
     return None
 
 
+def use_case_name_error(value: str, names: ComponentNames) -> str | None:
+    """Return why ``value`` cannot name a use case of the component ``names`` describes
+    (a method of its port and service, a route segment), or None."""
+    if (problem := snake_rule_error(value)) is not None:
+        return f"use case name {problem}"
+    crud = {
+        f"create_{names.entity_snake}",
+        f"get_{names.entity_snake}",
+        f"list_{names.entity_plural}",
+        f"update_{names.entity_snake}",
+        f"delete_{names.entity_snake}",
+    }
+    if value in CRUD_NAMES or value in crud:
+        return (
+            f"use case {value!r} collides with the generated create, get, list, update and "
+            f"delete ({', '.join(sorted(CRUD_NAMES | crud))}): name what it does "
+            "(e.g. reserve, discontinue)"
+        )
+    if value in CLASS_BODY_NAMES:
+        return (
+            f"use case {value!r} would hide {value} (a builtin, the commands module or the "
+            "abstractmethod decorator) in the generated port and service classes: choose "
+            "another name"
+        )
+    return None
+
+
 def enum_value_error(value: str) -> str | None:
     """Return why ``value`` cannot be an enum value (its member is ``value.upper()``)."""
     if not SNAKE_RE.fullmatch(value) or len(value) > MAX_NAME_LENGTH:
@@ -157,6 +185,18 @@ def feature_dir_rule_error(value: str) -> str | None:
         )
     return None
 
+
+# The entity's own operations: a use case of one of these names would read as the
+# CRUD route or method it is not.
+CRUD_NAMES = frozenset({"create", "get", "list", "read", "replace", "update", "delete"})
+
+# Names the port and service class bodies look up (the commands module in the
+# annotations, ``commands.X``; the abstractmethod decorator; builtins such as int in
+# the annotations): a method of that name, defined earlier in the class, would hide
+# them from the rest of it.
+CLASS_BODY_NAMES = frozenset({"commands", "abstractmethod"}) | frozenset(
+    name for name in dir(builtins) if not name.startswith("_")
+)
 
 # True, False and None are keywords that look like class names.
 PYTHON_CONSTANTS = frozenset({"True", "False", "None"})
@@ -282,6 +322,7 @@ class ComponentNames:
     already_exists: str  # OrderAlreadyExists
     stale: str  # StaleOrder
     invalid: str  # InvalidOrder
+    conflict: str  # OrderConflict (what a use case raises when its rule refuses)
 
 
 def component_names(component_name: str, entity_name: str) -> ComponentNames:
@@ -310,6 +351,7 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         already_exists=f"{entity_name}AlreadyExists",
         stale=f"Stale{entity_name}",
         invalid=f"Invalid{entity_name}",
+        conflict=f"{entity_name}Conflict",
     )
 
 

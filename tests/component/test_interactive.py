@@ -57,6 +57,9 @@ def test_a_person_scaffolds_a_component_and_a_bad_name_is_asked_again(
     answer(child, "Modifiers: unique, index, gt= ge= lt= le=", "customer:str, total:decimal?:ge=")
     child.expect("ge= needs a value")  # the rule, and still at the prompt
     child.send(BACKSPACES + "customer:str, total:decimal?:ge=0\r")
+    answer(child, "Use cases beyond create", "create()")
+    child.expect("collides with the generated create")  # the rule, and still at the prompt
+    child.send(BACKSPACES + "close()\r")
     child.expect(pexpect.EOF, timeout=180)
     child.close()
 
@@ -65,6 +68,7 @@ def test_a_person_scaffolds_a_component_and_a_bad_name_is_asked_again(
     assert "component_name: orders\n" in answers
     assert "entity_name: Order\n" in answers
     assert "fields: customer:str, total:decimal?:ge=0\n" in answers
+    assert "usecases: close()\n" in answers
     assert (project / "components" / "orders" / "domain" / "model.py").is_file()
     assert (project / "app" / "main.py").is_file()  # the first component wired the project
 

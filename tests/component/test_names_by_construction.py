@@ -4,7 +4,7 @@ The candidates are not a list someone thought of: they are every identifier a
 rendered component and its project wiring define or use (parsed from the code,
 SQL included), Python's builtins, keywords and constants, and PostgreSQL's
 reserved words and catalog names, each in the form a question takes. Each one,
-as entity, component and field name, is either refused by the validator with its
+as entity, component, field and use-case name, is either refused by the validator with its
 rule, or rendered and checked by the project's own gates (ruff, format, mypy
 --strict, lint-imports, the audit, unit and integration tests on PostgreSQL).
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import fields
 import naming
 import pytest
+import usecases
 import validation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -79,6 +81,7 @@ class Candidates:
     entities: list[str]  # accepted entity names
     components: list[str]  # accepted component names
     field_names: list[str]  # accepted field names
+    use_case_names: list[str]  # accepted use-case names (for the entity Item)
     refused: list[tuple[str, str, str]]  # (question, value, the validator's message)
 
 
@@ -97,13 +100,14 @@ def found(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Candid
     snake = sorted(set().union(*(snake_forms(name) for name in identifiers)))
     pascal = sorted(set().union(*(pascal_forms(name) for name in identifiers)))
     refused: list[tuple[str, str, str]] = []
-    entities, components, field_names = [], [], []
+    entities, components, field_names, use_case_names = [], [], [], []
     empty = root / "empty"
     empty.mkdir()
     checks = [
         ("entity_name", pascal, validation.entity_name_error, entities),
         ("component_name", snake, lambda v: validation.component_name_error(v, empty), components),
         ("fields", snake, lambda v: validation.fields_error(f"{v}:str"), field_names),
+        ("usecases", snake, lambda v: usecases.use_cases_error(f"{v}()", "Item"), use_case_names),
     ]
     for question, values, check, accepted in checks:
         for value in values:
@@ -112,7 +116,7 @@ def found(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Candid
                 refused.append((question, value, message))
             else:
                 accepted.append(value)
-    return Candidates(entities, components, field_names, refused)
+    return Candidates(entities, components, field_names, use_case_names, refused)
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class Component:
     name: str
     entity: str
     fields: str
+    usecases: str = ""
 
 
 def components_for_all_candidates(found: Candidates) -> list[Component]:
@@ -128,7 +133,13 @@ def components_for_all_candidates(found: Candidates) -> list[Component]:
         found.field_names[start : start + FIELDS_PER_COMPONENT]
         for start in range(0, len(found.field_names), FIELDS_PER_COMPONENT)
     ]
-    count = max(count, len(field_chunks))
+    # Spread over the first BATCHES components, so that every batch renders some.
+    per_component = max(1, -(-len(found.use_case_names) // BATCHES))
+    use_case_chunks = [
+        found.use_case_names[start : start + per_component]
+        for start in range(0, len(found.use_case_names), per_component)
+    ]
+    count = max(count, len(field_chunks), len(use_case_chunks))
     taken = set(found.components)
     spare = (f"spare{i}" for i in itertools.count() if f"spare{i}" not in taken)
     types = itertools.cycle(itertools.product(TYPES, ("", "?")))
@@ -145,7 +156,16 @@ def components_for_all_candidates(found: Candidates) -> list[Component]:
         for field_name in chunk:
             kind, optional = next(types)
             specs.append(f"{field_name}:{kind}{optional}")
-        result.append(Component(name, entity, ", ".join(specs)))
+        fields_answer = ", ".join(specs)
+        # Accepted for the entity Item; the few a longer entity name would refuse
+        # (a command class it already defines) are left out.
+        chosen = use_case_chunks[index] if index < len(use_case_chunks) else []
+        use_case_specs = [
+            f"{use_case}(amount:{kind})"
+            for use_case, (kind, _optional) in zip(chosen, types, strict=False)
+            if not usecases.use_cases_error(f"{use_case}()", entity, fields_answer)
+        ]
+        result.append(Component(name, entity, fields_answer, ", ".join(use_case_specs)))
     return result
 
 
@@ -157,9 +177,26 @@ def scaffold_batch(template: Path, project: Path, batch: list[Component]) -> Non
             "component_name": component.name,
             "entity_name": component.entity,
             "fields": component.fields,
+            "usecases": component.usecases,
         }
         copier_copy(template, project, data)
+        if component.usecases:
+            write_use_cases(project, component)
     commit_all(project, "candidates")
+
+
+def write_use_cases(project: Path, component: Component) -> None:
+    """Write each use case's body (return the entity unchanged), as its user would: the
+    audit reports a body that is still the generated one (HEX601)."""
+    names = naming.component_names(component.name, component.entity)
+    service = project / "components" / component.name / "domain" / "service.py"
+    text, count = re.subn(
+        r'raise NotImplementedError\(".*? is not written yet"\)',
+        f"return await self.get_{names.entity_snake}({names.id_param})",
+        service.read_text(),
+    )
+    assert count == len(component.usecases.split(", ")), service.read_text()
+    service.write_text(text)
 
 
 @pytest.mark.parametrize("batch_index", SAMPLED_BATCHES, ids=lambda i: f"batch{i}")
@@ -224,7 +261,8 @@ def test_refused_candidates_write_nothing(
     before = tree_bytes(project)
     good = {"kind": "component", "component_name": "orders", "fields": "customer:str"}
     for question, value, message in _one_per_rule(found.refused):
-        data = {**good, question: f"{value}:str" if question == "fields" else value}
+        shaped = {"fields": f"{value}:str", "usecases": f"{value}()"}
+        data = {**good, question: shaped.get(question, value)}
         result = copier_copy(template_v1, project, data, check=False)
 
         last_line = refusal_line(result)

@@ -1682,3 +1682,65 @@ def test_pre_checks_agree_with_the_parser_on_ports(
     else:
         text = original.replace(where, where + method + "\n", 1)
     _parity(fuzz_root, "ports/outbound.py", text)
+
+
+# --- HEX601: use cases whose body is still the generated one ----------------------------
+
+UNWRITTEN = (
+    "\n    async def reserve(self, order_id: OrderId, quantity: int) -> Order:\n"
+    "        await self.get(order_id)\n"
+    "        # Write the rule here.\n"
+    '        raise NotImplementedError("OrderService.reserve is not written yet")  # RESERVE\n'
+)
+
+
+def test_an_unwritten_use_case_is_reported_with_its_name_and_line(project: Path) -> None:
+    plant("domain/service.py", UNWRITTEN, after="        self._ids = ids\n")
+
+    assert findings() == [expect("HEX601", "domain/service.py", "# RESERVE")]
+    report = hex_audit.audit(hex_audit.discover(["components"]))
+    assert "use case reserve is not implemented" in report.findings[0].message
+
+
+def test_a_use_case_is_reported_wherever_its_raise_is_nested(project: Path) -> None:
+    plant(
+        "domain/service.py",
+        "\n    async def restock(self, order_id: OrderId) -> Order:\n"
+        "        order = await self.get(order_id)\n"
+        "        if order:\n"
+        "            try:\n"
+        "                pass\n"
+        "            finally:\n"
+        "                raise NotImplementedError  # RESTOCK\n"
+        "        return order\n",
+        after="        self._ids = ids\n",
+    )
+
+    assert findings() == [expect("HEX601", "domain/service.py", "# RESTOCK")]
+
+
+def test_a_written_use_case_and_a_nested_helper_are_not_reported(project: Path) -> None:
+    plant(
+        "domain/service.py",
+        "\n    async def reserve(self, order_id: OrderId, quantity: int) -> Order:\n"
+        "        def later() -> None:\n"
+        '            raise NotImplementedError("a helper of the user\'s, not the body")\n'
+        "        order = await self.get(order_id)\n"
+        "        del later, quantity\n"
+        "        return order\n",
+        after="        self._ids = ids\n",
+    )
+
+    assert findings() == []
+
+
+def test_the_cli_names_the_unwritten_use_case_and_fails(project: Path) -> None:
+    plant("domain/service.py", UNWRITTEN, after="        self._ids = ids\n")
+
+    result = cli(cwd=project)
+
+    assert result.returncode == 1
+    line = line_of("domain/service.py", "# RESERVE")
+    assert f"{SHOWN}/domain/service.py:{line}: HEX601 use case reserve is not implemented" in (
+        result.stdout
+    )

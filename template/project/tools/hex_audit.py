@@ -34,6 +34,8 @@ HEX402  a public port method is not decorated with @abstractmethod
 HEX403  a public port method lacks a parameter or return annotation
 HEX501  a public class of ports/outbound.py has no in-memory implementation: no class in
         adapters/outbound/memory_*.py names it among its bases
+HEX601  a use case is not implemented: a method of domain/service.py still raises
+        NotImplementedError (the body hexforge generates for each answer of `usecases`)
 
 What each layer may import (HEX201-HEX206 and HEX301 together)::
 
@@ -183,6 +185,12 @@ RULES: dict[str, Rule] = {
             "outbound port has no in-memory implementation",
             "add class InMemory<Port>(<Port>) to adapters/outbound/memory_repo.py (or "
             "another memory_*.py)",
+        ),
+        Rule(
+            "HEX601",
+            "use case is not implemented",
+            "write its rule in place of the raise NotImplementedError (the comment above it "
+            "says what to write) and test it; copier update keeps the body you write",
         ),
     )
 }
@@ -797,6 +805,8 @@ class ComponentAudit:
                 and r.count("/") == 2
             ]
             self.check_memory_twins(ports, self.source("ports/outbound.py"), memory)
+        if SERVICE in files:
+            self.check_use_cases(self.source(SERVICE))
         return self.findings
 
     def listing(self) -> tuple[set[str], set[str]]:
@@ -1110,6 +1120,66 @@ class ComponentAudit:
                 ports[name][0],
                 f"port {name} has no in-memory implementation in adapters/outbound/memory_*.py",
             )
+
+
+    # Use cases
+
+    def check_use_cases(self, source: Source) -> None:
+        """HEX601: each service method whose body still raises NotImplementedError.
+
+        Only a file that mentions NotImplementedError is parsed (most never do).
+        """
+        data = self.read(source)
+        if data is None or b"NotImplementedError" not in data:
+            return
+        tree = self.parse(source, data)
+        if tree is None:
+            return
+        for name, line in _unimplemented_methods(tree):
+            self.report(
+                "HEX601",
+                source.shown,
+                line,
+                f"use case {name} is not implemented: {name}() still raises NotImplementedError",
+            )
+
+
+def _unimplemented_methods(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """(method, line of its raise) for each method of a class in ``tree`` that raises
+    NotImplementedError in its own body (not in a nested function or class)."""
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        for method in node.body:
+            if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                line = _raises_not_implemented(method.body)
+                if line is not None:
+                    yield method.name, line
+
+
+def _raises_not_implemented(statements: list[ast.stmt]) -> int | None:
+    """The line of the first ``raise NotImplementedError`` among ``statements`` and the
+    blocks they hold, nested definitions left out."""
+    pending = list(statements)
+    while pending:
+        statement = pending.pop(0)
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            raised = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+            if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
+                return statement.lineno
+        pending[:0] = [
+            child
+            for field in ("body", "orelse", "finalbody", "handlers", "cases")
+            for child in getattr(statement, field, [])
+            if isinstance(child, ast.stmt)
+        ]
+        for handler in getattr(statement, "handlers", []):
+            pending.extend(handler.body)
+        for case in getattr(statement, "cases", []):
+            pending.extend(case.body)
+    return None
 
 
 def parse_source(data: bytes, filename: str) -> ast.Module:
