@@ -676,6 +676,10 @@ class Field:
         type, and what PostgreSQL can hold (no NUL, no NaN, 64-bit integers); not its
         rules, since a filter may ask for any value."""
         base = self.type.dto_python or self.type.python
+        if self.type.name == "datetime":
+            # PostgreSQL takes UTC offsets up to 15:59 only: the list's module
+            # (adapters/inbound/list_params.py) defines in_utc, which moves the instant to UTC.
+            return f"Annotated[{base}, AfterValidator(in_utc)]"
         limits = {
             "str": f'pattern=r"{NO_NUL_PATTERN}"',
             "int": "ge=-(2**63), le=2**63 - 1",
@@ -690,6 +694,8 @@ class Field:
         pairs = list(self.type.dto_imports or self.type.imports)
         if self.type.name in {"str", "int", "float", "decimal"}:
             pairs += [("typing", "Annotated"), ("pydantic", "Field")]
+        if self.type.name == "datetime":
+            pairs += [("typing", "Annotated"), ("pydantic", "AfterValidator")]
         return pairs
 
     # -- rules

@@ -169,7 +169,7 @@ ENTITY_RESERVED = frozenset(
     | {"FastAPI", "FrozenInstanceError", "HTTPException", "HTTPStatus", "NewType", "Pool"}
     | {"Protocol", "Query", "Response", "TupleRow", "UTC", "UUID", "UniqueViolation"}
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
-    | {"TypeAdapter", "Value"}
+    | {"AfterValidator", "BeforeValidator", "TypeAdapter", "Value"}
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like

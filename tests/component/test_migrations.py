@@ -168,15 +168,20 @@ def test_the_app_refuses_pending_migrations_unless_asked_to_apply_them(
 
 def template_before_migrations(dest: Path) -> Path:
     """The hexforge template as it was before migrations, in its own repo tagged v1."""
+    return template_at(BEFORE_MIGRATIONS, dest)
+
+
+def template_at(commit: str, dest: Path) -> Path:
+    """The hexforge template as it was at ``commit``, in its own repo tagged v1."""
     dest.mkdir(parents=True)
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", BEFORE_MIGRATIONS, *TEMPLATE_PARTS],
+        ["git", "-C", str(REPO), "archive", commit, *TEMPLATE_PARTS],
         capture_output=True,
         check=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     git(dest, "init", "-q", "-b", "main")
-    commit_all(dest, "hexforge before migrations")
+    commit_all(dest, f"hexforge at {commit}")
     git(dest, "tag", "v1")
     return dest
 
