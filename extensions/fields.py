@@ -49,7 +49,9 @@ JSON_SAFE_INT = 2**53 - 1
 NO_NUL_PATTERN = r"^[^\x00]*$"
 # What a decimal in a list query may be (a filter value or a position): PostgreSQL's
 # numeric refuses a literal beyond about 1e131072 or with more than 16383 places.
-DECIMAL_QUERY_LIMITS = 'ge=Decimal("-1e300"), le=Decimal("1e300"), decimal_places=300'
+# Its schema says number (as the request bodies do), which any JSON number keeps.
+DECIMAL_QUERY_LIMITS = 'ge=Decimal("-1e300"), le=Decimal("1e300"), decimal_places=16000'
+DECIMAL_QUERY_SCHEMA = '{"type": "number", "minimum": -1e300, "maximum": 1e300}'
 
 Pair = tuple[str, str]  # (module, name) of an import
 
@@ -686,6 +688,9 @@ class Field:
             "float": "allow_inf_nan=False",
             "decimal": f"allow_inf_nan=False, {DECIMAL_QUERY_LIMITS}",
         }.get(self.type.name)
+        if self.type.name == "decimal":
+            schema = f'WithJsonSchema({DECIMAL_QUERY_SCHEMA}, mode="validation")'
+            return f"Annotated[{base}, Field({limits}), {schema}]"
         return f"Annotated[{base}, Field({limits})]" if limits else base
 
     @property
@@ -696,6 +701,8 @@ class Field:
             pairs += [("typing", "Annotated"), ("pydantic", "Field")]
         if self.type.name == "datetime":
             pairs += [("typing", "Annotated"), ("pydantic", "AfterValidator")]
+        if self.type.name == "decimal":
+            pairs.append(("pydantic", "WithJsonSchema"))
         return pairs
 
     # -- rules
