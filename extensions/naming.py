@@ -209,6 +209,7 @@ ENTITY_RESERVED = frozenset(
     | {"FastAPI", "FrozenInstanceError", "HTTPException", "HTTPStatus", "NewType", "Pool"}
     | {"Protocol", "Query", "Response", "TupleRow", "UTC", "UUID", "UniqueViolation"}
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
+    | {"AfterValidator", "BeforeValidator", "Callable", "TypeAdapter", "ValidationError", "Value"}
     | {"Iterable", "UseCases"}  # UseCases: the public API's entity-independent alias
 )
 
@@ -242,6 +243,9 @@ FIELD_RESERVED = frozenset(
     | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
     | {"schema", "schema_json", "update_forward_refs", "validate"}
     | {"create", "revised", "to_draft", "from_entity", "from_page"}
+    # the list's query parameters (SPEC section 8), which filters share with fields,
+    # and the builtin their model's annotations use
+    | {"limit", "cursor", "sort", "count", "to_query", "list"}
 )
 
 
@@ -317,6 +321,9 @@ class ComponentNames:
     memory_repository: str  # InMemoryOrderRepository
     draft: str  # OrderDraft
     page: str  # OrderPage
+    query: str  # OrderQuery (what a list asks for)
+    sort_key: str  # OrderSortKey
+    filter: str  # OrderFilter
     error: str  # OrderError
     not_found: str  # OrderNotFound
     already_exists: str  # OrderAlreadyExists
@@ -346,6 +353,9 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         memory_repository=f"InMemory{entity_name}Repository",
         draft=f"{entity_name}Draft",
         page=f"{entity_name}Page",
+        query=f"{entity_name}Query",
+        sort_key=f"{entity_name}SortKey",
+        filter=f"{entity_name}Filter",
         error=f"{entity_name}Error",
         not_found=f"{entity_name}NotFound",
         already_exists=f"{entity_name}AlreadyExists",
