@@ -118,7 +118,7 @@ def load(database_url: str, seed: int, start: int, stop: int) -> float:
 @dataclass
 class Case:
     name: str
-    path: str  # the request, relative to the app
+    params: dict[str, str]  # the list's query parameters (get by id: none)
 
 
 async def _ids(database_url: str, count: int, seed: int) -> list[str]:
@@ -133,19 +133,19 @@ async def _ids(database_url: str, count: int, seed: int) -> list[str]:
         return [str(row[0]) for row in await cursor.fetchall()]
 
 
-async def _walk_to(client: Any, query: str, depth: int) -> tuple[str, int, float]:
-    """The cursor of the page that starts `depth` rows in (rounded down to a whole
-    number of walking pages): walked there page by page, as a client would. Returns
-    it with the number of requests and their seconds."""
+async def _walk_to(client: Any, sort: dict[str, str], depth: int) -> tuple[str, dict[str, Any]]:
+    """The cursor of the page that starts about `depth` rows in (rounded down to a
+    whole number of walking pages): walked there page by page, as a client would.
+    Returns it with the walk's depth, requests and seconds."""
     cursor: str | None = None
     seen = requests = 0
     began = time.perf_counter()
     while seen + WALK_PAGE <= depth:
-        params = {"limit": str(WALK_PAGE), **({"cursor": cursor} if cursor else {})}
-        response = await client.get(f"{URL_PATH}?{query}", params=params)
+        params = {**sort, "limit": str(WALK_PAGE), **({"cursor": cursor} if cursor else {})}
+        response = await client.get(URL_PATH, params=params)
         requests += 1
         if response.status_code != 200:
-            raise SystemExit(f"lists: walking {query or 'the list'} got {response.text}")
+            raise SystemExit(f"lists: walking with {sort} got {response.text}")
         body = response.json()
         seen += len(body["items"])
         cursor = body.get("next_cursor")
@@ -153,15 +153,13 @@ async def _walk_to(client: Any, query: str, depth: int) -> tuple[str, int, float
             raise SystemExit(f"lists: the walk ended after {seen} rows, before {depth}")
     if cursor is None:
         raise SystemExit(f"lists: no cursor at depth {depth}")
-    return cursor, requests, time.perf_counter() - began
+    return cursor, {"depth": seen, "requests": requests, "seconds": time.perf_counter() - began}
 
 
 async def measure_app(
     project: Path, database_url: str, api: str, rounds: int, size: int
 ) -> dict[str, Any]:
     """Every case of `api` ("after" or "before") timed `rounds` times, taking turns."""
-    import urllib.parse
-
     import httpx
 
     sys.path.insert(0, str(project))
@@ -174,33 +172,35 @@ async def measure_app(
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-            cases = [Case("get by id", "")]
+            get = Case("get by id", {})
+            cases = [get]
             depth = int(size * DEPTH)
+            page = {"limit": str(PAGE)}
             if api == "after":
-                for label, query in (("default order", ""), (f"sort={SORTED_BY}", SORTED_BY)):
-                    sort = f"sort={query}" if query else ""
-                    cursor, requests, seconds = await _walk_to(client, sort, depth)
-                    result["walks"][label] = {"requests": requests, "seconds": seconds}
-                    deep = urllib.parse.urlencode({"limit": PAGE, "cursor": cursor})
-                    prefix = f"{sort}&" if sort else ""
-                    cases.append(Case(f"first page, {label}", f"?{prefix}limit={PAGE}"))
-                    cases.append(Case(f"deep page, {label}", f"?{prefix}{deep}"))
+                for label, sort in (
+                    ("default order", {}),
+                    (f"sort={SORTED_BY}", {"sort": SORTED_BY}),
+                ):
+                    cursor, result["walks"][label] = await _walk_to(client, sort, depth)
+                    cases.append(Case(f"first page, {label}", {**sort, **page}))
+                    cases.append(Case(f"deep page, {label}", {**sort, **page, "cursor": cursor}))
             else:
                 for label, offset in (("first page", 0), ("offset n/2", size // 2)):
-                    cases.append(Case(label, f"?limit={PAGE}&offset={offset}"))
-                cases.append(Case("offset 0.99n", f"?limit={PAGE}&offset={depth}"))
+                    cases.append(Case(label, {**page, "offset": str(offset)}))
+                deep = min(depth, size - PAGE)  # a full page, like the others
+                cases.append(Case("offset 0.99n", {**page, "offset": str(deep)}))
             samples: dict[str, list[float]] = {case.name: [] for case in cases}
             for index in range(rounds + 1):  # round 0 warms up: not counted
                 shift = index % len(cases)
                 for case in cases[shift:] + cases[:shift]:
-                    path = f"/{ids[index]}" if case.name == "get by id" else case.path
+                    url = f"{URL_PATH}/{ids[index]}" if case is get else URL_PATH
                     began = time.perf_counter()
-                    response = await client.get(f"{URL_PATH}{path}")
+                    response = await client.get(url, params=case.params)
                     seconds = time.perf_counter() - began
                     if response.status_code != 200:
-                        raise SystemExit(f"lists: {case.name} got {response.status_code}")
-                    if case.name != "get by id" and not response.json()["items"]:
-                        raise SystemExit(f"lists: {case.name} returned no items")
+                        raise SystemExit(f"lists: {case.name} got {response.text}")
+                    if case is not get and len(response.json()["items"]) != PAGE:
+                        raise SystemExit(f"lists: {case.name} did not return a full page")
                     if index:
                         samples[case.name].append(seconds)
     result["samples"] = samples
@@ -364,7 +364,7 @@ def report(
         curve = " → ".join(f"{median_ms(m['samples'][name]):.2f}" for m in before)
         lines.append(f"- before, {name}: {curve}")
     walks = [
-        f"{label} to {m['size'] * DEPTH:,.0f} rows: {w['requests']} requests in"
+        f"{label} to row {w['depth']:,} of {m['size']:,}: {w['requests']} requests in"
         f" {w['seconds']:.1f} s"
         for m in after
         for label, w in m["walks"].items()
@@ -388,7 +388,7 @@ def report(
         "lists: one process drives the project's app through httpx's ASGI transport on a"
         " throwaway PostgreSQL cluster (fsync off); pages of"
         f" {PAGE} rows; rows loaded by COPY ("
-        + ", ".join(f"{size:,} in {s:.0f} s" for size, s in sorted(load_seconds.items()))
+        + ", ".join(f"{size:,} in {s:.1f} s" for size, s in sorted(load_seconds.items()))
         + f"); `before` is the template at {BEFORE_REF} (LIMIT/OFFSET, count(*) per page)."
     )
     return rows, notes, ["\n".join(lines)]
