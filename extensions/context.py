@@ -15,8 +15,8 @@ from naming import answers_file, component_names, component_rule_error, pascal_r
 def derive(context: dict[str, Any]) -> None:
     """Add ``hx_answers_file``, and for a component ``names``, ``field_list`` and
     the subsets of it templates loop over (``ruled_fields``, ``optional_fields``,
-    ``unique_fields``, ``indexed_fields``, ``enum_fields``, ``defaulted_fields``,
-    ``bounded_fields``), to ``context`` in place.
+    ``unique_fields``, ``indexed_fields``, ``sortable_fields``, ``enum_fields``,
+    ``defaulted_fields``, ``bounded_fields``), to ``context`` in place.
 
     Answers may still be half-typed while Copier prompts; then nothing is added
     and the validators report the problem. Copier builds a context for every path
@@ -50,6 +50,7 @@ def _derived(component: str, entity: str, fields: str) -> dict[str, Any]:
         "optional_fields": [field for field in field_list if field.optional],
         "unique_fields": [field for field in field_list if field.unique],
         "indexed_fields": [field for field in field_list if field.index],
+        "sortable_fields": [field for field in field_list if field.sortable],
         "enum_fields": [field for field in field_list if field.is_enum],
         "defaulted_fields": [field for field in field_list if field.has_default],
         "bounded_fields": [field for field in field_list if field.boundaries],

@@ -47,6 +47,11 @@ SAMPLE_COUNT = 6
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 JSON_SAFE_INT = 2**53 - 1
 NO_NUL_PATTERN = r"^[^\x00]*$"
+# What a decimal in a list query may be (a filter value or a position): PostgreSQL's
+# numeric refuses a literal beyond about 1e131072 or with more than 16383 places.
+# Its schema says number (as the request bodies do), which any JSON number keeps.
+DECIMAL_QUERY_LIMITS = 'ge=Decimal("-1e300"), le=Decimal("1e300"), decimal_places=16000'
+DECIMAL_QUERY_SCHEMA = '{"type": "number", "minimum": -1e300, "maximum": 1e300}'
 
 Pair = tuple[str, str]  # (module, name) of an import
 
@@ -633,6 +638,73 @@ class Field:
             return f"None if {expression} is None else {self.type.python}({expression})"
         return f"{self.type.python}({expression})"
 
+    # -- lists (SPEC section 8)
+
+    @property
+    def sortable(self) -> bool:
+        """Whether lists sort by this field: those with an index only (``index`` or
+        ``unique``), which the migrations give a keyset index, so that every page is
+        one range scan of it however deep it lies."""
+        return self.unique or self.index
+
+    @property
+    def ranged(self) -> bool:
+        """Whether lists filter this field by range (``__gte``, ``__lte``) as well as by
+        equality: the ordered types; text, enums, booleans and UUIDs by equality only."""
+        return self.type.ordered
+
+    @property
+    def sql_list_column(self) -> str:
+        """The column as list queries compare and sort it. Text compares by code point
+        (``COLLATE "C"``: UTF-8 byte order is code point order, Python's str order),
+        whatever the database's collation, so the in-memory twin orders alike."""
+        if self.type.sql == "text":
+            return f'"{self.name}" COLLATE "C"'
+        return f'"{self.name}"'
+
+    @property
+    def keyset_index_name(self) -> str:
+        return f"{self.table}__{self.name}__keyset"
+
+    @property
+    def keyset_index_columns(self) -> str:
+        """What the keyset index of a sortable field holds: the column as lists sort
+        it, then id, the tie-breaker of every sort."""
+        return f'({self.sql_list_column}, "id")'
+
+    @property
+    def query_annotation(self) -> str:
+        """The type of one value of this field in a list's query string: the field's
+        type, and what PostgreSQL can hold (no NUL, no NaN, 64-bit integers); not its
+        rules, since a filter may ask for any value."""
+        base = self.type.dto_python or self.type.python
+        if self.type.name == "datetime":
+            # PostgreSQL takes UTC offsets up to 15:59 only: the list's module
+            # (adapters/inbound/list_params.py) defines in_utc, which moves the instant to UTC.
+            return f"Annotated[{base}, AfterValidator(in_utc)]"
+        limits = {
+            "str": f'pattern=r"{NO_NUL_PATTERN}"',
+            "int": "ge=-(2**63), le=2**63 - 1",
+            "float": "allow_inf_nan=False",
+            "decimal": f"allow_inf_nan=False, {DECIMAL_QUERY_LIMITS}",
+        }.get(self.type.name)
+        if self.type.name == "decimal":
+            schema = f'WithJsonSchema({DECIMAL_QUERY_SCHEMA}, mode="validation")'
+            return f"Annotated[{base}, Field({limits}), {schema}]"
+        return f"Annotated[{base}, Field({limits})]" if limits else base
+
+    @property
+    def query_imports(self) -> list[Pair]:
+        """What :attr:`query_annotation` needs."""
+        pairs = list(self.type.dto_imports or self.type.imports)
+        if self.type.name in {"str", "int", "float", "decimal"}:
+            pairs += [("typing", "Annotated"), ("pydantic", "Field")]
+        if self.type.name == "datetime":
+            pairs += [("typing", "Annotated"), ("pydantic", "AfterValidator")]
+        if self.type.name == "decimal":
+            pairs.append(("pydantic", "WithJsonSchema"))
+        return pairs
+
     # -- rules
 
     @property
@@ -1158,7 +1230,7 @@ def generated_class_names(entity: str) -> set[str]:
     defined = {
         value for value in vars(names).values() if isinstance(value, str) and value[:1].isupper()
     }
-    suffixes = ("In", "Out", "Replace", "PageOut", "ErrorOut")
+    suffixes = ("In", "Out", "Replace", "PageOut", "ErrorOut", "ListParams")
     return defined | ENTITY_RESERVED | {f"{entity}{s}" for s in suffixes} | {f"Duplicate{entity}"}
 
 
@@ -1174,6 +1246,7 @@ _USES: dict[str, Callable[[Field], Iterable[Pair]]] = {
     "samples": lambda f: f.sample_imports(),
     "rules": lambda f: f.rule_imports,
     "boundaries": lambda f: f.boundary_imports(),
+    "query": lambda f: f.query_imports,
 }
 
 

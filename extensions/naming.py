@@ -169,6 +169,7 @@ ENTITY_RESERVED = frozenset(
     | {"FastAPI", "FrozenInstanceError", "HTTPException", "HTTPStatus", "NewType", "Pool"}
     | {"Protocol", "Query", "Response", "TupleRow", "UTC", "UUID", "UniqueViolation"}
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
+    | {"AfterValidator", "BeforeValidator", "TypeAdapter", "Value"}
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like
@@ -201,6 +202,8 @@ FIELD_RESERVED = frozenset(
     | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
     | {"schema", "schema_json", "update_forward_refs", "validate"}
     | {"create", "revised", "to_draft", "from_entity", "from_page"}
+    # the list's query parameters (SPEC section 8), which filters share with fields
+    | {"limit", "cursor", "sort", "count", "to_query"}
 )
 
 
@@ -276,6 +279,9 @@ class ComponentNames:
     memory_repository: str  # InMemoryOrderRepository
     draft: str  # OrderDraft
     page: str  # OrderPage
+    query: str  # OrderQuery (what a list asks for)
+    sort_key: str  # OrderSortKey
+    filter: str  # OrderFilter
     error: str  # OrderError
     not_found: str  # OrderNotFound
     already_exists: str  # OrderAlreadyExists
@@ -304,6 +310,9 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         memory_repository=f"InMemory{entity_name}Repository",
         draft=f"{entity_name}Draft",
         page=f"{entity_name}Page",
+        query=f"{entity_name}Query",
+        sort_key=f"{entity_name}SortKey",
+        filter=f"{entity_name}Filter",
         error=f"{entity_name}Error",
         not_found=f"{entity_name}NotFound",
         already_exists=f"{entity_name}AlreadyExists",

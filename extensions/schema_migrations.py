@@ -36,6 +36,9 @@ from fields import Field, FieldsError, parse_fields
 
 MIGRATIONS = Path("adapters", "outbound", "migrations")
 FIELDS_LINE = "-- fields: "
+# In the files written since lists sort by index (SPEC section 8): the keyset index
+# of every sortable field is there. A component without it gets them built once.
+KEYSET_LINE = "-- lists: every sortable field has its keyset index"
 FILE_NAME = re.compile(r"(\d{4})_[a-z0-9_]+\.sql")
 
 
@@ -68,6 +71,14 @@ def established(directory: Path) -> str | None:
     return None
 
 
+def has_keyset_indexes(directory: Path) -> bool:
+    """Whether the component's migrations build the keyset indexes lists sort by."""
+    return any(
+        KEYSET_LINE in path.read_text(encoding="utf-8").splitlines()
+        for path in migration_files(directory)
+    )
+
+
 def established_spec(fields_text: str) -> str:
     """How a migration's ``-- fields:`` line writes ``fields_text``."""
     return _spec(parse_fields(fields_text))
@@ -90,12 +101,22 @@ def _checks(f: Field) -> dict[str, str]:
     return {f"{f.name}_{rule.key}": rule.sql for rule in f.rules if rule.sql is not None}
 
 
-def _header(summary: str, *, fields: str | None, extra: list[str]) -> list[str]:
+def _header(
+    summary: str, *, fields: str | None, extra: list[str], keyset: bool = True
+) -> list[str]:
     lines = [f"-- {summary}"]
     lines += [f"-- {line}" if line else "--" for line in extra]
     if fields is not None:
+        if keyset:
+            lines.append(KEYSET_LINE)
         lines.append(f"{FIELDS_LINE}{fields}")
     return lines
+
+
+def _keyset_index(f: Field, *, concurrently: bool) -> str:
+    """The index a list sorted by ``f`` scans: its column as lists compare it, then id."""
+    how = "CONCURRENTLY IF NOT EXISTS " if concurrently else ""
+    return f"CREATE INDEX {how}{_q(f.keyset_index_name)} ON {_q(f.table)} {f.keyset_index_columns};"
 
 
 def _spec(fields: list[Field]) -> str:
@@ -116,6 +137,8 @@ def first_migration(component: str, entity: str, fields_text: str, *, adopt: boo
         f"The {table} table" + (" (adopted: it may exist already)" if adopt else "") + ".",
         fields=_spec(fields),
         extra=[],
+        # An adopted table may hold rows: its keyset indexes are built concurrently next.
+        keyset=not adopt,
     )
     lines.append(f"-- hexforge: owns table {table}")
     lines.append("")
@@ -170,6 +193,13 @@ def first_migration(component: str, entity: str, fields_text: str, *, adopt: boo
                     "-- A new, empty table: the build takes no time, no need for CONCURRENTLY.",
                     "-- squawk-ignore require-concurrent-index-creation",
                     f"CREATE INDEX {_q(f.index_name)} ON {t} ({_q(f.name)});",
+                ]
+        for f in fields:
+            if f.sortable:
+                lines += [
+                    "-- The keyset index lists sorted by this field scan (SPEC section 8).",
+                    "-- squawk-ignore require-concurrent-index-creation",
+                    _keyset_index(f, concurrently=False),
                 ]
     slug = "adopt" if adopt else "create"
     return Migration(f"0001_{slug}_{table}.sql", "\n".join(lines) + "\n")
@@ -260,6 +290,8 @@ def next_migrations(
             locked.append(f"ALTER TABLE {t} ALTER COLUMN {c} DROP NOT NULL;")
         if f.index:
             concurrent.append(f"DROP INDEX CONCURRENTLY IF EXISTS {_q(f.index_name)};")
+        if f.sortable:
+            concurrent.append(f"DROP INDEX CONCURRENTLY IF EXISTS {_q(f.keyset_index_name)};")
         notes.append(
             f"Field {name!r} left fields: its column stays, NULL allowed, so that no data is "
             f"lost. Once no code reads it, drop it in a new migration: "
@@ -321,6 +353,11 @@ def next_migrations(
                 f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {t} ({c});"
             )
             attach.append(f"ALTER TABLE {t} ADD CONSTRAINT {index} UNIQUE USING INDEX {index};")
+        was_sortable = before is not None and before.sortable
+        if f.sortable and not was_sortable:
+            concurrent.append(_keyset_index(f, concurrently=True))
+        if was_sortable and not f.sortable:
+            concurrent.append(f"DROP INDEX CONCURRENTLY IF EXISTS {_q(f.keyset_index_name)};")
 
     # A concurrent drop of the index a new one reuses the name of comes first.
     concurrent.sort(key=lambda s: not s.startswith("DROP INDEX"))
@@ -359,6 +396,29 @@ def next_migrations(
     return out
 
 
+def keyset_migration(
+    component: str, entity: str, fields_text: str, version: int
+) -> list[Migration]:
+    """The keyset indexes of the sortable fields of ``fields_text``, built concurrently,
+    for a component whose migrations predate them (none: it has no sortable field)."""
+    sortable = [f for f in parse_fields(fields_text, entity, component) if f.sortable]
+    if not sortable:
+        return []
+    lines = _header(
+        f"{component}: the keyset indexes lists sort by (SPEC section 8).",
+        fields=None,
+        extra=[
+            "Each holds a sortable field as lists compare it (text by code point), then id,",
+            "so that any page of a sorted list is one index range scan.",
+            "Run outside a transaction, one statement at a time; each is safe",
+            "to run again after a failure.",
+        ],
+    )
+    lines += [KEYSET_LINE, "-- hexforge: no-transaction", ""]
+    lines += [_keyset_index(f, concurrently=True) for f in sortable]
+    return [Migration(f"{version:04d}_keyset_indexes.sql", "\n".join(lines) + "\n")]
+
+
 def _slug(old: dict[str, Field], new: dict[str, Field]) -> str:
     """What the step does, for the file name: the fields added and retired, when short."""
     parts = [f"add_{n}" for n in new if n not in old]
@@ -384,8 +444,14 @@ def write_pending(
         if migration_files(directory):
             return []  # files the user wrote by hand: theirs to extend
         planned = [first_migration(component, entity, fields_text, adopt=adopt)]
+        if adopt:
+            planned += keyset_migration(component, entity, fields_text, 2)
     else:
-        planned = next_migrations(component, entity, before, fields_text, next_version(directory))
+        version = next_version(directory)
+        planned = []
+        if not has_keyset_indexes(directory):
+            planned = keyset_migration(component, entity, before, version)
+        planned += next_migrations(component, entity, before, fields_text, version + len(planned))
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for migration in planned:

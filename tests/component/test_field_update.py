@@ -89,6 +89,12 @@ def test_modifiers_added_through_update_reach_every_layer_and_keep_the_old_table
         plan = migrate(project, generated_venv, dsn, "plan").stdout
         assert 'CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "orders__customer"' in plan
         assert 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders__extra"' in plan
+        # Both became sortable: their keyset indexes (SPEC section 8) come along.
+        assert (
+            'CREATE INDEX CONCURRENTLY IF NOT EXISTS "orders__customer__keyset" '
+            'ON "orders" ("customer" COLLATE "C", "id");'
+        ) in plan
+        assert '"orders__extra__keyset" ON "orders" ("extra", "id");' in plan
         assert "-- 3 migrations pending" in plan
         assert migrate(project, generated_venv, dsn, "plan").stdout == plan  # plan applies nothing
         applied = migrate(project, generated_venv, dsn, "up").stdout
@@ -118,7 +124,9 @@ def test_modifiers_added_through_update_reach_every_layer_and_keep_the_old_table
         ["status", "NO", "'open'::text"],  # NOT NULL: the default fills the old rows
         ["extra", "YES", None],
     ]
-    assert "orders__extra" in report["indexes"]
+    assert {"orders__extra", "orders__customer__keyset", "orders__extra__keyset"} <= set(
+        report["indexes"]
+    )
     assert report["old"] == ["made by v1", 42, "open", None]
     # The regenerated component passes every gate, its new boundary tests included.
     outputs = run_gates(project, generated_venv)

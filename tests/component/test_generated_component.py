@@ -24,11 +24,12 @@ ORDERS_FIELDS = "customer:str, total:decimal, placed_on:date, paid:bool, note:st
 CANONICAL_FILES = [
     "__init__.py",
     "README.md",
-    *(f"domain/{m}.py" for m in ("__init__", "model", "service", "exceptions", "rules")),
+    *(f"domain/{m}.py" for m in ("__init__", "model", "query", "service", "exceptions", "rules")),
     *(f"ports/{m}.py" for m in ("__init__", "inbound", "outbound")),
     "adapters/__init__.py",
     "adapters/inbound/__init__.py",
     "adapters/inbound/api_handler.py",
+    "adapters/inbound/list_params.py",
     *(f"adapters/outbound/{m}.py" for m in ("__init__", "postgres_repo", "memory_repo")),
     "tests/__init__.py",
     "tests/conftest.py",

@@ -304,6 +304,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from components.orders.adapters.outbound.postgres_repo import PostgresOrderRepository
 from components.orders.domain.model import Order, OrderDraft, OrderId
+from components.orders.domain.query import OrderQuery
 
 ROW = OrderId(UUID("00000000-0000-4000-8000-000000000001"))
 NEW = OrderId(UUID("00000000-0000-4000-8000-000000000002"))
@@ -321,7 +322,7 @@ async def main() -> None:
         old = await repository.get(ROW)
         await repository.add(Order.create(NEW, OrderDraft(customer="v2", total=1, extra=7)))
         new = await repository.get(NEW)
-        page = await repository.page(10, 0)
+        page = await repository.list(OrderQuery(limit=10, count=True))
     print(json.dumps({
         "columns": columns,
         "old": None if old is None else [old.customer, old.total, old.extra],

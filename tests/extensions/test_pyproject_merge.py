@@ -142,7 +142,7 @@ def test_dynamic_dependencies_are_left_alone_with_a_warning() -> None:
     assert "optional-dependencies" not in project
     assert len(result.warnings) == 2
     assert "dynamic" in result.warnings[0]
-    assert "fastapi>=0.110" in result.warnings[0]
+    assert "fastapi>=0.115" in result.warnings[0]
 
 
 def test_poetry_project_gets_no_project_table_but_a_poetry_add_hint() -> None:

@@ -75,6 +75,9 @@ def declared(fields_text: str) -> dict[str, dict[str, tuple[str, bool]] | set[tu
     constraints |= {(name, "c") for f in fields for name, _ in f.check_messages}
     indexes = {(f"{COMPONENT}_pkey", "id", True)}
     indexes |= {(f.index_name, f.name, f.unique) for f in fields if f.unique or f.index}
+    indexes |= {
+        (f.keyset_index_name, c, False) for f in fields if f.sortable for c in (f.name, "id")
+    }
     return {"columns": columns, "constraints": constraints, "indexes": indexes}
 
 
