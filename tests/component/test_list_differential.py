@@ -40,8 +40,8 @@ Rows inserted while a client walks the pages: the cursor is a position in the or
 later in the walk, one inserted *behind* it never is, and no row is returned twice or
 skipped. The walk with inserts must equal exactly that.
 
-HEXFORGE_LIST_EXAMPLES sets the number of examples of each property (default 25; a
-few hundred for a thorough run).
+HEXFORGE_LIST_EXAMPLES sets the number of examples of each property (default 40,
+about a minute on 2 cores; a few hundred for a thorough run).
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ FIELDS = (
     "name:str:index, nick:str?:index, rank:int:index, price:decimal, born:date:index, "
     f"active:bool, tier:enum[{'|'.join(TIERS)}]:index, code:str:unique"
 )
-EXAMPLES = int(os.environ.get("HEXFORGE_LIST_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("HEXFORGE_LIST_EXAMPLES", "40"))
 APPS = ("memory", "postgres", "icu")
 
 
@@ -601,7 +601,6 @@ BAD_QUERIES = [
     ([("limit", "0")], "limit"),
     ([("limit", "101")], "limit"),
     ([("count", "perhaps")], "count"),
-    ([("cursor", "")], "cursor"),
     ([("cursor", "not a cursor")], "cursor"),
     ([("cursor", base64.urlsafe_b64encode(b'{"after": [1]}').decode())], "cursor"),
 ]
