@@ -98,17 +98,19 @@ SYLLABLES = ["al", "bo", "ca", "de", "é", "fi", "gu", "ha", "Ka", "lo", "mi", "
 def load(database_url: str, seed: int, start: int, stop: int) -> float:
     """COPY rows start..stop-1 into the table, then VACUUM ANALYZE; seconds taken."""
     import psycopg
+    from psycopg import sql
 
     began = time.perf_counter()
-    columns = ", ".join(f'"{name}"' for name in COLUMNS)
+    table = sql.Identifier(TABLE)
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in COLUMNS)
     with psycopg.connect(database_url, autocommit=True) as connection:
         with connection.cursor() as cursor:
-            copy_sql = f'COPY "{TABLE}" ({columns}) FROM STDIN'
-            with cursor.copy(copy_sql) as copy:  # type: ignore[arg-type]
+            statement = sql.SQL("COPY {} ({}) FROM STDIN").format(table, columns)
+            with cursor.copy(statement) as copy:
                 for row in rows(seed, start, stop):
                     copy.write_row(row)
         # Statistics and the visibility map, as a table that has lived a while has.
-        connection.execute(f'VACUUM ANALYZE "{TABLE}"')  # type: ignore[arg-type]
+        connection.execute(sql.SQL("VACUUM ANALYZE {}").format(table))
     return time.perf_counter() - began
 
 
@@ -123,13 +125,12 @@ class Case:
 
 async def _ids(database_url: str, count: int, seed: int) -> list[str]:
     import psycopg
+    from psycopg import sql
 
+    statement = sql.SQL("SELECT id FROM {} ORDER BY random() LIMIT %s")
     async with await psycopg.AsyncConnection.connect(database_url) as connection:
         await connection.execute("SELECT setseed(%s)", (seed / 2**31,))
-        cursor = await connection.execute(
-            f'SELECT "id" FROM "{TABLE}" ORDER BY random() LIMIT %s',  # type: ignore[arg-type]
-            (count,),
-        )
+        cursor = await connection.execute(statement.format(sql.Identifier(TABLE)), (count,))
         return [str(row[0]) for row in await cursor.fetchall()]
 
 

@@ -209,7 +209,7 @@ TRICKY += ["o", "z", "Z", "a b", "ab", "aB", "Ab", "a-b", "_", "1", "10", "9", "
 text = st.one_of(
     st.sampled_from(TRICKY),
     st.lists(st.sampled_from(TRICKY), min_size=2, max_size=3).map("".join),
-    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=6),
+    st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=6),
 )
 # The API takes integers JSON carries exactly (|n| < 2**53).
 integers = st.one_of(st.integers(-3, 3), st.integers(-(2**53 - 1), 2**53 - 1))
@@ -438,9 +438,9 @@ def apps(project: Path, generated_venv: Path, clusters: dict[str, Any]) -> Itera
             importlib.import_module(f"components.{COMPONENT}.adapters.outbound.{module}")
             for module in ("memory_repo", "postgres_repo")
         ]
-        saved = [adapter.uuid4 for adapter in adapters]
+        saved = [getattr(adapter, "uuid4") for adapter in adapters]  # noqa: B009
         for adapter in adapters:
-            adapter.uuid4 = ids
+            setattr(adapter, "uuid4", ids)  # noqa: B010
         apps = Apps(generated, urls, ids)
         try:
             apps.start()
@@ -448,7 +448,7 @@ def apps(project: Path, generated_venv: Path, clusters: dict[str, Any]) -> Itera
         finally:
             apps.stop()
             for adapter, original in zip(adapters, saved, strict=True):
-                adapter.uuid4 = original
+                setattr(adapter, "uuid4", original)  # noqa: B010
 
 
 # -- walking ----------------------------------------------------------------------------
@@ -611,7 +611,7 @@ def filled(apps: Apps) -> Apps:
     """The apps with five rows: enough for cursors of several sorts and filters."""
     apps.reset()
     for number in range(5):
-        values = {
+        values: dict[str, object] = {
             "name": f"n{number % 2}",
             "nick": None if number % 2 else "nick",
             "rank": number,
