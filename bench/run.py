@@ -1173,7 +1173,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--sync-sizes", type=int, nargs="+", help="default 1 5 20; quick 1 2")
     add("--gates-sizes", type=int, nargs="+", help="default 1 10 20; quick 1 3")
     add("--lists-sizes", type=int, nargs="+", help="default 10000 100000 1000000; quick 1000 5000")
-    add("--lists-rounds", type=int, help="rounds of the lists' requests (default 30, quick 5)")
+    add("--lists-rounds", type=int, help="rounds of the lists' requests (default 100, quick 5)")
     add("--profile", action="store_true", help="add a cProfile of an in-process copy")
     add("--keep", type=Path, help="build in this folder and keep it")
     return parser.parse_args(argv)

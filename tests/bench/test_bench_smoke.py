@@ -81,7 +81,8 @@ def test_the_lists_section_runs_and_prints_its_tables(tmp_path: Path, generated_
                 assert f"| lists: {page}, {order}, {size} rows | — | get by id, same run |" in (
                     result.stdout
                 )
-    assert "| lists: growth of deep page, default order, 300 → 1,200 rows |" in result.stdout
+    assert "| lists: deep page, default order / first page, rows 300 → 1,200 |" in result.stdout
+    assert "| lists, before: offset 0.99n / get by id, rows 300 → 1,200 |" in result.stdout
     # The before column: the offset list of the template at ca77fa1, measured too.
     table = result.stdout.split("**Lists on PostgreSQL")[1]
     assert "before: offset 0.99n" in table

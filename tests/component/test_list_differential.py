@@ -76,22 +76,31 @@ pytestmark = pytest.mark.slow  # renders a project, starts two clusters
 COMPONENT = "members"
 BASE = f"/{COMPONENT}"
 TIERS = ("gold", "silver", "bronze")
-FIELDS = (
-    "name:str:index, nick:str?:index, rank:int:index, price:decimal, born:date:index, "
-    f"active:bool, tier:enum[{'|'.join(TIERS)}]:index, code:str:unique"
-)
 EXAMPLES = int(os.environ.get("HEXFORGE_LIST_EXAMPLES", "40"))
-APPS = ("memory", "postgres", "icu")
 
 
 @dataclass(frozen=True)
 class Spec:
-    """A field of FIELDS as the lists see it (SPEC section 8 and the field language)."""
+    """A field of the component and what SPEC section 8 makes of it."""
 
-    name: str
-    kind: str  # str int decimal date bool enum
-    sortable: bool  # an index (index or unique)
-    optional: bool = False
+    declared: str  # as the `fields` answer writes it
+
+    @property
+    def name(self) -> str:
+        return self.declared.split(":")[0]
+
+    @property
+    def kind(self) -> str:  # str int decimal date bool enum
+        return self.declared.split(":")[1].rstrip("?").split("[")[0]
+
+    @property
+    def optional(self) -> bool:
+        return self.declared.split(":")[1].endswith("?")
+
+    @property
+    def sortable(self) -> bool:
+        """Sorts need an index: declared ``index`` or ``unique``."""
+        return bool({"index", "unique"} & set(self.declared.split(":")[2:]))
 
     @property
     def ranged(self) -> bool:
@@ -100,15 +109,16 @@ class Spec:
 
 
 SPECS = (
-    Spec("name", "str", sortable=True),
-    Spec("nick", "str", sortable=True, optional=True),
-    Spec("rank", "int", sortable=True),
-    Spec("price", "decimal", sortable=False),
-    Spec("born", "date", sortable=True),
-    Spec("active", "bool", sortable=False),
-    Spec("tier", "enum", sortable=True),
-    Spec("code", "str", sortable=True),  # unique
+    Spec("name:str:index"),
+    Spec("nick:str?:index"),
+    Spec("rank:int:index"),
+    Spec("price:decimal"),
+    Spec("born:date:index"),
+    Spec("active:bool"),
+    Spec(f"tier:enum[{'|'.join(TIERS)}]:index"),
+    Spec("code:str:unique"),
 )
+FIELDS = ", ".join(spec.declared for spec in SPECS)
 BY_NAME = {spec.name: spec for spec in SPECS}
 SORTABLE = ["id", *(spec.name for spec in SPECS if spec.sortable)]
 
@@ -117,9 +127,9 @@ SORTABLE = ["id", *(spec.name for spec in SPECS if spec.sortable)]
 
 
 def to_json(value: object) -> object:
-    if isinstance(value, Decimal | date):
-        return str(value) if isinstance(value, Decimal) else value.isoformat()
-    return value
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def to_query(value: object) -> str:
