@@ -680,8 +680,8 @@ class Field:
         base = self.type.dto_python or self.type.python
         if self.type.name == "datetime":
             # PostgreSQL takes UTC offsets up to 15:59 only: the list's module
-            # (adapters/inbound/list_params.py) defines in_utc, which moves the instant to UTC.
-            return f"Annotated[{base}, AfterValidator(in_utc)]"
+            # (adapters/inbound/list_params.py) defines _in_utc, which moves the instant to UTC.
+            return f"Annotated[{base}, AfterValidator(_in_utc)]"
         limits = {
             "str": f'pattern=r"{NO_NUL_PATTERN}"',
             "int": "ge=-(2**63), le=2**63 - 1",

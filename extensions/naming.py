@@ -169,7 +169,7 @@ ENTITY_RESERVED = frozenset(
     | {"FastAPI", "FrozenInstanceError", "HTTPException", "HTTPStatus", "NewType", "Pool"}
     | {"Protocol", "Query", "Response", "TupleRow", "UTC", "UUID", "UniqueViolation"}
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
-    | {"AfterValidator", "BeforeValidator", "TypeAdapter", "Value"}
+    | {"AfterValidator", "BeforeValidator", "Callable", "TypeAdapter", "ValidationError", "Value"}
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like
@@ -202,8 +202,9 @@ FIELD_RESERVED = frozenset(
     | {"construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw"}
     | {"schema", "schema_json", "update_forward_refs", "validate"}
     | {"create", "revised", "to_draft", "from_entity", "from_page"}
-    # the list's query parameters (SPEC section 8), which filters share with fields
-    | {"limit", "cursor", "sort", "count", "to_query"}
+    # the list's query parameters (SPEC section 8), which filters share with fields,
+    # and the builtin their model's annotations use
+    | {"limit", "cursor", "sort", "count", "to_query", "list"}
 )
 
 
