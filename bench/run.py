@@ -16,7 +16,11 @@ static, under a copier.yml with no extensions, no question logic and no tasks.
 - tests     `pytest -m unit` and `pytest -m integration` of one generated component;
 - gates     tools/quality_gates.py, in full and with --changed after a one-component
             edit, vs the seven tools by hand, on projects of 1, 10 and 20 components
-            (bench/gates_bench.py).
+            (bench/gates_bench.py);
+- lists     list pages (first and deep, default order and an indexed sort) vs get by
+            id, through a generated component's app on PostgreSQL with 10^4, 10^5 and
+            10^6 rows, beside the offset list of the template before it
+            (bench/lists_bench.py).
 
 Figures are medians of --runs runs (5; --quick: 3, smaller sizes, fewer extras) with
 min-max. The cases of one measurement take turns, so load from other work on a shared
@@ -67,6 +71,7 @@ for _path in (str(REPO), str(BENCH)):
 
 import audit_bench  # noqa: E402
 import gates_bench  # noqa: E402
+import lists_bench  # noqa: E402
 
 from tests.helpers import (  # noqa: E402
     BIN,
@@ -80,7 +85,7 @@ from tests.helpers import (  # noqa: E402
     tag_template,
 )
 
-SECTIONS = ("scaffold", "update", "audit", "sync", "tests", "gates")
+SECTIONS = ("scaffold", "update", "audit", "sync", "tests", "gates", "lists")
 COMPONENT = "orders"
 FIELDS = "customer:str, total:decimal, placed_on:date, paid:bool, note:str?"
 COMPONENT_DATA = {"kind": "component", "component_name": COMPONENT, "fields": FIELDS}
@@ -481,6 +486,8 @@ class Config:
     sync_sizes: tuple[int, ...]
     gates_sizes: tuple[int, ...]
     variants: list[tuple[str, Path]]
+    lists_sizes: tuple[int, ...] = lists_bench.SIZES
+    lists_rounds: int = lists_bench.ROUNDS
 
 
 def versions(*distributions: str) -> str:
@@ -1084,6 +1091,28 @@ def bench_gates(config: Config, inputs: Inputs, report: Report) -> None:
     report.notes += notes
 
 
+def bench_lists(config: Config, report: Report) -> None:
+    venv = generated_venv(config, report).resolve()
+    progress(f"lists: snapshotting the template and the one before ({lists_bench.BEFORE_REF})")
+    after = snapshot(config.template_dir, config.template_ref, config.workspace / "lists-after")
+    before = snapshot(
+        config.template_dir, lists_bench.BEFORE_REF, config.workspace / "lists-before"
+    )
+    rows, notes, details = lists_bench.bench_lists(
+        after,
+        before,
+        config.workspace,
+        venv,
+        config.lists_sizes,
+        config.lists_rounds,
+        Row,
+        progress,
+    )
+    report.rows += rows
+    report.notes += notes
+    report.details += details
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -1143,6 +1172,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--audit-sizes", type=int, nargs="+", help="default 50 200 500; quick 20 50 100")
     add("--sync-sizes", type=int, nargs="+", help="default 1 5 20; quick 1 2")
     add("--gates-sizes", type=int, nargs="+", help="default 1 10 20; quick 1 3")
+    add("--lists-sizes", type=int, nargs="+", help="default 10000 100000 1000000; quick 1000 5000")
+    add("--lists-rounds", type=int, help="rounds of the lists' requests (default 100, quick 5)")
     add("--profile", action="store_true", help="add a cProfile of an in-process copy")
     add("--keep", type=Path, help="build in this folder and keep it")
     return parser.parse_args(argv)
@@ -1173,6 +1204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             sync_sizes=tuple(args.sync_sizes or ((1, 2) if args.quick else (1, 5, 20))),
             gates_sizes=tuple(args.gates_sizes or ((1, 3) if args.quick else (1, 10, 20))),
             variants=args.variant,
+            lists_sizes=tuple(
+                args.lists_sizes or (lists_bench.QUICK_SIZES if args.quick else lists_bench.SIZES)
+            ),
+            lists_rounds=args.lists_rounds
+            or (lists_bench.QUICK_ROUNDS if args.quick else lists_bench.ROUNDS),
         )
         report = Report()
         inputs = None
@@ -1193,6 +1229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             bench_tests(config, inputs, report)
         if "gates" in sections and inputs:
             bench_gates(config, inputs, report)
+        if "lists" in sections:
+            bench_lists(config, report)
     header = (
         f"Machine: {machine}.  \n"
         f"Median of {runs} runs (min-max) unless said; hexforge and its baseline take turns;"

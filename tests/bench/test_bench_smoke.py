@@ -64,6 +64,31 @@ def test_the_gates_section_runs_and_prints_its_table(tmp_path: Path, generated_v
     assert "≤ 0.25x" in larger
 
 
+@pytest.mark.slow
+def test_the_lists_section_runs_and_prints_its_tables(tmp_path: Path, generated_venv: Path) -> None:
+    command = [sys.executable, str(RUN), "--only", "lists", "--quick"]
+    command += ["--lists-sizes", "300", "1200", "--lists-rounds", "2"]
+    command += ["--generated-venv", str(generated_venv), "--keep", str(tmp_path / "work")]
+
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    for size in ("300", "1,200"):
+        for page in ("first page", "deep page"):
+            for order in ("default order", "sort=customer"):
+                assert f"| lists: {page}, {order}, {size} rows | — | get by id, same run |" in (
+                    result.stdout
+                )
+    assert "| lists: deep page, default order / first page, rows 300 → 1,200 |" in result.stdout
+    assert "| lists, before: offset 0.99n / get by id, rows 300 → 1,200 |" in result.stdout
+    # The before column: the offset list of the template at ca77fa1, measured too.
+    table = result.stdout.split("**Lists on PostgreSQL")[1]
+    assert "before: offset 0.99n" in table
+    assert "| 1,200 |" in table
+
+
 def test_a_process_tree_is_broken_down_by_command() -> None:
     run = load_run()
     records = [
