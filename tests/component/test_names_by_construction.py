@@ -81,7 +81,7 @@ class Candidates:
     entities: list[str]  # accepted entity names
     components: list[str]  # accepted component names
     field_names: list[str]  # accepted field names
-    use_case_names: list[str]  # accepted use-case names (for the entity Item)
+    use_case_names: list[str]  # accepted use-case names (for the entity Order)
     refused: list[tuple[str, str, str]]  # (question, value, the validator's message)
 
 
@@ -107,7 +107,8 @@ def found(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Candid
         ("entity_name", pascal, validation.entity_name_error, entities),
         ("component_name", snake, lambda v: validation.component_name_error(v, empty), components),
         ("fields", snake, lambda v: validation.fields_error(f"{v}:str"), field_names),
-        ("usecases", snake, lambda v: usecases.use_cases_error(f"{v}()", "Item"), use_case_names),
+        # For the entity Order: test_refused_candidates_write_nothing copies orders.
+        ("usecases", snake, lambda v: usecases.use_cases_error(f"{v}()", "Order"), use_case_names),
     ]
     for question, values, check, accepted in checks:
         for value in values:
@@ -157,7 +158,7 @@ def components_for_all_candidates(found: Candidates) -> list[Component]:
             kind, optional = next(types)
             specs.append(f"{field_name}:{kind}{optional}")
         fields_answer = ", ".join(specs)
-        # Accepted for the entity Item; the few a longer entity name would refuse
+        # Accepted for the entity Order; the few another entity name would refuse
         # (a command class it already defines) are left out.
         chosen = use_case_chunks[index] if index < len(use_case_chunks) else []
         use_case_specs = [
