@@ -458,7 +458,10 @@ def test_project_and_story_updates_rewire_and_never_rewrite_story_logs(tmp_path:
         "import components.customers.adapters.compose as customers_compose\n"
         "import components.orders.adapters.compose as orders_compose\n"
     ) in main
-    assert "    components.customers,\n    components.orders,\n" in main
+    assert (
+        "        customers_compose.router(customers_service),\n"
+        "        orders_compose.router(orders_service),\n"
+    ) in main
     manifest = manifest_before.decode()
     assert "  customers:\n" in manifest and "  orders:\n" in manifest
     assert answers_commit(project, ".copier-answers.yml") == "v2"

@@ -371,3 +371,21 @@ def test_a_write_that_fails_half_way_puts_back_what_the_wiring_had_written(
     assert {name: data for name, (data, _) in after.items()} == {
         name: data for name, (data, _) in before.items()
     }
+
+
+def test_references_order_app_main_and_a_hand_made_cycle_writes_nothing(tmp_path: Path) -> None:
+    project = mark_wired(tmp_path / "shop")
+    add_component(project, "warehouses")
+    add_component(project, "products", fields="sku:str, warehouse:ref[warehouses]")
+    assert run_wiring(project).returncode == 0
+    main = (project / "app" / "main.py").read_text()
+    refs = {"products": ["warehouses"], "warehouses": []}
+    assert main == app_main.new_app_main("demo", ["warehouses", "products"], refs)
+
+    # Answers edited by hand past the validator: a cycle has no order to build in.
+    add_component(project, "warehouses", fields="name:str, flagship:ref[products]?")
+    before = snapshot(project)
+    result = run_wiring(project)
+    assert result.returncode != 0
+    assert "reference each other in a cycle: products, warehouses" in result.stderr
+    assert snapshot(project) == before

@@ -20,7 +20,7 @@ HEX203  adapters/inbound/ imports adapters/outbound/, of this or another compone
 HEX204  a module under domain/ or ports/ imports outside the standard library (a framework,
         a driver, any installed package, the project's other code)
 HEX205  a module under domain/ or ports/ imports another component, or its own component's
-        package (whose public API includes the adapters)
+        package (which imports the domain and ports: a cycle)
 HEX206  a domain module other than domain/service.py imports the component's ports
 HEX207  a module outside domain/ and ports/ (the package's own modules, adapters/)
         imports another component; the one path allowed is adapters/outbound/ importing
