@@ -29,7 +29,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -74,26 +74,6 @@ def postgres_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
         if os.environ.get("HEXFORGE_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{reason} (HEXFORGE_REQUIRE_POSTGRES=1 forbids skipping)")
         pytest.skip(reason)
-
-
-@pytest.fixture(scope="session")
-def empty_table(postgres_dsn: str) -> Iterator[Callable[[str], None]]:
-    """Empties a table of the session's database, for a test to start from nothing.
-
-    One connection for the whole run instead of one per test, and DELETE instead of
-    TRUNCATE: on the few rows a test leaves, DELETE costs a fraction of a
-    millisecond, while TRUNCATE takes an exclusive lock and gives the table and each
-    of its indexes a new file. The rows are gone either way, before the test starts.
-    """
-    import psycopg  # here: _Cluster also serves scripts without psycopg
-    from psycopg import sql
-
-    with psycopg.connect(postgres_dsn, autocommit=True) as connection:
-
-        def empty(table: str) -> None:
-            connection.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(table)))
-
-        yield empty
 
 
 # -- pytest-xdist -----------------------------------------------------------------------
