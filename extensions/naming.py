@@ -211,6 +211,8 @@ ENTITY_RESERVED = frozenset(
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
     | {"AfterValidator", "BeforeValidator", "Callable", "TypeAdapter", "ValidationError", "Value"}
     | {"Iterable", "UseCases"}  # UseCases: the public API's entity-independent alias
+    # builtins the list's module names beside the enum classes it imports
+    | {"OverflowError", "UnicodeDecodeError", "ValueError"}
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like
