@@ -170,6 +170,8 @@ ENTITY_RESERVED = frozenset(
     | {"Protocol", "Query", "Response", "TupleRow", "UTC", "UUID", "UniqueViolation"}
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
     | {"AfterValidator", "BeforeValidator", "Callable", "TypeAdapter", "ValidationError", "Value"}
+    # builtins the list's module names beside the enum classes it imports
+    | {"OverflowError", "UnicodeDecodeError", "ValueError"}
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like
