@@ -386,17 +386,20 @@ class Apps:
 
 
 def generated_site_packages(venv: Path) -> str:
-    return sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
+    paths = {"base": str(venv), "platbase": str(venv)}
+    return sysconfig.get_path("purelib", scheme="venv", vars=paths)
 
 
 @contextlib.contextmanager
 def imported_project(project: Path, venv: Path) -> Iterator[ModuleType]:
     """The project's app.main, importable here: the project first on sys.path, the
     generated venv's libraries after this suite's own; undone afterwards."""
+    site_packages = generated_site_packages(venv)
+    assert Path(site_packages).is_dir(), f"the generated venv has no {site_packages}"
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
     sys.path.insert(0, str(project))
-    sys.path.append(generated_site_packages(venv))
+    sys.path.append(site_packages)
     os.environ.pop("DATABASE_URL", None)  # app.main builds a module-level app as well
     try:
         yield importlib.import_module("app.main")
