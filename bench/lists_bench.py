@@ -26,8 +26,10 @@ all in that one process (`python bench/lists_bench.py measure ...`):
 
 Each round runs every case once, in an order that turns from round to round, so load
 from other work on the machine falls on all of them; figures are medians over the
-rounds. Target: every page of the new list within 2x the get-by-id of the same run,
-at every size, which is what "flat with depth" means here.
+rounds (ROUNDS, or as many as BUDGET_S allows, at least MIN_ROUNDS: the offset pages
+take seconds at 10^6 rows). Targets: every page of the new list within 2x the
+get-by-id of the same process at every size, and the deep page within 2x the first
+(flat with depth). Ratios, not milliseconds: the machine's load moves between sizes.
 
 This module's top level imports the standard library only: bench/run.py imports it
 in hexforge's venv, and its `measure` and `load` commands run in the generated

@@ -269,11 +269,14 @@ def row_sets(draw: st.DrawFn, pool: dict[str, list[object]], max_rows: int) -> l
 
 
 @st.composite
-def queries(draw: st.DrawFn, pool: dict[str, list[object]]) -> Query:
+def queries(draw: st.DrawFn, pool: dict[str, list[object]], rows: Sequence[Row]) -> Query:
+    """Filters on up to two fields, with values the rows hold (so that they match
+    some) or any of the type; a sort of up to three keys; a page size, mostly small."""
     filters: list[tuple[str, str, tuple[object, ...]]] = []
     for spec in draw(st.lists(st.sampled_from(SPECS), max_size=2, unique=True)):
-        present = [value for value in pool[spec.name] if value is not None]
-        some = st.one_of(st.sampled_from(present), VALUES[spec.kind])
+        held = [row.values[spec.name] for row in rows] or pool[spec.name]
+        present = [value for value in held if value is not None]
+        some = st.sampled_from(present) | VALUES[spec.kind] if present else VALUES[spec.kind]
         if spec.ranged and draw(st.booleans()):
             for op in draw(st.sampled_from([["gte"], ["lte"], ["gte", "lte"]])):
                 filters.append((spec.name, op, (draw(some),)))
@@ -383,17 +386,20 @@ class Apps:
 
 
 def generated_site_packages(venv: Path) -> str:
-    return sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)})
+    paths = {"base": str(venv), "platbase": str(venv)}
+    return sysconfig.get_path("purelib", scheme="venv", vars=paths)
 
 
 @contextlib.contextmanager
 def imported_project(project: Path, venv: Path) -> Iterator[ModuleType]:
     """The project's app.main, importable here: the project first on sys.path, the
     generated venv's libraries after this suite's own; undone afterwards."""
+    site_packages = generated_site_packages(venv)
+    assert Path(site_packages).is_dir(), f"the generated venv has no {site_packages}"
     saved_path = list(sys.path)
     saved_modules = set(sys.modules)
     sys.path.insert(0, str(project))
-    sys.path.append(generated_site_packages(venv))
+    sys.path.append(site_packages)
     os.environ.pop("DATABASE_URL", None)  # app.main builds a module-level app as well
     try:
         yield importlib.import_module("app.main")
@@ -538,7 +544,7 @@ def test_every_page_is_the_same_in_memory_and_on_both_clusters(
 ) -> None:
     pool = data.draw(pools(), label="pool")
     rows = data.draw(row_sets(pool, max_rows=24), label="rows")
-    query = data.draw(queries(pool), label="query")
+    query = data.draw(queries(pool, rows), label="query")
     apps.reset()
     for row in rows:
         apps.create(row)
@@ -565,7 +571,7 @@ def test_rows_inserted_between_pages_come_once_if_ahead_and_never_if_behind(
     rows = data.draw(row_sets(pool, max_rows=30), label="rows")
     split = data.draw(st.integers(0, len(rows)), label="rows there at the start")
     initial, late = rows[:split], rows[split:]
-    query = data.draw(queries(pool), label="query")
+    query = data.draw(queries(pool, rows), label="query")
     apps.reset()
     for row in initial:
         apps.create(row)
