@@ -213,6 +213,9 @@ ENTITY_RESERVED = frozenset(
     | {"Iterable", "UseCases"}  # UseCases: the public API's entity-independent alias
     # builtins the list's module names beside the enum classes it imports
     | {"OverflowError", "UnicodeDecodeError", "ValueError"}
+    # module constants of the generated modules (an all-caps name is valid PascalCase)
+    | {"COLUMNS", "CONSTRAINTS", "FIELDS", "FILTERABLE", "FRAMEWORKS", "INDEXES", "PROJECT"}
+    | {"RANGED", "SORTABLE", "SORTS", "UNKNOWN"}
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like

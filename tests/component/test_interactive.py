@@ -27,7 +27,8 @@ def spawn_copier(template: Path, project: Path) -> pexpect.spawn:
         env={**os.environ, **GIT_ENV, "TERM": "xterm"},
         encoding="utf-8",
         timeout=60,
-        dimensions=(50, 250),
+        # Wide enough that no help text wraps: a wrapped line splits the words expected.
+        dimensions=(50, 1000),
     )
     return child
 

@@ -192,7 +192,7 @@ def write_use_cases(project: Path, component: Component) -> None:
     names = naming.component_names(component.name, component.entity)
     service = project / "components" / component.name / "domain" / "service.py"
     text, count = re.subn(
-        r'raise NotImplementedError\(".*? is not written yet"\)',
+        r'raise NotImplementedError\(\s*"[^"]*? is not written yet",?\s*\)',  # ruff may wrap it
         f"return await self.get_{names.entity_snake}({names.id_param})",
         service.read_text(),
     )

@@ -239,11 +239,8 @@ def edit_service_tests(project: Path) -> None:
     """User edits in the test module v2 renames: a changed line and an added test."""
     tests = project / ORDERS / "tests/unit/test_service.py"
     replace_once(tests, "\nUNKNOWN_ID = OrderId(", "\nUNKNOWN_ID: OrderId = OrderId(")
-    replace_once(
-        tests,
-        "    return OrderService(InMemoryOrderRepository())\n",
-        "    return OrderService(InMemoryOrderRepository())\n" + USER_TEST,
-    )
+    first_test = "\n\nasync def test_create_then_get_returns_the_same_order("
+    replace_once(tests, "\n" + first_test, "\n" + USER_TEST + first_test)
 
 
 def test_a_migration_moves_the_edited_file_so_the_edits_survive_at_the_new_path(

@@ -79,11 +79,12 @@ RESTOCK = """\
 
 def write_body(project: Path, name: str, body: str) -> None:
     """Replace the generated body of use case ``name`` with ``body``, as a user does:
-    from the lookup line to the raise, the comment that says what to write included."""
+    from the comment above the lookup to the raise, the comment that says what to write
+    included."""
     path = project / SERVICE
     text = path.read_text()
     generated = re.compile(
-        r"        await self\.get_product\(product_id\)  # ProductNotFound.*?\n"
+        r"        # ProductNotFound .*\n        await self\.get_product\(product_id\)\n"
         rf"(?:        #.*\n)*        raise NotImplementedError\(\"ProductService\.{name} .*\"\)\n"
     )
     assert len(generated.findall(text)) == 1, text
