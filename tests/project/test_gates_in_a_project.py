@@ -1,8 +1,9 @@
 """tools/quality_gates.py and components/conftest.py in a generated project, as an agent
 runs them: real components, the real PostgreSQL fixture, a git repository.
 
-Three components, so the test run uses pytest-xdist workers (one shared throwaway
-cluster, a database per worker).
+Three components: the gates share their test modules out between two pytest
+processes (each with its own throwaway cluster, started while pytest collects), and
+plain ``pytest -n 2`` runs pytest-xdist workers on one cluster, a database each.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def test_gates_then_changed_leave_git_status_clean(project: Path, generated_venv
     }
     report = evidence(project, "test_report.json")
     assert report["run"]["workers"] == 2
-    assert report["run"]["command"][5:7] == ["-n", "2"]
+    assert all(report["run"]["shares"])
     full_unit = report["unit"]["passed"]
     assert report["integration"]["skipped"] == 0
     assert report["regression"]["tests"] == 0
@@ -146,6 +147,42 @@ def test_gates_then_changed_leave_git_status_clean(project: Path, generated_venv
     assert report["limited_to"] == ["orders"]
     assert 0 < report["unit"]["passed"] < full_unit
     assert git(project, "status", "--porcelain") == " M components/orders/domain/model.py\n"
+
+
+EARLY_PROBE = """
+import os
+from pathlib import Path
+
+import pytest
+
+from components import conftest
+
+
+@pytest.mark.integration
+def test_where_the_cluster_came_from(request: pytest.FixtureRequest, postgres_dsn: str) -> None:
+    early = request.config.stash.get(conftest._EARLY, None)
+    came = "early" if early is not None and early.result().dsn == postgres_dsn else "late"
+    Path(os.environ["SEEN"]).write_text(came)
+"""
+
+
+def test_the_gates_start_postgres_while_pytest_collects(
+    project: Path, generated_venv: Path, tmp_path: Path
+) -> None:
+    """The gates ask for the cluster at once (HEXFORGE_POSTGRES_EARLY=1); a plain
+    pytest run starts it at the first test that needs it."""
+    (project / "components/orders/tests/integration/test_probe.py").write_text(EARLY_PROBE)
+    seen = tmp_path / "seen"
+    env = {**gate_env(generated_venv, project), "SEEN": str(seen)}
+    gates_run = run(
+        ["python", "tools/quality_gates.py", "--only", "integration"], project, env=env, check=False
+    )
+    assert gates_run.returncode == 0, gates_run.stdout + gates_run.stderr
+    assert seen.read_text() == "early"
+    plain = ["python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "integration"]
+    result = run(plain, project, env=env, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert seen.read_text() == "late"
 
 
 HANGING = """

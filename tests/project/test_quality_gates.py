@@ -23,6 +23,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.helpers import GIT_ENV
 
@@ -702,35 +704,124 @@ def test_changed_scope_follows_references(
 
 
 @pytest.mark.parametrize(
-    ("components", "cpus", "load", "chosen", "expected"),
+    ("modules", "cpus", "idle", "chosen", "expected"),
     [
-        (20, 2, 0.1, None, 2),
-        (20, 8, 0.4, None, 8),
-        (5, 8, 0.4, None, 5),  # one per component at most
-        (20, 2, 1.2, None, 0),  # one idle CPU: workers would only add work
-        (20, 8, 5.0, None, 3),
-        (2, 8, 0.0, None, 0),  # too few components to pay for the workers
-        (2, 8, 9.0, 3, 3),  # --test-workers decides
-        (20, 8, 0.0, 0, 0),
-        (20, 8, 0.0, 1, 0),
+        (160, 2, 1.9, None, 2),
+        (160, 8, 7.6, None, 8),
+        (60, 8, 12.0, None, 8),  # never more than the CPUs
+        (160, 2, 1.2, None, 1),  # one idle CPU: a second process would only add work
+        (160, 8, 5.0, None, 5),
+        (47, 8, 8.0, None, 1),  # too few modules to pay for a second process
+        (2, 8, 0.0, 3, 2),  # --test-workers decides, one module per process at most
+        (160, 8, 8.0, 0, 1),
+        (160, 8, 8.0, 1, 1),
+        (0, 8, 8.0, 4, 1),
     ],
 )
 def test_test_workers_use_idle_cpus(
     qg: ModuleType,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    components: int,
+    modules: int,
     cpus: int,
-    load: float,
+    idle: float,
     chosen: int | None,
     expected: int,
 ) -> None:
-    for index in range(components):
-        (tmp_path / "components" / f"c{index}").mkdir(parents=True)
     monkeypatch.setattr(qg.os, "cpu_count", lambda: cpus)
-    monkeypatch.setattr(qg.os, "getloadavg", lambda: (load, load, load))
-    ctx = qg.Context(tmp_path, 60.0, tmp_path, test_workers=chosen)
-    assert qg.test_workers(ctx) == expected
+    ctx = qg.Context(tmp_path, 60.0, tmp_path, test_workers=chosen, idle_cpus=idle)
+    assert qg.test_workers(ctx, modules) == expected
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "cpus", "expected"),
+    [
+        # user nice system idle iowait irq softirq steal: idle and iowait count as idle
+        ("100 0 100 800 0 0 0 0", "150 0 150 800 0 0 0 0", 2, 0.0),
+        ("100 0 100 800 0 0 0 0", "100 0 100 900 0 0 0 0", 2, 2.0),
+        ("100 0 100 800 0 0 0 0", "125 0 100 850 25 0 0 0", 2, 1.5),
+        ("100 0 100 800 0 0 0 0", "150 0 100 850 0 0 0 0", 4, 2.0),
+    ],
+)
+def test_idle_cpus_are_read_from_the_kernel_not_the_load_average(
+    qg: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    before: str,
+    after: str,
+    cpus: int,
+    expected: float,
+) -> None:
+    """/proc/stat's first line, read before and after a short wait: the share of CPU
+    time spent idle then (the load average would still count work that just ended)."""
+    stat = tmp_path / "stat"
+    stat.write_text(f"cpu  {before}\ncpu0 0 0 0 0\n", encoding="ascii")
+    monkeypatch.setattr(qg, "PROC_STAT", stat)
+    monkeypatch.setattr(qg.os, "cpu_count", lambda: cpus)
+    monkeypatch.setattr(qg.os, "getloadavg", lambda: (99.0, 99.0, 99.0))
+    monkeypatch.setattr(
+        qg.time, "sleep", lambda seconds: stat.write_text(f"cpu  {after}\n", encoding="ascii")
+    )
+    assert qg.idle_cpus() == pytest.approx(expected)
+
+
+def test_idle_cpus_fall_back_to_the_load_average_without_proc_stat(
+    qg: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(qg, "PROC_STAT", tmp_path / "absent")
+    monkeypatch.setattr(qg.os, "cpu_count", lambda: 4)
+    monkeypatch.setattr(qg.os, "getloadavg", lambda: (2.5, 1.0, 1.0))
+    assert qg.idle_cpus(0) == pytest.approx(1.5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=5000), min_size=1, max_size=40),
+    workers=st.integers(min_value=2, max_value=6),
+)
+def test_shares_hold_every_module_once_and_are_even(
+    qg: ModuleType, tmp_path_factory: pytest.TempPathFactory, sizes: list[int], workers: int
+) -> None:
+    root = tmp_path_factory.mktemp("shares")
+    modules = []
+    for index, size in enumerate(sizes):
+        module = Path("components", f"c{index % 3}", "tests", "unit", f"test_{index}.py")
+        (root / module).parent.mkdir(parents=True, exist_ok=True)
+        (root / module).write_text("#" * size, encoding="utf-8")
+        modules.append(module)
+    shares = qg.share_out(root, modules, min(workers, len(modules)))
+    assert len(shares) <= workers and all(shares)
+    assert sorted(module for share in shares for module in share) == sorted(modules)
+    loads = [sum(sizes[modules.index(module)] for module in share) for share in shares]
+    # Each module went to the lightest share: no share exceeds another by more than one module.
+    assert max(loads) - min(loads) <= max(sizes)
+
+
+@pytest.mark.parametrize(
+    ("codes", "expected"),
+    [
+        ([0, 0], 0),
+        ([0, 1], 1),
+        ([5, 0], 0),  # a share whose tests the markers all deselected
+        ([5, 5], 5),
+        ([1, 3], 3),
+        ([0, None], None),
+    ],
+)
+def test_the_processes_outcomes_merge_into_one_run(
+    qg: ModuleType, codes: list[int | None], expected: int | None
+) -> None:
+    outcomes = [
+        qg.Outcome(code, f"process {index} said {code}\n", 1.0, None if code is not None else "x")
+        for index, code in enumerate(codes)
+    ]
+    merged = qg.merge_outcomes(outcomes, 2.5)
+    assert (merged.exit_code, merged.duration_s) == (expected, 2.5)
+    assert (merged.error is None) == (expected is not None)
+    lines = merged.output.splitlines()
+    assert sorted(lines) == sorted(outcome.output.strip() for outcome in outcomes)
+    if any(code not in (0, 5) for code in codes):  # a failing process's output is the tail
+        assert not lines[-1].endswith((" 0", " 5")), lines
 
 
 def test_changed_scope_outside_git_checks_everything(qg: ModuleType, tmp_path: Path) -> None:
@@ -776,6 +867,69 @@ def test_a_failing_regression_test_fails_the_gates_and_is_named(project: Path) -
         ("regression", f"{bug}::test_double_of_a_negative_stays_negative")
     ]
     assert done.stdout.rstrip().splitlines()[-1].startswith("FAILED: regression")
+
+
+@pytest.mark.slow
+def test_shared_out_tests_run_once_each_and_report_as_one_run(project: Path) -> None:
+    """--test-workers 2 splits the component test modules between two pytest processes;
+    tests outside components run in the first. Every test runs exactly once, and a
+    failure in either process is reported as in one run."""
+    for index in range(4):
+        write(
+            project,
+            f"components/gadgets/tests/unit/test_gadget_{index}.py",
+            f"""
+            import pytest
+
+
+            @pytest.mark.unit
+            @pytest.mark.parametrize("n", range({index + 2}))
+            def test_gadget_{index}(n: int) -> None:
+                assert n >= 0
+            """,
+        )
+    write(project, "components/gadgets/__init__.py", "")
+    write(
+        project,
+        "tests/test_outside.py",
+        """
+        import pytest
+
+
+        @pytest.mark.integration
+        def test_outside_components() -> None:
+            assert True
+        """,
+    )
+    single = run_gates(project, "--only", "unit,integration,regression", "--test-workers", "1")
+    assert single.returncode == 0, single.stdout
+    one = evidence(project, "test_report.json")
+    assert one["run"]["workers"] == 1
+    assert one["totals"]["tests"] == 3 + 1 + (2 + 3 + 4 + 5) + 1
+
+    split = run_gates(project, "--only", "unit,integration,regression", "--test-workers", "2")
+    assert split.returncode == 0, split.stdout
+    two = evidence(project, "test_report.json")
+    assert two["run"]["workers"] == 2
+    assert {tier: two[tier] for tier in ("unit", "integration")} == {
+        tier: {**one[tier], "duration_s": two[tier]["duration_s"]}
+        for tier in ("unit", "integration")
+    }
+    first, second = two["run"]["shares"]
+    modules = sorted(str(path.relative_to(project)) for path in project.rglob("test_*.py"))
+    component_modules = [module for module in modules if module.startswith("components/")]
+    ignored = [arg.removeprefix("--ignore=") for arg in first if arg.startswith("--ignore=")]
+    assert ignored == second and second and set(second) < set(component_modules)
+
+    broken = next(module for module in second if "/gadgets/" in module)
+    text = (project / broken).read_text(encoding="utf-8")
+    (project / broken).write_text(text.replace(">= 0", "< 0"), encoding="utf-8")
+    failed = run_gates(project, "--only", "unit,integration,regression", "--test-workers", "2")
+    assert failed.returncode == 1, failed.stdout
+    assert gates_by_name(project)["unit"]["status"] == "failed"
+    failures = evidence(project, "test_failures.json")["failures"]
+    assert failures and {f["test_id"].split("::")[0] for f in failures} == {broken}
+    assert "assert" in failed.stdout  # the failing process's output is the tail shown
 
 
 @pytest.mark.slow

@@ -13,7 +13,9 @@ tests emptying a table never race. With TEST_DATABASE_URL each worker gets
 
 The server is a child of the test process, in its process group, never a daemon:
 whatever ends the test run (Ctrl-C, ``tools/quality_gates.py`` ending a gate that
-ran out of time) ends the server too.
+ran out of time) ends the server too. It starts at the first test that needs it;
+with HEXFORGE_POSTGRES_EARLY=1 (``tools/quality_gates.py`` sets it when it runs the
+integration tier) it starts at once, in the background, while pytest collects.
 
 When no server can be had the PostgreSQL tests are skipped with the reason, unless
 HEXFORGE_REQUIRE_POSTGRES=1, which turns that skip into a failure (CI sets it).
@@ -21,6 +23,7 @@ HEXFORGE_REQUIRE_POSTGRES=1, which turns that skip into a failure (CI sets it).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import os
 import re
@@ -44,6 +47,31 @@ class PostgresUnavailable(Exception):
     """No server can be had; the message says why."""
 
 
+_EARLY = pytest.StashKey["concurrent.futures.Future[_Cluster]"]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With HEXFORGE_POSTGRES_EARLY=1, start this run's cluster now: initdb and the
+    server's start-up then overlap pytest's imports and collection. Only where the
+    cluster is this process's own (no TEST_DATABASE_URL, no pytest-xdist)."""
+    if (
+        os.environ.get("HEXFORGE_POSTGRES_EARLY") != "1"
+        or os.environ.get("TEST_DATABASE_URL")
+        or _xdist_worker(config) is not None
+        or getattr(config.option, "numprocesses", None)
+    ):
+        return
+    starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    config.stash[_EARLY] = starter.submit(_Cluster.start)
+    starter.shutdown(wait=False)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    early = config.stash.get(_EARLY, None)
+    if early is not None and early.exception() is None:  # waits for the start-up to end
+        early.result().stop()
+
+
 @pytest.fixture(scope="session")
 def postgres_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
     """A connection string for an empty, writable database of this test process."""
@@ -56,6 +84,10 @@ def postgres_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
             else:
                 with _worker_database(url, f"{_database_name(url)}_{worker}") as dsn:
                     yield dsn
+            return
+        early = request.config.stash.get(_EARLY, None)
+        if early is not None:
+            yield early.result().dsn  # stopped when pytest ends (pytest_unconfigure)
             return
         if worker is None:
             cluster = _Cluster.start()

@@ -10,9 +10,9 @@ Gates: ruff, format, mypy, imports, audit, migrations, unit, integration, regres
 stories.
 They do not depend on each other, so several run at once (--jobs, default: the
 number of CPUs, at least 2); the three test tiers are one pytest run, split by
-marker into one gate each, on pytest-xdist workers when it is installed, the
-project has 3 components or more and CPUs are idle (one worker per idle CPU;
---test-workers N decides instead). Every gate runs even after
+marker into one gate each; when CPUs are idle the test modules are shared out
+among that many pytest processes run side by side, each with its own throwaway
+PostgreSQL (--test-workers N decides instead). Every gate runs even after
 another failed, so a single run shows everything that is wrong; --fail-fast runs
 one gate at a time, in order, and stops at the first failure. The tools come from
 the interpreter running this script (python -m ruff, -m mypy, -m pytest), so run
@@ -97,8 +97,14 @@ DEFAULT_TIMEOUT_S = 900.0
 # Ending a process group: ask as Ctrl-C does (pytest then runs its fixtures'
 # cleanup, PostgreSQL shuts down fast), then insist, then force.
 END_SIGNALS = ((signal.SIGINT, 5.0), (signal.SIGTERM, 3.0), (signal.SIGKILL, 2.0))
-# Below this many components, starting pytest-xdist workers costs more than it saves.
-XDIST_MIN_COMPONENTS = 3
+# Below this many test modules (about 6 generated components) a second pytest
+# process costs more than it saves: its start-up, imports and PostgreSQL cluster
+# (measured on 2 CPUs: at 5 components no sooner, 45% more CPU; at 10, 15-25% sooner).
+SPLIT_MIN_MODULES = 48
+# Where Linux counts each CPU's time, and how long it is watched to tell how many
+# CPUs are idle.
+PROC_STAT = Path("/proc/stat")
+IDLE_SAMPLE_S = 0.1
 # Files whose change can affect every component (--changed then checks everything).
 PROJECT_WIDE = frozenset(
     {
@@ -253,7 +259,8 @@ class Context:
     timeout: float
     scratch: Path
     jobs: int = 1
-    test_workers: int | None = None  # None: decided by test_workers()
+    test_workers: int | None = None  # None: one per idle CPU (idle_cpus)
+    idle_cpus: float | None = None  # measured before any gate starts
     scope: Scope = field(default_factory=Scope)
     stop: threading.Event = field(default_factory=threading.Event)
     tiers: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -839,42 +846,160 @@ def counts_summary(counts: TierCounts) -> str:
     return ", ".join(parts)
 
 
-def test_workers(ctx: Context) -> int:
-    """pytest-xdist workers for the test run; 0 runs the tests in pytest's own process.
+def idle_cpus(sample_s: float = IDLE_SAMPLE_S) -> float:
+    """How many CPUs nothing is using right now.
 
-    Workers pay off only on CPUs nothing else is using: each one imports and collects
-    every test again. So: one per idle CPU (CPUs less the load average), one per
-    component at most, none below XDIST_MIN_COMPONENTS components or 2 idle CPUs.
+    From /proc/stat over ``sample_s`` seconds: the load average lags a minute behind,
+    so it still counts work that just ended (the previous gate run, say) and would
+    keep the tests in one process on a machine that is idle. Elsewhere: the CPUs
+    less the load average.
     """
-    if ctx.test_workers is not None:
-        return ctx.test_workers if ctx.test_workers > 1 and has_module("xdist") else 0
-    if not has_module("xdist"):
-        return 0
-    components = ctx.scope.components
-    count = len(component_names(ctx.root)) if components is None else len(components)
     cpus = os.cpu_count() or 1
+
+    def times() -> tuple[int, int]:
+        with PROC_STAT.open(encoding="ascii") as stat:
+            fields = [int(value) for value in stat.readline().split()[1:]]
+        return sum(fields[3:5]), sum(fields)  # idle + iowait, all
+
     try:
-        idle = int(cpus - os.getloadavg()[0] + 0.5)
-    except OSError:  # no load average here: count every CPU as idle
-        idle = cpus
-    workers = min(idle, cpus, count)
-    return workers if count >= XDIST_MIN_COMPONENTS and workers >= 2 else 0
+        idle_before, total_before = times()
+        time.sleep(sample_s)
+        idle_after, total_after = times()
+    except (OSError, ValueError):
+        try:
+            return max(0.0, cpus - os.getloadavg()[0])
+        except OSError:  # no load average either: count every CPU as idle
+            return float(cpus)
+    elapsed = total_after - total_before
+    return cpus * (idle_after - idle_before) / elapsed if elapsed > 0 else float(cpus)
 
 
-def test_scratch(ctx: Context, tiers: Sequence[str]) -> tuple[Path, dict[str, str]]:
-    """The tier plugin, and a TMPDIR for the run (the PostgreSQL cluster's folder too)."""
+def test_modules(root: Path, targets: list[str] | None) -> list[Path]:
+    """The test modules the run covers that live in components (relative to root)."""
+    folders = (
+        [root / target for target in targets] if targets is not None else [root / "components"]
+    )
+    found = {
+        path.relative_to(root)
+        for folder in folders
+        for path in folder.rglob("test_*.py")
+        if "tests" in path.relative_to(root).parts
+    }
+    return sorted(found)
+
+
+def test_workers(ctx: Context, modules: int) -> int:
+    """How many pytest processes share the test run: one per idle CPU, none beyond
+    the CPUs, and one only below SPLIT_MIN_MODULES test modules."""
+    if ctx.test_workers is not None:
+        return max(1, min(ctx.test_workers, modules))
+    if modules < SPLIT_MIN_MODULES:
+        return 1
+    idle = idle_cpus() if ctx.idle_cpus is None else ctx.idle_cpus
+    return max(1, min(int(idle + 0.5), os.cpu_count() or 1))
+
+
+def share_out(root: Path, modules: list[Path], workers: int) -> list[list[Path]]:
+    """The modules in ``workers`` shares of about equal size: bytes of test code, the
+    largest module first, each to the share with the least so far."""
+    sizes = {module: (root / module).stat().st_size for module in modules}
+    shares: list[list[Path]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for module in sorted(modules, key=lambda module: (-sizes[module], module)):
+        lightest = loads.index(min(loads))
+        shares[lightest].append(module)
+        loads[lightest] += sizes[module]
+    return [sorted(share) for share in shares if share]
+
+
+def test_scratch(ctx: Context, tiers: Sequence[str], processes: int) -> tuple[Path, list[Path]]:
+    """The tier plugin's folder, and a TMPDIR per pytest process (pytest's tmp_path and
+    the throwaway PostgreSQL cluster live there)."""
     plugins = ctx.scratch / "plugins"
     plugins.mkdir(exist_ok=True)
     (plugins / f"{TIER_PLUGIN_NAME}.py").write_text(
         TIER_PLUGIN.format(tiers=tuple(tiers)), encoding="utf-8"
     )
-    tmp = ctx.scratch / "tmp"
-    tmp.mkdir(exist_ok=True)
     # Like /tmp: as root the test cluster runs as the postgres user, who must get through.
     ctx.scratch.chmod(0o711)
-    tmp.chmod(0o1777)
+    tmps = []
+    for index in range(processes):
+        tmp = ctx.scratch / f"tmp{index}"
+        tmp.mkdir(exist_ok=True)
+        tmp.chmod(0o1777)
+        tmps.append(tmp)
+    return plugins, tmps
+
+
+def test_shares(ctx: Context, targets: list[str] | None) -> list[list[str]]:
+    """The paths each pytest process of the run is given: one process for everything
+    (``targets``, or pytest's own choice without them), or one per share of the
+    component test modules, the first also running what else the whole run would
+    (tests outside components) by ignoring the other shares' modules."""
+    modules = test_modules(ctx.root, targets)
+    workers = test_workers(ctx, len(modules))
+    if workers < 2:
+        return [list(targets or [])]
+    shares = share_out(ctx.root, modules, workers)
+    others = [f"--ignore={module.as_posix()}" for share in shares[1:] for module in share]
+    return [[*(targets or []), *others], *([m.as_posix() for m in share] for share in shares[1:])]
+
+
+def run_shares(
+    ctx: Context, argv: list[str], shares: list[list[str]], tiers: Sequence[str]
+) -> tuple[Outcome, JunitReport | None]:
+    """Every share in a pytest process of its own, side by side; one outcome and one
+    report for them all, as if they were one run."""
+    plugins, tmps = test_scratch(ctx, tiers, len(shares))
     path = os.pathsep.join(filter(None, [str(plugins), os.environ.get("PYTHONPATH")]))
-    return ctx.scratch / "junit.xml", {"PYTHONPATH": path, "TMPDIR": str(tmp)}
+    junits = [ctx.scratch / f"junit{index}.xml" for index in range(len(shares))]
+
+    def run(index: int) -> Outcome:
+        # The counts come from pytest's junit XML, never from its console text.
+        command = [*argv, *shares[index], "-p", TIER_PLUGIN_NAME, f"--junitxml={junits[index]}"]
+        env = {"PYTHONPATH": path, "TMPDIR": str(tmps[index])}
+        if "integration" in tiers:  # the tier that uses PostgreSQL: start it while pytest collects
+            env["HEXFORGE_POSTGRES_EARLY"] = "1"
+        return execute(command, ctx, env)
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        outcomes = list(pool.map(run, range(len(shares))))
+    outcome = merge_outcomes(outcomes, time.monotonic() - started)
+    reports = []
+    for junit in junits:
+        try:
+            reports.append(read_junit(junit, ctx.root, tiers))
+        except (OSError, ET.ParseError):
+            return outcome, None
+    return outcome, merge_reports(reports, tiers)
+
+
+def merge_outcomes(outcomes: list[Outcome], duration_s: float) -> Outcome:
+    """The processes' outcome as one run's: the first error, else the worst exit
+    status (5, no test collected, only when every process says so); output with a
+    failing process's last, where a tail shows it."""
+    ordered = sorted(outcomes, key=lambda outcome: outcome.exit_code not in (0, 5))
+    # pytest names the junit file, which is gone by now: keep that line out of the tail.
+    output = "".join(
+        re.sub(r"(?m)^-* generated xml file: .*\n?", "", outcome.output) for outcome in ordered
+    )
+    error = next((outcome.error for outcome in outcomes if outcome.error is not None), None)
+    codes = [outcome.exit_code for outcome in outcomes]
+    if error is not None or None in codes:
+        return Outcome(None, output, duration_s, error)
+    counted = [code for code in codes if code is not None and code != 5] or [5]
+    return Outcome(max(counted), output, duration_s)
+
+
+def merge_reports(reports: list[JunitReport], tiers: Sequence[str]) -> JunitReport:
+    merged = JunitReport({tier: TierCounts() for tier in tiers}, dict.fromkeys(tiers, 0), [])
+    for report in reports:
+        for tier in tiers:
+            merged.counts[tier].add(report.counts[tier])
+            merged.uncollected[tier] += report.uncollected[tier]
+        merged.failures += report.failures
+    return merged
 
 
 def gate_tests(ctx: Context, tiers: Sequence[str]) -> list[GateResult]:
@@ -886,26 +1011,16 @@ def gate_tests(ctx: Context, tiers: Sequence[str]) -> list[GateResult]:
         return [limited(ctx, skipped(tier, argv, reason)) for tier in tiers]
     if not has_module("pytest"):
         return [missing_tool(tier, argv, "pytest") for tier in tiers]
-    workers = test_workers(ctx)
-    if workers:
-        argv += ["-n", str(workers)]
-    argv += ["--continue-on-collection-errors", *(targets or [])]
-    junit, env = test_scratch(ctx, tiers)
-    # The counts come from pytest's junit XML, never from its console text.
-    outcome = execute([*argv, "-p", TIER_PLUGIN_NAME, f"--junitxml={junit}"], ctx, env)
-    report = None
-    if junit.is_file():
-        try:
-            report = read_junit(junit, ctx.root, tiers)
-        except ET.ParseError:
-            report = None
-    # pytest names the junit file, which is gone by now: keep that line out of the tail.
-    outcome.output = re.sub(r"(?m)^-* generated xml file: .*\n?", "", outcome.output)
+    argv.append("--continue-on-collection-errors")
+    shares = test_shares(ctx, targets)
+    outcome, report = run_shares(ctx, argv, shares, tiers)
+    argv += targets or []  # the run as one process would make it; the shares say how it was
     ctx.test_run = {
         "command": argv,
         "exit_code": outcome.exit_code,
-        "workers": workers,
+        "workers": len(shares),
         "duration_s": round(outcome.duration_s, 3),
+        "shares": shares,
     }
     has_components = bool(targets) or bool(component_names(ctx.root))
     results = []
@@ -1286,8 +1401,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=count_at_least(0),
         default=None,
         metavar="N",
-        help="pytest-xdist workers for the tests (0: none; default: one per idle CPU, "
-        f"from {XDIST_MIN_COMPONENTS} components up)",
+        help="pytest processes the test modules are shared among (0 or 1: one; default: "
+        f"one per idle CPU, from {SPLIT_MIN_MODULES} test modules up)",
     )
     parser.add_argument(
         "--root",
@@ -1335,6 +1450,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx.test_workers = args.test_workers
         if args.changed:
             ctx.scope = changed_scope(root)
+        if (
+            args.test_workers is None
+            and set(chosen) & set(TEST_TIERS)
+            and len(test_modules(root, ctx.scope.targets())) >= SPLIT_MIN_MODULES
+        ):
+            ctx.idle_cpus = idle_cpus()  # before any gate adds its own load
         if args.fail_fast:
             ctx.jobs = 1
         if ctx.scope.note:
