@@ -159,8 +159,8 @@ from components import conftest
 
 
 @pytest.mark.integration
-def test_where_the_cluster_came_from(request: pytest.FixtureRequest, postgres_dsn: str) -> None:
-    early = request.config.stash.get(conftest._EARLY, None)
+def test_where_the_cluster_came_from(postgres_dsn: str) -> None:
+    early = conftest._EARLY
     came = "early" if early is not None and early.result().dsn == postgres_dsn else "late"
     Path(os.environ["SEEN"]).write_text(came)
 """
@@ -169,8 +169,9 @@ def test_where_the_cluster_came_from(request: pytest.FixtureRequest, postgres_ds
 def test_the_gates_start_postgres_while_pytest_collects(
     project: Path, generated_venv: Path, tmp_path: Path
 ) -> None:
-    """The gates ask for the cluster at once (HEXFORGE_POSTGRES_EARLY=1); a plain
-    pytest run starts it at the first test that needs it."""
+    """The gates ask for the cluster at once (HEXFORGE_POSTGRES_EARLY=1: it starts as
+    components/conftest.py loads); a plain pytest run starts it at the first test
+    that needs it."""
     (project / "components/orders/tests/integration/test_probe.py").write_text(EARLY_PROBE)
     seen = tmp_path / "seen"
     env = {**gate_env(generated_venv, project), "SEEN": str(seen)}

@@ -47,29 +47,9 @@ class PostgresUnavailable(Exception):
     """No server can be had; the message says why."""
 
 
-_EARLY = pytest.StashKey["concurrent.futures.Future[_Cluster]"]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """With HEXFORGE_POSTGRES_EARLY=1, start this run's cluster now: initdb and the
-    server's start-up then overlap pytest's imports and collection. Only where the
-    cluster is this process's own (no TEST_DATABASE_URL, no pytest-xdist)."""
-    if (
-        os.environ.get("HEXFORGE_POSTGRES_EARLY") != "1"
-        or os.environ.get("TEST_DATABASE_URL")
-        or _xdist_worker(config) is not None
-        or getattr(config.option, "numprocesses", None)
-    ):
-        return
-    starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    config.stash[_EARLY] = starter.submit(_Cluster.start)
-    starter.shutdown(wait=False)
-
-
 def pytest_unconfigure(config: pytest.Config) -> None:
-    early = config.stash.get(_EARLY, None)
-    if early is not None and early.exception() is None:  # waits for the start-up to end
-        early.result().stop()
+    if _EARLY is not None and _EARLY.exception() is None:  # waits for its start-up to end
+        _EARLY.result().stop()
 
 
 @pytest.fixture(scope="session")
@@ -85,9 +65,8 @@ def postgres_dsn(request: pytest.FixtureRequest) -> Iterator[str]:
                 with _worker_database(url, f"{_database_name(url)}_{worker}") as dsn:
                     yield dsn
             return
-        early = request.config.stash.get(_EARLY, None)
-        if early is not None:
-            yield early.result().dsn  # stopped when pytest ends (pytest_unconfigure)
+        if _EARLY is not None:
+            yield _EARLY.result().dsn  # stopped when pytest ends (pytest_unconfigure)
             return
         if worker is None:
             cluster = _Cluster.start()
@@ -266,6 +245,26 @@ class _Cluster:
             return self.log.read_text(encoding="utf-8", errors="replace").strip()[-500:]
         except OSError:
             return "no server log"
+
+
+def _start_early() -> concurrent.futures.Future[_Cluster] | None:
+    """With HEXFORGE_POSTGRES_EARLY=1, this run's cluster starts as this file loads, in
+    the background: initdb and the server's start-up then overlap pytest's imports
+    and collection instead of waiting for the first test that needs them. Only where
+    the cluster would be this process's own (no TEST_DATABASE_URL, not an xdist worker)."""
+    if (
+        os.environ.get("HEXFORGE_POSTGRES_EARLY") != "1"
+        or os.environ.get("TEST_DATABASE_URL")
+        or os.environ.get("PYTEST_XDIST_WORKER")
+    ):
+        return None
+    starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    early = starter.submit(_Cluster.start)
+    starter.shutdown(wait=False)
+    return early
+
+
+_EARLY = _start_early()
 
 
 class _SharedCluster:
