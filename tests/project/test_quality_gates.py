@@ -1017,3 +1017,12 @@ def test_sigterm_to_the_gates_ends_every_gate_it_started(
     assert "interrupted" in err and "Traceback" not in err
     assert not [pid for pid in map(int, pids.read_text().split()) if alive(pid)]
     assert (project / EVIDENCE / "quality_gates_run.json").read_bytes() == before
+
+
+def test_the_early_cluster_starts_once_the_conftest_is_all_defined() -> None:
+    """components/conftest.py starts the gates' cluster in a thread as it loads: the
+    thread calls functions of the module, so the start must be its last statement (a
+    start above them failed now and then with a NameError)."""
+    conftest = REPO / "template" / "project" / "components" / "conftest.py"
+    last = ast.parse(conftest.read_text(encoding="utf-8")).body[-1]
+    assert ast.unparse(last) == "_EARLY = _start_early()"

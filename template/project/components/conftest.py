@@ -247,26 +247,6 @@ class _Cluster:
             return "no server log"
 
 
-def _start_early() -> concurrent.futures.Future[_Cluster] | None:
-    """With HEXFORGE_POSTGRES_EARLY=1, this run's cluster starts as this file loads, in
-    the background: initdb and the server's start-up then overlap pytest's imports
-    and collection instead of waiting for the first test that needs them. Only where
-    the cluster would be this process's own (no TEST_DATABASE_URL, not an xdist worker)."""
-    if (
-        os.environ.get("HEXFORGE_POSTGRES_EARLY") != "1"
-        or os.environ.get("TEST_DATABASE_URL")
-        or os.environ.get("PYTEST_XDIST_WORKER")
-    ):
-        return None
-    starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-    early = starter.submit(_Cluster.start)
-    starter.shutdown(wait=False)
-    return early
-
-
-_EARLY = _start_early()
-
-
 class _SharedCluster:
     """The xdist workers' cluster in ``root``: the first worker in starts it, the last
     one out stops it (a count in ``root/users``, under a lock)."""
@@ -388,3 +368,24 @@ def _run_as(root: Path) -> dict[str, Any]:
         if status.st_uid != account.pw_uid and not status.st_mode & 0o001:
             raise PostgresUnavailable(f"the postgres user cannot enter {parent}")
     return {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+
+
+def _start_early() -> concurrent.futures.Future[_Cluster] | None:
+    """With HEXFORGE_POSTGRES_EARLY=1, this run's cluster starts as this file loads, in
+    the background: initdb and the server's start-up then overlap pytest's imports
+    and collection instead of waiting for the first test that needs them. Only where
+    the cluster would be this process's own (no TEST_DATABASE_URL, not an xdist worker)."""
+    if (
+        os.environ.get("HEXFORGE_POSTGRES_EARLY") != "1"
+        or os.environ.get("TEST_DATABASE_URL")
+        or os.environ.get("PYTEST_XDIST_WORKER")
+    ):
+        return None
+    starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    early = starter.submit(_Cluster.start)
+    starter.shutdown(wait=False)
+    return early
+
+
+# Last in the file: the thread it starts calls the functions above.
+_EARLY = _start_early()
