@@ -373,13 +373,10 @@ def _run_as(root: Path) -> dict[str, Any]:
 def _start_early() -> concurrent.futures.Future[_Cluster] | None:
     """With HEXFORGE_POSTGRES_EARLY=1, this run's cluster starts as this file loads, in
     the background: initdb and the server's start-up then overlap pytest's imports
-    and collection instead of waiting for the first test that needs them. Only where
-    the cluster would be this process's own (no TEST_DATABASE_URL, not an xdist worker)."""
-    if (
-        os.environ.get("HEXFORGE_POSTGRES_EARLY") != "1"
-        or os.environ.get("TEST_DATABASE_URL")
-        or os.environ.get("PYTEST_XDIST_WORKER")
-    ):
+    and collection instead of waiting for the first test that needs them. Not with
+    TEST_DATABASE_URL, whose server the tests use instead. (Under pytest-xdist, which
+    the gates do not use, each worker would then have a cluster of its own.)"""
+    if os.environ.get("HEXFORGE_POSTGRES_EARLY") != "1" or os.environ.get("TEST_DATABASE_URL"):
         return None
     starter = concurrent.futures.ThreadPoolExecutor(max_workers=1)
     early = starter.submit(_Cluster.start)
