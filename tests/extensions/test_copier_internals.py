@@ -6,6 +6,8 @@ hexforge relies on; the pins of the supported range must agree with each other.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -88,3 +90,27 @@ def test_only_copiers_refused_answer_is_printed_alone(capsys: pytest.CaptureFixt
     except ValueError as error:
         hook(ValueError, error, error.__traceback__)
     assert len(seen) == 1 and capsys.readouterr().err == ""
+
+
+def test_a_process_without_copier_never_imports_it_to_ask(tmp_path: Path) -> None:
+    """The tasks ask whether they run in an update's temporary copy; outside Copier's
+    process the answer is no, and importing Copier to find that out cost each task
+    about 0.3 s."""
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import copier_internals\n"
+        f"assert not copier_internals.in_temporary_copy(Path({str(tmp_path)!r}))\n"
+        "assert copier_internals.operation() == 'copy'\n"
+        "assert copier_internals.destination() is None\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'copier'))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO / "extensions",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
