@@ -52,7 +52,7 @@ class ReferenceCycle(ValueError):
 CHECK_SCHEMA = '''def check_schema(url: str) -> None:
     """Refuse to serve on a database the migrations have not brought up to date:
     every request would fail. HEXFORGE_MIGRATE_ON_START=1 applies them instead
-    (under tools/migrate.py's lock: replicas starting together apply each once)."""
+    (under hexforge migrate's lock: replicas starting together apply each once)."""
     if os.environ.get("HEXFORGE_MIGRATE_ON_START") == "1":
         migrate.apply(url)
         return
@@ -60,7 +60,7 @@ CHECK_SCHEMA = '''def check_schema(url: str) -> None:
     if pending:
         raise migrate.MigrationError(
             f"migrations pending: {', '.join(pending)}; "
-            "apply them with `python tools/migrate.py up` (the deploy step), "
+            "apply them with `hexforge migrate up` (the deploy step), "
             "or set HEXFORGE_MIGRATE_ON_START=1 to apply them at start"
         )
 
@@ -81,13 +81,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from hexforge import migrate
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 {imports_begin}
 {imports_end}
-from tools import migrate
 
 Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
 
@@ -163,7 +163,7 @@ def update_app_main(
     order: then hexforge cannot tell its lines from the user's and leaves the
     file alone.
     """
-    text = without_component_protocol(without_schema_at_start(text))
+    text = with_packaged_migrate(without_component_protocol(without_schema_at_start(text)))
     names = isort_order(components)
     # isort wants a blank line between the last import and the end marker comment.
     imports = [*(import_line(name, name in legacy) for name in names), *([""] if names else [])]
@@ -249,12 +249,12 @@ def _call(opening: str, items: list[str], closing: str) -> list[str]:
 
 # app/main.py as hexforge wrote it before migrations ran each component's
 # create_schema at start; each piece and what replaces it (SPEC §7: the schema is
-# the migrations', checked or applied by tools/migrate.py before the app serves).
+# the migrations', checked or applied by hexforge migrate before the app serves).
 _SCHEMA_AT_START = (
     ("import os\n", "import asyncio\nimport os\n"),
     (
         f"{end_marker(IMPORTS)}\n\nPool",
-        f"{end_marker(IMPORTS)}\nfrom tools import migrate\n\nPool",
+        f"{end_marker(IMPORTS)}\nfrom tools import migrate\n\nPool",  # then packaged
     ),
     ("    async def create_schema(self, pool: Pool) -> None: ...\n\n", ""),
     ("\n\ndef create_app(", f"\n\n{CHECK_SCHEMA}def create_app("),
@@ -310,6 +310,31 @@ _COMPONENT_PROTOCOL = (
 """,
     ),
 )
+
+
+# app/main.py as hexforge wrote it while its tools were copied into the project:
+# the migrations came from tools/migrate.py, which the package hexforge now holds
+# (a wheel of the project ships no tools/, so the old import fails when installed).
+_TOOLS_MIGRATE = (
+    (
+        "from fastapi import APIRouter, FastAPI\n",
+        "from fastapi import APIRouter, FastAPI\nfrom hexforge import migrate\n",
+    ),
+    ("from tools import migrate\n", ""),
+    ("`python tools/migrate.py up`", "`hexforge migrate up`"),
+    ("(under tools/migrate.py's lock:", "(under hexforge migrate's lock:"),
+)
+
+
+def with_packaged_migrate(text: str) -> str:
+    """``text`` importing the migrations from the package hexforge instead of the
+    project's old ``tools/migrate.py``; unchanged unless both imports are there as
+    hexforge wrote them (the explanatory strings follow where they are unchanged)."""
+    if not all(old in text for old, _ in _TOOLS_MIGRATE[:2]):
+        return text
+    for old, new in _TOOLS_MIGRATE:
+        text = text.replace(old, new, 1)
+    return text
 
 
 def without_component_protocol(text: str) -> str:

@@ -83,6 +83,9 @@ if _MISSING := environment.missing():
     raise copier_internals.refusal(environment.message(_MISSING))
 copier_internals.print_refusals_alone()
 
+from copier_template_extensions import ContextHook  # noqa: E402
+from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
+
 import context as derived_context  # noqa: E402
 import fields  # noqa: E402
 import gitignore  # noqa: E402
@@ -97,8 +100,6 @@ import references  # noqa: E402
 import schema_migrations  # noqa: E402
 import usecases  # noqa: E402
 import validation  # noqa: E402
-from copier_template_extensions import ContextHook  # noqa: E402
-from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
 
 for _name in _SIBLINGS:
     if _name in sys.modules:

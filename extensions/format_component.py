@@ -20,8 +20,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from project_settings import ruff_config_option
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+from project_settings import ruff_config_option
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "template"
 TEMPLATE_COMPONENT = TEMPLATES / "component" / "components"

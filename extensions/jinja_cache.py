@@ -29,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from atomic import private_folder, user_cache_root
 from jinja2 import Environment, FileSystemBytecodeCache, Template
+
+from atomic import private_folder, user_cache_root
 
 CACHE_ENV = "HEXFORGE_JINJA_CACHE"
 MEMO_SIZE = 4096

@@ -19,9 +19,10 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from registry import Component
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from registry import Component
 
 KEY = "components"
 

@@ -46,10 +46,11 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from packaging.version import InvalidVersion, Version
+
 import gitignore
 from copier_internals import OLD_COPY_PREFIX
 from moves import MOVES, Move, applicable
-from packaging.version import InvalidVersion, Version
 from registry import read_answers
 
 KINDS = ("project", "component", "story")

@@ -63,12 +63,14 @@ class MergeResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def new_pyproject(project_name: str) -> str:
-    """The pyproject.toml of a new project: the reference without its own comment."""
+def new_pyproject(project_name: str, pin: str | None = None) -> str:
+    """The pyproject.toml of a new project: the reference without its own comment,
+    depending on hexforge by ``pin`` (a PEP 508 requirement) when given."""
     lines = reference_text().splitlines(keepends=True)
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
         lines.pop(0)
-    return "".join(lines).replace("{project_name}", project_name)
+    text = "".join(lines).replace("{project_name}", project_name)
+    return merge_pyproject(text, project_name, pin=pin).text if pin else text
 
 
 def reference_text() -> str:
@@ -105,7 +107,7 @@ def _stripped_lines(path: Path) -> set[str]:
 
 
 def merge_pyproject(
-    text: str, project_name: str, pytest_files: Collection[str] = ()
+    text: str, project_name: str, pytest_files: Collection[str] = (), pin: str | None = None
 ) -> MergeResult:
     """Add hexforge's missing requirements and settings to an existing pyproject.toml.
 
@@ -123,6 +125,8 @@ def merge_pyproject(
     original = _parse_checked(source)
     merger = _Merger(tomlkit.parse(source), tomlkit.parse(reference_text()), text)
     merger.merge_project(project_name)
+    if pin:
+        merger.pin_hexforge(pin)
     pytest_file = merger.pytest_file(pytest_files)
     for path in SETTINGS_TABLES:
         if path == PYTEST and pytest_file:
@@ -166,6 +170,25 @@ class _Merger:
         else:
             extras = self._child_table(project, "optional-dependencies")
             self._merge_requirements(extras, "dev", wanted, "dev dependencies")
+
+    def pin_hexforge(self, pin: str) -> None:
+        """Depend on hexforge by ``pin``: the one value hexforge changes in a project's
+        file, since it names the template version the project was last rendered from
+        (an update moves it). Other requirements stay as they are."""
+        project = self.document.get("project")
+        if not isinstance(project, MutableMapping) or "dependencies" in project.get("dynamic", []):
+            self.result.warnings.append(_dynamic_warning("dependencies", [pin]))
+            return
+        present = project.setdefault("dependencies", tomlkit.array())
+        if not isinstance(present, MutableSequence):
+            raise PyprojectError("pyproject.toml: dependencies is not a list of requirements")
+        names = [requirement_name(item) for item in present]
+        if "hexforge" not in names:
+            present.append(pin)
+            self._count(1, "dependencies")
+        elif str(present[names.index("hexforge")]) != pin:
+            present[names.index("hexforge")] = pin
+            self.result.changes.append("the hexforge version")
 
     def pytest_file(self, pytest_files: Collection[str]) -> str | None:
         """The file pytest reads instead of pyproject.toml, if there is one."""

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from naming import snake_rule_error
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
+
+from naming import snake_rule_error
 
 ANSWERS_FILE = ".copier-answers.yml"
 

@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Checked again under the lock: a concurrent scaffold may have wired it.
             if args.kind != "project" and not is_wired(root):
                 wire_project_first(root, args.template, args.ref, args.project_name)
-            report = wire(root, args.project_name, args.kind)
+            report = wire(root, args.project_name, args.kind, hexforge_pin(root, args))
     except WiringError as error:
         print(f"hexforge: {error}", file=sys.stderr)
         return 1
@@ -104,6 +104,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in report.errors:
         print(f"hexforge: error: {problem}", file=sys.stderr)
     return 1 if report.errors else 0
+
+
+def hexforge_pin(root: Path, args: argparse.Namespace) -> str | None:
+    """The project's requirement on hexforge at the template version rendered: read
+    from the package in the template's own copy (src/hexforge beside extensions/)."""
+    source = Path(__file__).resolve().parent.parent / "src"
+    if not (source / "hexforge" / "pin.py").is_file():
+        return None
+    if str(source) not in sys.path:
+        sys.path.insert(0, str(source))
+    from hexforge import pin
+
+    return pin.requirement(args.template, args.ref, source.parent, root)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -159,7 +172,7 @@ def nested_ref(root: Path, template: str, ref: str) -> str | None:
     return ref
 
 
-def wire(root: Path, project_name: str, kind: str = "project") -> Report:
+def wire(root: Path, project_name: str, kind: str = "project", pin: str | None = None) -> Report:
     """Bring every wiring-owned file of the project at ``root`` up to date.
 
     Every new content is computed first; then all of it is written, or, when a file
@@ -172,7 +185,7 @@ def wire(root: Path, project_name: str, kind: str = "project") -> Report:
     plan.create_if_absent(LOCK_GITIGNORE, f"# hexforge's wiring lock\n{LOCK_NAME}\n", report)
     _plan_lock_gitignore(plan, report)
     _plan_gitignore(plan, report)
-    _plan_pyproject(plan, project_name, report)
+    _plan_pyproject(plan, project_name, report, pin)
     for relative, content in SMALL_FILES.items():
         plan.create_if_absent(relative, content, report)
     found = registry.scan(root, _registered(plan))
@@ -269,14 +282,15 @@ def _plan_gitignore(plan: Plan, report: Report) -> None:
         report.changes.append(f"completed {GITIGNORE}")
 
 
-def _plan_pyproject(plan: Plan, project_name: str, report: Report) -> None:
+def _plan_pyproject(plan: Plan, project_name: str, report: Report, pin: str | None) -> None:
     if plan.read("pyproject.toml") is None:
-        plan.create_if_absent("pyproject.toml", pyproject_merge.new_pyproject(project_name), report)
+        text = pyproject_merge.new_pyproject(project_name, pin)
+        plan.create_if_absent("pyproject.toml", text, report)
         return
     pytest_files = pyproject_merge.pytest_config_files(plan.root)
     try:
         text = _read_text(plan.root / "pyproject.toml")
-        result = pyproject_merge.merge_pyproject(text, project_name, pytest_files)
+        result = pyproject_merge.merge_pyproject(text, project_name, pytest_files, pin)
     except pyproject_merge.PyprojectError as error:
         report.errors.append(str(error))
         return

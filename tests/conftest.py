@@ -25,7 +25,8 @@ def generated_project_requirements() -> list[str]:
     """What `pip install -e ".[dev]"` installs in a generated project, from one source."""
     config = tomllib.loads((EXTENSIONS / "project_pyproject.toml").read_text())
     project = config["project"]
-    return [*project["dependencies"], *project["optional-dependencies"]["dev"]]
+    # hexforge itself from this checkout (a project pins the template's git URL).
+    return [*project["dependencies"], *project["optional-dependencies"]["dev"], "-e", str(REPO)]
 
 
 @pytest.fixture(scope="session")

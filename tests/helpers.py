@@ -18,7 +18,7 @@ BIN = Path(sys.executable).parent
 COPIER = str(BIN / "copier")
 
 # What a template snapshot contains: the files a template release ships.
-TEMPLATE_PARTS = ("copier.yml", "extensions", "template")
+TEMPLATE_PARTS = ("copier.yml", "extensions", "template", "src", "pyproject.toml")
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "hexforge tests",

@@ -1,0 +1,7 @@
+"""``python -m hexforge``: the ``hexforge`` command with this interpreter."""
+
+import sys
+
+from hexforge.cli import main
+
+sys.exit(main())

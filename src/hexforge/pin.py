@@ -1,0 +1,62 @@
+"""The requirement by which a generated project depends on hexforge.
+
+A project depends on the hexforge of the template version it was rendered or last
+updated from, installed straight from the template's git repository at that
+version: no package index is involved, ``pip`` and ``uv`` both read it, and a
+container build needs only git and the template's URL. The wiring writes it into
+the project's ``pyproject.toml`` on every copy and update, so an update moves it.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+# Copier's shortcuts for hosted repositories (copier.vcs: gh:, gl:).
+_SHORTCUTS = {"gh:": "https://github.com/", "gl:": "https://gitlab.com/"}
+_SCP_LIKE = re.compile(r"^(?P<user>[\w.-]+)@(?P<host>[\w.-]+):(?P<path>[^/].*)$")
+
+
+def _git(folder: Path, *args: str) -> str | None:
+    result = subprocess.run(
+        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def source_url(template: str, project: Path) -> str:
+    """The git URL pip takes for the template as Copier recorded it (``_src_path``)."""
+    for short, prefix in _SHORTCUTS.items():
+        if template.startswith(short):
+            template = prefix + template[len(short) :]
+    if template.startswith("git+"):
+        return template
+    if template.startswith(("https://", "http://", "ssh://", "file://")):
+        return f"git+{template}"
+    if match := _SCP_LIKE.match(template):
+        return f"git+ssh://{match['user']}@{match['host']}/{match['path']}"
+    return f"git+{(project / template).resolve().as_uri()}"
+
+
+def requirement(template: str, ref: str, clone: Path, project: Path) -> str:
+    """``hexforge @ <git URL>@<version>`` for the template version in ``clone`` (the
+    copy Copier rendered from, at that version).
+
+    ``ref`` (Copier's ``_commit``) is used when it names the clone's commit (a tag,
+    readable in the pin), else the commit id. A local template rendered with
+    uncommitted changes has no commit anyone else can fetch: the project then
+    depends on that folder as it is (``hexforge @ file:///...``), for the template's
+    own development.
+    """
+    head = _git(clone, "rev-parse", "HEAD")
+    local = Path(project / template) if "://" not in template and ":" not in template[:3] else None
+    if head is None or (
+        local is not None
+        and local.is_dir()
+        and _git(local, "cat-file", "-e", f"{head}^{{commit}}") is None
+    ):
+        folder = local if local is not None and local.is_dir() else clone
+        return f"hexforge @ {folder.resolve().as_uri()}"
+    version = ref if ref and _git(clone, "rev-parse", f"{ref}^{{commit}}") == head else head
+    return f"hexforge @ {source_url(template, project)}@{version}"
