@@ -36,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from tests.project.audit_cases.realistic import write_component  # noqa: E402
 
-AUDIT = REPO / "template" / "project" / "tools" / "hex_audit.py"
+AUDIT = REPO / "src" / "hexforge" / "audit.py"
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 # The contracts every generated project ships, so lint-imports is timed on real work.
@@ -72,16 +72,7 @@ def run_checked(command: Sequence[str], cwd: Path, env: dict[str, str] | None = 
 
 
 def load_audit() -> ModuleType:
-    # As `python tools/hex_audit.py` has it: its folder first, for _hexforge.py.
-    if str(AUDIT.parent) not in sys.path:
-        sys.path.insert(0, str(AUDIT.parent))
-    spec = importlib.util.spec_from_file_location("hex_audit", AUDIT)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load {AUDIT}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return importlib.import_module("hexforge.audit")
 
 
 def calibration() -> float:
@@ -102,7 +93,7 @@ class Result(NamedTuple):
 
 def measure(audit: ModuleType, root: Path, size: int, runs: int, lint_imports: str) -> Result:
     env = {**os.environ, "PYTHONPATH": str(root)}
-    hex_cli = [sys.executable, str(AUDIT), "components/"]
+    hex_cli = [sys.executable, "-m", "hexforge", "audit", "components/"]
     lint = [lint_imports, "--no-cache", "--no-logo"]
     run_checked(hex_cli, root)  # warms the file cache for both tools alike
     run_checked(lint, root, env)

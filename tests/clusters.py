@@ -20,30 +20,20 @@ from __future__ import annotations
 
 import importlib.util
 import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tests.helpers import REPO
-
-CONFTEST = REPO / "template" / "project" / "components" / "conftest.py"
 ICU_LOCALE = "en-US"
 ICU_INITDB_OPTIONS = ("--locale-provider=icu", f"--icu-locale={ICU_LOCALE}")
 
 
 @cache
 def components_conftest() -> ModuleType:
-    """The template's components/conftest.py as a module (its psycopg imports are lazy:
-    starting a cluster needs only the standard library)."""
-    name = "hexforge_clusters_components_conftest"
-    spec = importlib.util.spec_from_file_location(name, CONFTEST)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
+    """hexforge's pytest plugin, which a project's components/conftest.py uses: its
+    psycopg imports are lazy, starting a cluster needs only the standard library."""
+    return importlib.import_module("hexforge.pytest_plugin")
 
 
 @cache

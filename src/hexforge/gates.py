@@ -698,8 +698,19 @@ def gate_imports(ctx: Context) -> GateResult:
     return command_gate(ctx, "imports", argv, summarize_imports)
 
 
+def tool_command(root: Path, entry_point: str, command: str) -> list[str]:
+    """The project's own entry point (``tools/<entry_point>``, which a project may
+    wrap) when it has one, else the same command of the installed package."""
+    if (root / "tools" / entry_point).is_file():
+        return [sys.executable, f"tools/{entry_point}"]
+    return [sys.executable, "-m", "hexforge", command]
+
+
 def gate_audit(ctx: Context) -> GateResult:
-    argv = [sys.executable, "-m", "hexforge", "audit", *(ctx.scope.targets() or ["components/"])]
+    argv = [
+        *tool_command(ctx.root, "hex_audit.py", "audit"),
+        *(ctx.scope.targets() or ["components/"]),
+    ]
     if not (ctx.root / "components").is_dir():
         return skipped("audit", argv, "no components/ directory")
     if (result := nothing_changed(ctx, "audit", argv)) is not None:
@@ -1100,7 +1111,7 @@ def find_story_dirs(root: Path) -> list[Path]:
 
 
 def gate_stories(ctx: Context) -> GateResult:
-    base = [sys.executable, "-m", "hexforge", "story", "check"]
+    base = [*tool_command(ctx.root, "story_log.py", "story"), "check"]
     stories = find_story_dirs(ctx.root)
     if not stories:
         return skipped("stories", base, "no active story logs")
@@ -1164,12 +1175,12 @@ GATES: tuple[Gate, ...] = (
     Gate("format", "ruff format --check .", gate_format),
     Gate("mypy", "mypy --strict components app", gate_mypy),
     Gate("imports", "lint-imports (the .importlinter contracts)", gate_imports),
-    Gate("audit", "hexforge audit components/", gate_audit),
+    Gate("audit", "python tools/hex_audit.py components/", gate_audit),
     Gate("migrations", "squawk: lock-unsafe DDL in the migrations", gate_migrations),
     Gate("unit", "pytest -m unit", None),
     Gate("integration", "pytest -m integration", None),
     Gate("regression", "pytest -m regression", None),
-    Gate("stories", "hexforge story check DIR, per active story log", gate_stories),
+    Gate("stories", "python tools/story_log.py check DIR, per active story log", gate_stories),
 )
 GATE_NAMES = tuple(gate.name for gate in GATES)
 # Longest first, so that the slow ones never start last.

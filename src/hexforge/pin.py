@@ -36,7 +36,8 @@ def source_url(template: str, project: Path) -> str:
         return f"git+{template}"
     if match := _SCP_LIKE.match(template):
         return f"git+ssh://{match['user']}@{match['host']}/{match['path']}"
-    return f"git+{(project / template).resolve().as_uri()}"
+    # With a host: older pip (its packaging) refuses a git+file URL without one.
+    return f"git+file://localhost{(project / template).resolve().as_posix()}"
 
 
 def requirement(template: str, ref: str, clone: Path, project: Path) -> str:

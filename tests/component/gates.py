@@ -41,7 +41,7 @@ def run_gates(project: Path, venv: Path) -> dict[str, str]:
         if name == "audit" and not (project / "tools" / "hex_audit.py").exists():
             raise AssertionError("tools/hex_audit.py was not rendered into the project")
         # mypy resolves imports itself, as in an installed project: PYTHONPATH would hide
-        # an import only the project's own layout can satisfy (tools/_hexforge).
+        # an import only the project's own layout can satisfy.
         gate = {k: v for k, v in env.items() if k != "PYTHONPATH"} if name == "mypy" else env
         result = run(command, project, env=gate)
         outputs[name] = result.stdout + result.stderr

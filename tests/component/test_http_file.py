@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from fields import parse_fields
 
+from fields import parse_fields
 from tests.component.test_openapi_fuzz import EVERY_MODIFIER, serving
 from tests.helpers import commit_all, copier_copy, copier_update, init_repo
 

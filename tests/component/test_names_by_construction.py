@@ -23,14 +23,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import fields
-import naming
 import pytest
-import usecases
-import validation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import fields
+import naming
+import usecases
+import validation
 from tests.component.candidates import (
     outside_names,
     pascal_forms,

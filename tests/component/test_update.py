@@ -9,6 +9,7 @@ every side of the update, so the edits below are checked against formatted code.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import re
@@ -20,8 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from registry import read_answers
 
+from registry import read_answers
 from tests.component.gates import gate_env, run_gates
 from tests.helpers import (
     REPO,
@@ -339,12 +340,7 @@ asyncio.run(main())
 def postgres_server(project: Path) -> Iterator[str]:
     """A throwaway PostgreSQL cluster, started with the project's own conftest code,
     that outlives the update (the table the v1 code made must still be there)."""
-    spec = importlib.util.spec_from_file_location(
-        "generated_components_conftest", project / "components" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("hexforge.pytest_plugin")  # components/conftest.py's
     try:
         cluster = module._Cluster.start()
     except module.PostgresUnavailable as error:

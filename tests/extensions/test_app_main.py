@@ -8,13 +8,13 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-import app_main
-import naming
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
+import app_main
+import naming
 from tests.extensions.support import PROJECT_CONFIG
 
 IMPORTS_BEGIN = app_main.begin_marker(app_main.IMPORTS)

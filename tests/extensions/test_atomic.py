@@ -9,8 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-import atomic
 import pytest
+
+import atomic
 
 
 def test_write_creates_parents_and_reports_a_change(tmp_path: Path) -> None:

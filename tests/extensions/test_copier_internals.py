@@ -12,12 +12,12 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
-import copier_internals
 import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 from ruamel.yaml import YAML
 
+import copier_internals
 from tests.helpers import REPO
 
 

@@ -6,13 +6,13 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import fields
-import naming
-import pycode
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import fields
+import naming
+import pycode
 from tests.component.field_lists import field_lists
 
 SPEC_EXAMPLE = (

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import format_component
 from ruamel.yaml import YAML
 
+import format_component
 from tests.helpers import REPO, init_repo
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import gitignore
 from hypothesis import given
 from hypothesis import strategies as st
+
+import gitignore
 
 LINE = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n"),

@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import jinja2
-import jinja_cache
 import pytest
 from jinja2 import Environment, FileSystemLoader
 from jinja2.sandbox import SandboxedEnvironment
+
+import jinja_cache
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import schema_migrations
-from fields import fields_error, parse_fields
 from hypothesis import HealthCheck, assume, given, settings
 
+import schema_migrations
+from fields import fields_error, parse_fields
 from tests.component.field_lists import field_lists
 
 COMPONENT = "orders"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import manifest
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from registry import Component
 from ruamel.yaml import YAML
+
+import manifest
+from registry import Component
 
 ORDERS = Component("orders", "Order", "customer:str, total:decimal, note:str?", "v1")
 ITEMS = Component("order_items", "OrderItem", "sku:str, qty:int", "1234567")

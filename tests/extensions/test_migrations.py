@@ -13,12 +13,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-import migrations
 import pytest
-from migrations import MigrationError, migrate, plan
-from moves import Move
 from ruamel.yaml import YAML
 
+import migrations
+from migrations import MigrationError, migrate, plan
+from moves import Move
 from tests.helpers import REPO, commit_all, git, init_repo, tree_bytes
 
 ANSWERS = Path("components/orders/.copier-answers.yml")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import moves
 import pytest
-from moves import Move, any_between, applicable
 from packaging.version import Version
 
+import moves
+from moves import Move, any_between, applicable
 from tests.helpers import REPO
 
 RENAME = Move("0.2.0", "component", "tests/unit/test_service.py", "tests/unit/test_use_cases.py")

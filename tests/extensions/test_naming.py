@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import keyword
 
-import naming
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
+import naming
 
 
 @pytest.mark.parametrize(

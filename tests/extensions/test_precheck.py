@@ -9,9 +9,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import precheck
 import pytest
 
+import precheck
 from tests.extensions.support import add_component, mark_wired, run_wiring
 from tests.helpers import REPO
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-import project_settings
 import pytest
 from packaging.specifiers import SpecifierSet
+
+import project_settings
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
+
 from project_state import (
     BOOTSTRAP_SUBDIRECTORY,
     KEPT_IF_PRESENT,
@@ -18,8 +20,6 @@ from project_state import (
     project_answers,
     subdirectory,
 )
-from ruamel.yaml import YAML
-
 from tests.helpers import REPO
 
 TEMPLATE = str(REPO)

@@ -6,11 +6,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import pyproject_merge as pm
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pyproject_merge as pm
 from tests.extensions.support import PROJECT_CONFIG, assert_only_additions
 
 CORPUS = Path(__file__).parent / "pyproject_corpus"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import registry
-
 from tests.extensions.support import add_component
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import keyword
 
 import pytest
-import usecases
 from hypothesis import given
 from hypothesis import strategies as st
-from naming import component_names
 
+import usecases
+from naming import component_names
 from tests.component.field_lists import snake
 
 SPEC_EXAMPLE = "reserve(quantity:int:gt=0), discontinue()"

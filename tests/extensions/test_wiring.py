@@ -9,12 +9,12 @@ import time
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import app_main
 import manifest
 import pyproject_merge
-import pytest
 import wiring
-
 from tests.extensions.support import (
     WIRING,
     add_component,

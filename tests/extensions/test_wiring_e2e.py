@@ -6,10 +6,10 @@ import os
 import subprocess
 from pathlib import Path
 
-import manifest
 import pytest
-from registry import read_answers
 
+import manifest
+from registry import read_answers
 from tests.helpers import (
     COPIER,
     GIT_ENV,

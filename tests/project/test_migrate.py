@@ -35,7 +35,6 @@ from tests.helpers import REPO, copier_copy, init_repo
 pytestmark = pytest.mark.slow  # each test runs the tool against PostgreSQL
 
 TOOLS = REPO / "template" / "project" / "tools"
-CONFTEST = REPO / "template" / "project" / "components" / "conftest.py"
 MIGRATIONS = Path("adapters/outbound/migrations")
 
 ALPHA_1 = """\
@@ -72,7 +71,7 @@ def load_module(name: str, path: Path) -> ModuleType:
     return module
 
 
-migrate = load_module("hexforge_migrate_tool", TOOLS / "migrate.py")
+migrate = importlib.import_module("hexforge.migrate")
 
 
 # -- the database ---------------------------------------------------------------------
@@ -82,7 +81,7 @@ class Cluster:
     """One throwaway PostgreSQL cluster; every test gets a database of its own in it."""
 
     def __init__(self) -> None:
-        conftest = load_module("hexforge_components_conftest", CONFTEST)
+        conftest = importlib.import_module("hexforge.pytest_plugin")
         try:
             self.server = conftest._Cluster.start()
         except conftest.PostgresUnavailable as error:
@@ -803,13 +802,12 @@ def test_the_composition_root_can_import_pending_and_apply(
 
 DRIVER = """
 import contextlib, io, json, sys, traceback
-sys.path.insert(0, "tools")
-import migrate
+from hexforge import migrate
 for line in sys.stdin:
     out, err, escaped = io.StringIO(), io.StringIO(), None
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = migrate.cli(migrate.main, json.loads(line))
+            code = migrate.main(json.loads(line))
         except SystemExit as exit:
             code = exit.code if isinstance(exit.code, int) else int(exit.code is not None)
         except BaseException:
@@ -912,7 +910,7 @@ def test_the_runner_is_rendered_into_every_project_and_reads_its_files(
 ) -> None:
     project = init_repo(tmp_path / "wired")
     copier_copy(template_v1, project, answers)
-    for name in ("migrate.py", "_hexforge.py"):
+    for name in ("migrate.py",):
         assert (project / "tools" / name).read_bytes() == (TOOLS / name).read_bytes()
     plan = migrate_cli(project, generated_venv, "plan", dsn=dsn)
     assert plan.returncode == 0, plan.stderr

@@ -15,7 +15,7 @@ from tests.project.test_migrate import migrate  # the tool, loaded from the temp
 
 @given(st.text())
 def test_a_message_quoting_any_text_prints_as_one_printable_line(text: str) -> None:
-    hexforge = sys.modules["_hexforge"]  # the helper module migrate.py imported
+    hexforge = sys.modules["hexforge.core"]  # the helper module migrate.py imported
     shown = hexforge.one_line(text)
     assert shown.isprintable()
     assert len(shown.splitlines()) <= 1

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import app_main
-import manifest
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from registry import Component
 
+import app_main
+import manifest
+from registry import Component
 from tests.project.tooling import load_tool
 
 remove = load_tool("remove.py", "hexforge_remove_tool")

@@ -15,11 +15,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-import schema_migrations
-from fields import parse_fields
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+import schema_migrations
+from fields import parse_fields
 from tests.component.field_lists import TYPES, enum_values, modifiers, snake
 from tests.project import test_migrate
 from tests.project.test_migrate import TOOLS, Cluster, migrate_cli

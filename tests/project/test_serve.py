@@ -3,6 +3,7 @@ in memory by default, on PostgreSQL when DATABASE_URL is set."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 import os
@@ -113,12 +114,7 @@ def test_serves_every_endpoint_in_memory(shop: Path, generated_venv: Path) -> No
 
 
 def _postgres_cluster(project: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "generated_components_conftest", project / "components" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("hexforge.pytest_plugin")  # components/conftest.py's
     return module._Cluster.start()
 
 

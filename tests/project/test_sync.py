@@ -307,7 +307,6 @@ def fake_project(root: Path, *, repo: bool = True) -> Path:
         root.mkdir(parents=True)
     (root / "tools").mkdir()
     shutil.copy2(SYNC, root / "tools" / "sync.py")
-    shutil.copy2(TOOLS / "_hexforge.py", root / "tools" / "_hexforge.py")
     answers = "_commit: v1\n_src_path: /nowhere/hexforge\n"
     (root / ".copier-answers.yml").write_text(answers + "kind: project\n")
     for name, kind in [("orders", "component"), ("billing", "component"), ("odd", "story")]:

@@ -1,15 +1,10 @@
-"""Load a tool rendered into projects (template/project/tools/X.py) in-process, as the
-file a generated project receives.
-
-`python tools/X.py` puts tools/ first on sys.path, which is how the tools find their
-shared module _hexforge.py; loading one by path here does the same. Nothing is
-compiled into template/ (no __pycache__ next to the template's files).
+"""The project's tools, in-process: the modules of the hexforge package that a
+generated project's ``tools/X.py`` entry points run (template/project/tools/X.py).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from pathlib import Path
 from types import ModuleType
 
@@ -17,23 +12,24 @@ from tests.helpers import REPO
 
 TOOLS = REPO / "template" / "project" / "tools"
 
+# The entry point's file name -> the package module it runs.
+MODULES = {
+    "_hexforge.py": "hexforge.core",
+    "hex_audit.py": "hexforge.audit",
+    "quality_gates.py": "hexforge.gates",
+    "migrate.py": "hexforge.migrate",
+    "sync.py": "hexforge.sync",
+    "remove.py": "hexforge.remove",
+    "story_log.py": "hexforge.story",
+    "preflight.py": "hexforge.preflight",
+    "completion_report.py": "hexforge.report",
+}
 
-def load_tool(filename: str, module_name: str) -> ModuleType:
-    """The tool's module, loaded once per process under module_name."""
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    if str(TOOLS) not in sys.path:
-        sys.path.insert(0, str(TOOLS))
-    spec = importlib.util.spec_from_file_location(module_name, TOOLS / filename)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module  # dataclasses resolve annotations through sys.modules
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, True
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = saved
-    return module
+
+def load_tool(filename: str, module_name: str = "") -> ModuleType:
+    """The package module behind the tool ``filename`` (``module_name`` is ignored:
+    one module per process, as the package imports it)."""
+    return importlib.import_module(MODULES[filename])
 
 
 def tool_path(filename: str) -> Path:
