@@ -88,9 +88,13 @@ def _answers_of(entry: object) -> dict[str, Any]:
 
 
 def read_answers(path: Path) -> dict[str, Any] | None:
-    """A Copier answers file as a dict; None when it is not a readable YAML mapping."""
+    """A Copier answers file as a dict; None when it is not a readable YAML mapping.
+
+    Every scalar stays the string it is written as (YAML's base schema): a YAML 1.2
+    reader takes an unquoted ``_commit: 5e72125`` for a float (infinity) and ``1.10``
+    for 1.1, and the manifest would record that number as the template version."""
     try:
-        data = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        data = YAML(typ="base", pure=True).load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, YAMLError):
         return None
     return data if isinstance(data, dict) else None

@@ -95,3 +95,14 @@ def test_a_registered_component_whose_answers_file_is_gone_stays_while_its_folde
     # Once the folder is gone too, so is the registration.
     (tmp_path / "components" / "billing").rename(tmp_path / "elsewhere")
     assert [c.name for c in registry.scan(tmp_path, recorded).components] == ["orders"]
+
+
+def test_a_commit_that_looks_like_a_number_stays_the_version_string(tmp_path: Path) -> None:
+    add_component(tmp_path, "orders")
+    answers = tmp_path / "components" / "orders" / ".copier-answers.yml"
+    text = answers.read_text(encoding="utf-8")
+    for commit in ("5e72125", "1.10", "1e3", "0x1F", "true", "null"):
+        lines = [line for line in text.splitlines() if not line.startswith("_commit:")]
+        answers.write_text("\n".join([*lines, f"_commit: {commit}"]) + "\n", encoding="utf-8")
+        (found,) = registry.scan(tmp_path).components
+        assert found.template_version == commit
