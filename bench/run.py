@@ -83,6 +83,7 @@ from tests.helpers import (  # noqa: E402
     init_repo,
     run,
     tag_template,
+    template_parts_at,
 )
 
 SECTIONS = ("scaffold", "update", "audit", "sync", "tests", "gates", "lists")
@@ -522,7 +523,15 @@ def snapshot(source: Path, ref: str | None, dest: Path) -> Path:
     dest.mkdir(parents=True)
     if ref:
         archive = subprocess.run(
-            ["git", "-C", str(source), "archive", "--format=tar", ref, *TEMPLATE_PARTS],
+            [
+                "git",
+                "-C",
+                str(source),
+                "archive",
+                "--format=tar",
+                ref,
+                *template_parts_at(source, ref),
+            ],
             capture_output=True,
             check=True,
         ).stdout

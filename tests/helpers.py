@@ -76,6 +76,13 @@ def commit_all(path: Path, message: str = "snapshot") -> None:
     git(path, "commit", "-q", "--allow-empty", "-m", message)
 
 
+def template_parts_at(repo: Path, commit: str) -> list[str]:
+    """The template's parts that exist at ``commit`` (src/ and pyproject.toml came with
+    the package: an older template has neither)."""
+    listed = run(["git", "-C", str(repo), "ls-tree", "--name-only", commit], repo).stdout
+    return [part for part in TEMPLATE_PARTS if part in listed.split()]
+
+
 def snapshot_template(dest: Path, tag: str | None = "v1") -> Path:
     """Copy the working tree's template into its own git repo, optionally tagged.
 

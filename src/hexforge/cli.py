@@ -24,7 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "remove": ("hexforge.remove", "remove a component's code and registrations"),
     "preflight": ("hexforge.preflight", "the coding agent's pre-flight checklist"),
     "report": ("hexforge.report", "write the completion report from tasks and evidence"),
-    "story": ("hexforge.story", "story logs: chunk, check, block, tokens, complete"),
+    "story": ("hexforge.story", "story logs: chunk, check, block, tokens"),
     "tasks": ("hexforge.tasks", "the manifest's tasks: list, claim, complete; the phase"),
 }
 

@@ -14,7 +14,9 @@ already completed), 2 usage error.
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,7 +33,12 @@ from hexforge.core import (
     write_text_atomic,
 )
 
-PHASES = ("planning", "implementing", "verifying", "complete", "blocked")
+
+def phase_name(text: str) -> str:
+    """A phase is a lower-case word (coding, fast_track, remediation, qa...)."""
+    if not re.fullmatch(r"[a-z][a-z_]*", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a phase name (lower-case letters, _)")
+    return text
 
 
 def _entry(manifest: dict[str, object], task_id: str) -> dict[str, object]:
@@ -60,7 +67,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         one = sub.add_parser(action)
         one.add_argument("id")
         one.add_argument("--notes", required=action == "fail")
-    sub.add_parser("phase").add_argument("name", choices=PHASES)
+    sub.add_parser("phase").add_argument("name", type=phase_name)
     args = parser.parse_args(argv)
     root = project_root()
     manifest = read_manifest(root)

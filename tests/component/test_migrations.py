@@ -37,6 +37,7 @@ from tests.helpers import (
     init_repo,
     run,
     tag_template,
+    template_parts_at,
     tree_bytes,
 )
 
@@ -175,7 +176,7 @@ def template_at(commit: str, dest: Path) -> Path:
     """The hexforge template as it was at ``commit``, in its own repo tagged v1."""
     dest.mkdir(parents=True)
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", commit, *TEMPLATE_PARTS],
+        ["git", "-C", str(REPO), "archive", commit, *template_parts_at(REPO, commit)],
         capture_output=True,
         check=True,
     ).stdout
@@ -191,7 +192,7 @@ def to_this_version(template: Path, tag: str) -> None:
         target = template / part
         if target.is_dir():
             shutil.rmtree(target)
-        else:
+        elif target.exists():
             target.unlink()
         source = REPO / part
         if source.is_dir():

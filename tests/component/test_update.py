@@ -35,6 +35,7 @@ from tests.helpers import (
     run,
     snapshot_template,
     tag_template,
+    template_parts_at,
     tree_bytes,
 )
 
@@ -570,7 +571,7 @@ def template_at(dest: Path, commit: str, tag: str) -> Path:
     """The template as it was at ``commit`` of this repository, in its own repo, tagged."""
     dest.mkdir(parents=True)
     archive = subprocess.run(
-        ["git", "-C", str(REPO), "archive", commit, *TEMPLATE_PARTS],
+        ["git", "-C", str(REPO), "archive", commit, *template_parts_at(REPO, commit)],
         capture_output=True,
         check=True,
     ).stdout
@@ -597,7 +598,10 @@ def test_a_build_router_project_updates_onto_the_composition_root_keeping_its_ed
     commit_all(project, "user edits")
     # v2: this working tree.
     for part in TEMPLATE_PARTS:
-        shutil.rmtree(template / part) if (template / part).is_dir() else (template / part).unlink()
+        if (template / part).is_dir():
+            shutil.rmtree(template / part)
+        else:
+            (template / part).unlink(missing_ok=True)
     snapshot = snapshot_template(tmp_path / "current", tag=None)
     for part in TEMPLATE_PARTS:
         source = snapshot / part

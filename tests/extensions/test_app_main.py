@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from hexforge import migrate
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
@@ -45,7 +46,6 @@ from psycopg_pool import AsyncConnectionPool
 import components.orders.adapters.compose as orders_compose
 
 # <<< hexforge: component imports
-from tools import migrate
 
 Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
 
@@ -65,7 +65,7 @@ def component_routers(pool: Pool | None) -> list[APIRouter]:
 def check_schema(url: str) -> None:
     """Refuse to serve on a database the migrations have not brought up to date:
     every request would fail. HEXFORGE_MIGRATE_ON_START=1 applies them instead
-    (under tools/migrate.py's lock: replicas starting together apply each once)."""
+    (under hexforge migrate's lock: replicas starting together apply each once)."""
     if os.environ.get("HEXFORGE_MIGRATE_ON_START") == "1":
         migrate.apply(url)
         return
@@ -73,7 +73,7 @@ def check_schema(url: str) -> None:
     if pending:
         raise migrate.MigrationError(
             f"migrations pending: {', '.join(pending)}; "
-            "apply them with `python tools/migrate.py up` (the deploy step), "
+            "apply them with `hexforge migrate up` (the deploy step), "
             "or set HEXFORGE_MIGRATE_ON_START=1 to apply them at start"
         )
 

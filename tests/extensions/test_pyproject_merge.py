@@ -178,7 +178,7 @@ def test_added_tables_are_separated_by_blank_lines() -> None:
     result = merge((CORPUS / "uv_groups.toml").read_text())
     assert "]\n\n[project.optional-dependencies]\n" in result.text
     assert "]\n\n[dependency-groups]\n" in result.text
-    assert result.text.endswith('strict = true\nmypy_path = "tools"\n')
+    assert result.text.endswith("strict = true\n")
 
 
 def test_no_trailing_newline_is_handled() -> None:

@@ -46,7 +46,9 @@ def test_first_run_wires_everything(tmp_path: Path) -> None:
         "components/__init__.py, .claude/evidence/.gitkeep, app/main.py, .claude/manifest.yaml",
         "registered component orders",
     ]
-    assert (project / "pyproject.toml").read_text() == pyproject_merge.new_pyproject("demo")
+    written = (project / "pyproject.toml").read_text()
+    (pin,) = [line.strip(' ",') for line in written.splitlines() if '"hexforge @ ' in line]
+    assert written == pyproject_merge.new_pyproject("demo", pin)
     assert (project / "app" / "main.py").read_text() == app_main.new_app_main("demo", ["orders"])
     assert list(manifest.registered((project / ".claude/manifest.yaml").read_text())) == ["orders"]
     assert (project / ".claude" / ".gitignore").read_text().splitlines()[-1] == ".hexforge.lock"

@@ -109,7 +109,7 @@ def test_tasks_claim_complete_and_phase_edit_the_manifest(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(
     "argv",
-    [["nope"], [], ["tasks"], ["tasks", "phase", "sleeping"], ["audit", "--format", "xml"]],
+    [["nope"], [], ["tasks"], ["tasks", "phase", "Not A Phase"], ["audit", "--format", "xml"]],
 )
 def test_a_bad_command_line_exits_2_with_one_line(tmp_path: Path, argv: list[str]) -> None:
     done = hexforge(tmp_path, *argv)

@@ -1018,6 +1018,6 @@ def test_the_early_cluster_starts_once_the_conftest_is_all_defined() -> None:
     """components/conftest.py starts the gates' cluster in a thread as it loads: the
     thread calls functions of the module, so the start must be its last statement (a
     start above them failed now and then with a NameError)."""
-    conftest = REPO / "template" / "project" / "components" / "conftest.py"
+    conftest = REPO / "src" / "hexforge" / "pytest_plugin.py"
     last = ast.parse(conftest.read_text(encoding="utf-8")).body[-1]
     assert ast.unparse(last) == "_EARLY = _start_early()"
