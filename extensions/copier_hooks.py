@@ -134,6 +134,7 @@ class Globals(Extension):
             hx_isort_sorted=pycode.isort_sorted,
             hx_from=pycode.from_import,
             hx_moves_between=moves.any_between,
+            hx_imports_project_tools=_imports_project_tools,
             hx_subdirectory=subdirectory,
             hx_project_answers=project_state.project_answers,
             hx_in_temporary_copy=copier_internals.in_temporary_copy,
@@ -141,6 +142,13 @@ class Globals(Extension):
             hx_ruff_config=project_settings.ruff_config_option,
             hx_evidence_tracked=lambda path: bool(gitignore.tracked_evidence(Path(str(path)))),
         )
+
+
+def _imports_project_tools(destination: object, answers_file: object) -> bool:
+    """Whether an update's component still imports the project's tools/ (rendered
+    before the hexforge package): then migrations.py aligns the merge base."""
+    folder = Path(str(destination)) / str(answers_file)
+    return moves.imports_project_tools(folder.parent)
 
 
 # (operation, kind, destination) already checked in this process: Copier renders

@@ -120,7 +120,7 @@ def last_answers_file() -> Path | None:
 def read_answers(path: Path) -> dict[str, Any]:
     """An answers file as Copier reads it (PyYAML, already loaded in Copier's process:
     no ruamel.yaml import on the way); empty when it is not a readable mapping."""
-    import yaml  # type: ignore[import-untyped]  # Copier's own dependency
+    import yaml  # Copier's own dependency
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

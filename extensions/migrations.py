@@ -50,7 +50,7 @@ from packaging.version import InvalidVersion, Version
 
 import gitignore
 from copier_internals import OLD_COPY_PREFIX
-from moves import MOVES, Move, applicable
+from moves import MOVES, TOOLS_IMPORTERS, Move, applicable, imports_project_tools
 from registry import read_answers
 
 KINDS = ("project", "component", "story")
@@ -87,6 +87,45 @@ def plan(files: Iterable[str], moves: Sequence[Move]) -> list[tuple[str, str]]:
             present.discard(current)
             present.add(target)
     return [(original, final) for original, final in location.items() if original != final]
+
+
+# Components rendered before the hexforge package imported the migrations from the
+# project's tools/ (``from tools import migrate``). In the project, ruff sorts that
+# import as first-party (tools/ is there); in Copier's old copy of the component,
+# which has no tools/, as third-party. The line sits elsewhere on each side, and the
+# update, which now changes that very import, would end in conflict markers. So
+# the old copy is laid out as the project laid it out: the merge base then equals
+# the user's unedited file, and the update applies cleanly.
+def align_tools_imports(old_component: Path, project: Path) -> None:
+    """Sort the old copy's imports of tools/ as first-party, as in the project."""
+    # Imported here: ruff is needed only for a component from before the package.
+    from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
+
+    from format_component import RUFF_OPTIONS
+    from project_settings import ruff_config_option
+
+    files = [
+        str(old_component / relative)
+        for relative in TOOLS_IMPORTERS
+        if (old_component / relative).is_file()
+    ]
+    if files:
+        subprocess.run(
+            [
+                find_ruff_bin(),
+                "check",
+                ruff_config_option(project),
+                "--config",
+                "lint.isort.known-first-party = ['tools']",
+                *RUFF_OPTIONS,
+                "--select=I",
+                "--fix",
+                "--exit-zero",
+                *files,
+            ],
+            check=False,
+            capture_output=True,
+        )
 
 
 def _is_relative_inside(path: str) -> bool:
@@ -143,9 +182,12 @@ def migrate(
         chosen = applicable(moves, kind, Version(version_from), Version(version_to))
     except InvalidVersion as error:
         raise MigrationError(f"not a PEP 440 version: {error}") from None
+    root = answers_file.parent
+    if kind == "component" and imports_project_tools(project / root):
+        for copy_root in find_old_copies(project, answers_file):
+            align_tools_imports(copy_root / root, project)
     if not chosen:
         return []
-    root = answers_file.parent
     renames = plan(_tracked_files(project, root), chosen)
     old_copies = [
         (copy_root, plan(_files_under(copy_root / root), chosen))

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
@@ -81,3 +82,19 @@ def any_between(version_from: object, version_to: object) -> bool:
     except InvalidVersion:
         return True
     return any(start < move.introduced <= end for move in MOVES)
+
+
+TOOLS_IMPORT = "from tools import migrate"
+TOOLS_IMPORTERS = ("tests/conftest.py", "tests/integration/test_postgres_schema.py")
+
+
+def imports_project_tools(component: Path) -> bool:
+    """Whether the component's tests still import the project's tools/ (a component
+    rendered before the hexforge package)."""
+    for relative in TOOLS_IMPORTERS:
+        try:
+            if TOOLS_IMPORT in (component / relative).read_text(encoding="utf-8"):
+                return True
+        except (OSError, UnicodeDecodeError):
+            continue
+    return False

@@ -94,12 +94,6 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known: a project rendered before the hexforge package laid out "
-    "`from tools import migrate` as first-party, the update's old render as third-party; "
-    "both sides now change that line, so Copier leaves conflict markers",
-)
 def test_an_offset_list_updates_to_keyset_pages_keeping_edits_and_rows(
     tmp_path: Path, generated_venv: Path
 ) -> None:
