@@ -1,27 +1,21 @@
-"""app/main.py, the composition root: its first version and its two managed blocks.
+"""app/main.py, the composition root: its first version, and moving older ones on.
 
-hexforge writes the file once; after that it belongs to the project. Only the
-lines between the two pairs of ``# >>> hexforge:`` / ``# <<< hexforge:`` markers
-are regenerated (the components' assembly modules imported, and
-``component_routers``, which builds every component's service on its adapters,
-referenced components first, and returns their routers); every other byte stays
-as the user left it. The generated lines are laid out so that ``ruff check``
-(isort included) and ``ruff format`` accept them unchanged.
-
-Each component decides its own adapters in ``components/<name>/adapters/compose.py``
-(PostgreSQL with a pool, else the in-memory twin): its tests build it there too, so
-that choice is made in one place, and the component's public API (its
-``__init__.py``) imports no framework.
+hexforge writes the file once; after that it is the project's. The list of
+components it serves lives in app/components.py, which hexforge owns whole and
+rewrites from the components on disk (hexforge.composition); app/main.py imports
+``component_routers`` from it. A file from before that split held the list in two
+managed blocks (``# >>> hexforge:`` ... ``# <<< hexforge:``): the wiring replaces
+them once by that import, keeping every other byte, and never touches the file
+again. The same goes for the older shapes below, each rewritten only while every
+piece of it is there as hexforge wrote it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
 
 IMPORTS = "component imports"
 REGISTRY = "component registry"
-LINE_LENGTH = 100  # [tool.ruff] line-length of project_pyproject.toml
 
 
 def begin_marker(block: str) -> str:
@@ -35,17 +29,6 @@ def _begin_prefix(block: str) -> str:
 
 def end_marker(block: str) -> str:
     return f"# <<< hexforge: {block}"
-
-
-class MarkersMissing(ValueError):
-    """app/main.py lacks a managed block; the message says which lines to add back."""
-
-
-class ReferenceCycle(ValueError):
-    """The components reference each other in a cycle: no order builds them all.
-
-    The ``fields`` validator refuses such an answer before anything is written; this
-    is for answers edited by hand since."""
 
 
 # Run before the app serves on PostgreSQL (SPEC §7): the schema is the migrations'.
@@ -69,8 +52,10 @@ CHECK_SCHEMA = '''def check_schema(url: str) -> None:
 
 TEMPLATE = '''"""Composition root: builds the FastAPI application from the components.
 
-Adapters are chosen here and nowhere else: in memory by default, PostgreSQL when
-DATABASE_URL is set. Serve it with `uvicorn app.main:app`.
+Each component chooses its adapters in its adapters/compose.py: in memory by default,
+PostgreSQL when DATABASE_URL is set. The components served are app/components.py,
+which hexforge keeps up to date; this file is yours. Serve it with
+`uvicorn app.main:app`.
 """
 
 from __future__ import annotations
@@ -80,20 +65,11 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from hexforge import migrate
-from psycopg import AsyncConnection
-from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-{imports_begin}
-{imports_end}
-
-Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
-
-
-{registry_begin}
-{registry_end}
+from app.components import Pool, component_routers
 
 
 {check_schema}def create_app(database_url: str | None = None) -> FastAPI:
@@ -126,125 +102,16 @@ app = create_app()
 '''
 
 
-def new_app_main(
-    title: str,
-    components: Iterable[str],
-    refs: Mapping[str, Sequence[str]] | None = None,
-    legacy: Collection[str] = (),
-) -> str:
-    """The first app/main.py of a project, its managed blocks filled in."""
-    skeleton = TEMPLATE.format(
-        imports_begin=begin_marker(IMPORTS),
-        imports_end=end_marker(IMPORTS),
-        registry_begin=begin_marker(REGISTRY),
-        registry_end=end_marker(REGISTRY),
-        title=_python_string(title),
-        check_schema=CHECK_SCHEMA,
-    )
-    return update_app_main(skeleton, components, refs, legacy)
+def new_app_main(title: str) -> str:
+    """The first app/main.py of a project."""
+    return TEMPLATE.format(title=_python_string(title), check_schema=CHECK_SCHEMA)
 
 
-def update_app_main(
-    text: str,
-    components: Iterable[str],
-    refs: Mapping[str, Sequence[str]] | None = None,
-    legacy: Collection[str] = (),
-) -> str:
-    """``text`` with both managed blocks regenerated for ``components``.
-
-    ``refs`` maps a component to those it references (its ``ref[...]`` fields):
-    their services are built first and handed to its ``build``. The components
-    must form no cycle (the ``fields`` validator refuses one before anything is
-    written; :class:`ReferenceCycle` otherwise). ``legacy`` names the components
-    still at a version whose public API built its own router (no
-    ``adapters/compose.py`` yet): they are mounted that way until their update.
-
-    Raises :class:`MarkersMissing` when a block's markers are gone or out of
-    order: then hexforge cannot tell its lines from the user's and leaves the
-    file alone.
-    """
+def update_app_main(text: str) -> str:
+    """``text`` moved onto the current shape where it is still in an older one that
+    hexforge wrote; any other file is returned unchanged."""
     text = with_packaged_migrate(without_component_protocol(without_schema_at_start(text)))
-    names = isort_order(components)
-    # isort wants a blank line between the last import and the end marker comment.
-    imports = [*(import_line(name, name in legacy) for name in names), *([""] if names else [])]
-    text = _replace_block(text, IMPORTS, imports)
-    order = dependency_order(names, refs or {})
-    return _replace_block(text, REGISTRY, registry_lines(order, refs or {}, legacy))
-
-
-def import_line(name: str, legacy: bool = False) -> str:
-    """How app/main.py imports a component's assembly: never its public API, which
-    carries no adapter (but a legacy component's does: its build_router)."""
-    if legacy:
-        return f"import components.{name}"
-    return f"import components.{name}.adapters.compose as {name}_compose"
-
-
-def dependency_order(names: Iterable[str], refs: Mapping[str, Sequence[str]]) -> list[str]:
-    """``names`` with every component after those it references, else in isort order.
-
-    Of the components whose references are all placed, the first in isort order goes
-    next (Kahn's algorithm): removing a component nobody references leaves the
-    others' order as it was, so tools/remove.py only has to drop its lines.
-    """
-    pending = isort_order(names)
-    placed: list[str] = []
-    while pending:
-        ready = next(
-            (
-                name
-                for name in pending
-                if all(other in placed or other not in pending for other in refs.get(name, ()))
-            ),
-            None,
-        )
-        if ready is None:
-            raise ReferenceCycle(
-                f"the components reference each other in a cycle: {', '.join(pending)}"
-            )
-        placed.append(ready)
-        pending.remove(ready)
-    return placed
-
-
-ROUTERS_SIGNATURE = "def component_routers(pool: Pool | None) -> list[APIRouter]:"
-ROUTERS_DOC = (
-    '    """Each component\'s service on its adapters (PostgreSQL with a pool, else in\n'
-    "    memory), built after the components it references, and its routes.\n"
-    '    """'
-)
-
-
-def registry_lines(
-    order: Sequence[str], refs: Mapping[str, Sequence[str]], legacy: Collection[str] = ()
-) -> list[str]:
-    """The body of the registry block: ``component_routers`` for ``order``."""
-    lines = [ROUTERS_SIGNATURE, *ROUTERS_DOC.split("\n")]
-    routers: list[str] = []
-    for name in order:
-        if name in legacy:
-            routers.append(f"components.{name}.build_router(pool)")
-            continue
-        # A reference to a component the project lacks gets no argument: mypy names
-        # the missing one (the validator refuses such a reference at copy time).
-        present = [other for other in refs.get(name, ()) if other in order]
-        arguments = ["pool", *(f"{other}_use_cases={other}_service" for other in present)]
-        lines += _call(f"    {name}_service = {name}_compose.build(", arguments, ")")
-        routers.append(f"{name}_compose.router({name}_service)")
-    lines += _call("    return [", routers, "]")
-    # ruff format wants two blank lines between a function and the comment after it.
-    return [*lines, "", ""]
-
-
-def _call(opening: str, items: list[str], closing: str) -> list[str]:
-    # Laid out as ruff format would: on one line while it fits, else one item per
-    # line with a trailing comma (which keeps them so). Several list items always
-    # go one per line, as the registry always did.
-    one_line = f"{opening}{', '.join(items)}{closing}"
-    if len(one_line) <= LINE_LENGTH and (closing == ")" or len(items) <= 1):
-        return [one_line]
-    indent = opening[: len(opening) - len(opening.lstrip())]
-    return [opening, *(f"{indent}    {item}," for item in items), f"{indent}{closing}"]
+    return without_managed_blocks(text)
 
 
 # app/main.py as hexforge wrote it before migrations ran each component's
@@ -349,48 +216,37 @@ def without_component_protocol(text: str) -> str:
     return text
 
 
-def _replace_block(text: str, block: str, body: list[str]) -> str:
+ROUTERS_IMPORT = "from app.components import component_routers"
+
+
+def without_managed_blocks(text: str) -> str:
+    """``text`` with its managed blocks (the component imports, and the registry
+    defining ``component_routers``) replaced by the import of app/components.py;
+    unchanged unless both are there, once each and in order."""
     lines = text.splitlines(keepends=True)
+    imports, registry = _span(lines, IMPORTS), _span(lines, REGISTRY)
+    if imports is None or registry is None or imports[1] > registry[0] or ROUTERS_IMPORT in text:
+        return text
+    newline = lines[imports[0]][len(lines[imports[0]].rstrip("\r\n")) :] or "\n"
+    first, last = registry
+    after = last + 1
+    while after < len(lines) and not lines[after].strip():
+        after += 1  # the blank lines before the next definition: those before stay
+    del lines[first:after]
+    lines[imports[0] : imports[1] + 1] = [f"{ROUTERS_IMPORT}{newline}"]
+    moved = "".join(lines)
+    fastapi = "from fastapi import APIRouter, FastAPI"
+    if fastapi in moved and not re.search(r"\bAPIRouter\b", moved.replace(fastapi, "")):
+        moved = moved.replace(fastapi, "from fastapi import FastAPI", 1)
+    return moved
+
+
+def _span(lines: list[str], block: str) -> tuple[int, int] | None:
     begins = [i for i, line in enumerate(lines) if line.strip().startswith(_begin_prefix(block))]
     ends = [i for i, line in enumerate(lines) if line.strip() == end_marker(block)]
     if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        raise MarkersMissing(missing_markers_message())
-    begin, end = begins[0], ends[0]
-    marker = lines[begin]
-    indent = marker[: len(marker) - len(marker.lstrip())]
-    newline = marker[len(marker.rstrip("\r\n")) :] or "\n"
-    generated = [f"{indent}{line}{newline}" if line else newline for line in body]
-    return "".join([*lines[: begin + 1], *generated, *lines[end:]])
-
-
-def missing_markers_message() -> str:
-    return (
-        "app/main.py lost its hexforge markers, so components were not registered there; "
-        f"put back, around the component imports: '{begin_marker(IMPORTS)}' ... "
-        f"'{end_marker(IMPORTS)}', and around the COMPONENTS tuple: "
-        f"'{begin_marker(REGISTRY)}' ... '{end_marker(REGISTRY)}'"
-    )
-
-
-def isort_order(names: Iterable[str]) -> list[str]:
-    """Component names in the order ruff's isort puts ``import components.<name>``.
-
-    Ruff compares module names "naturally": digit runs by value (v2 before v10),
-    and a run with a leading zero as a left-aligned string (a01 before a1).
-    """
-    return sorted(set(names), key=_natural_key)
-
-
-def _natural_key(name: str) -> tuple[tuple[int, int, str], ...]:
-    key = []
-    for text, digits in re.findall(r"(\D+)|(\d+)", name):
-        if text:
-            key.append((0, 0, text))
-        elif digits.startswith("0"):
-            key.append((1, 0, digits))
-        else:
-            key.append((1, 1 + len(digits), digits))
-    return tuple(key)
+        return None
+    return begins[0], ends[0]
 
 
 def _python_string(value: str) -> str:

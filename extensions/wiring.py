@@ -4,9 +4,10 @@
 
 runs with the project root as its working directory (Copier's task, after_render.py,
 calls its main() after the layout step). It makes the project's
-wiring match what is on disk: pyproject.toml has what hexforge needs, app/main.py
-and .claude/manifest.yaml list exactly the components under components/, and the
-agent's workspace folders exist. The first component copied into a repository
+wiring match what is on disk: pyproject.toml has what hexforge needs and depends on
+the hexforge of this template version, app/components.py and .claude/manifest.yaml
+list exactly the components under components/, app/main.py exists, and the agent's
+workspace folders exist. The first component copied into a repository
 renders the project's files in the same Copier run (project_state.py); a story
 scaffolded, or a component updated, in a project that was never wired wires it
 first, with a nested `copier copy` of kind=project.
@@ -32,7 +33,14 @@ from typing import Any
 
 import environment
 from fields import referenced_components
-from project_state import REMOTE_PREFIXES, is_wired, unreachable_template
+
+# The package hexforge from this template version's own copy (src/ beside extensions/):
+# the wiring shares its decisions (the registry module, the pin) with the project.
+_PACKAGE_SOURCE = Path(__file__).resolve().parent.parent / "src"
+if str(_PACKAGE_SOURCE) not in sys.path:
+    sys.path.insert(0, str(_PACKAGE_SOURCE))
+from hexforge import composition, pin  # noqa: E402
+from project_state import REMOTE_PREFIXES, is_wired, unreachable_template  # noqa: E402
 
 try:
     import app_main
@@ -53,6 +61,7 @@ KINDS = ("project", "component", "story")
 
 MANIFEST = ".claude/manifest.yaml"
 APP_MAIN = "app/main.py"
+APP_COMPONENTS = composition.COMPONENTS_MODULE.as_posix()
 GITIGNORE = ".gitignore"
 LOCK_GITIGNORE = ".claude/.gitignore"
 # Copier tells its tasks which operation runs (copier_internals.py documents it).
@@ -106,17 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if report.errors else 0
 
 
-def hexforge_pin(root: Path, args: argparse.Namespace) -> str | None:
-    """The project's requirement on hexforge at the template version rendered: read
-    from the package in the template's own copy (src/hexforge beside extensions/)."""
-    source = Path(__file__).resolve().parent.parent / "src"
-    if not (source / "hexforge" / "pin.py").is_file():
-        return None
-    if str(source) not in sys.path:
-        sys.path.insert(0, str(source))
-    from hexforge import pin
-
-    return pin.requirement(args.template, args.ref, source.parent, root)
+def hexforge_pin(root: Path, args: argparse.Namespace) -> str:
+    """The project's requirement on hexforge at the template version rendered."""
+    return pin.requirement(args.template, args.ref, _PACKAGE_SOURCE.parent, root)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -172,7 +173,9 @@ def nested_ref(root: Path, template: str, ref: str) -> str | None:
     return ref
 
 
-def wire(root: Path, project_name: str, kind: str = "project", pin: str | None = None) -> Report:
+def wire(
+    root: Path, project_name: str, kind: str = "project", requirement: str | None = None
+) -> Report:
     """Bring every wiring-owned file of the project at ``root`` up to date.
 
     Every new content is computed first; then all of it is written, or, when a file
@@ -185,13 +188,14 @@ def wire(root: Path, project_name: str, kind: str = "project", pin: str | None =
     plan.create_if_absent(LOCK_GITIGNORE, f"# hexforge's wiring lock\n{LOCK_NAME}\n", report)
     _plan_lock_gitignore(plan, report)
     _plan_gitignore(plan, report)
-    _plan_pyproject(plan, project_name, report, pin)
+    _plan_pyproject(plan, project_name, report, requirement)
     for relative, content in SMALL_FILES.items():
         plan.create_if_absent(relative, content, report)
     found = registry.scan(root, _registered(plan))
     report.warnings.extend(found.warnings)
-    main_updated = _plan_app_main(
-        plan, _app_title(root, project_name), found.components, kind != "story", report
+    main_moved = _plan_app_main(plan, _app_title(root, project_name), kind != "story", report)
+    registry_changed = plan.read(APP_MAIN) is not None and _plan_components_module(
+        plan, found.components, report
     )
     registration = _plan_manifest(plan, found.components, report)
     if report.errors:
@@ -202,8 +206,10 @@ def wire(root: Path, project_name: str, kind: str = "project", pin: str | None =
     if os.environ.get(OPERATION_ENV) != "update" and (untracked := untrack(root)):
         report.changes.append(untracked)
     report.changes.extend(registration)
-    if main_updated and not registration:
-        report.changes.append("updated the component blocks of app/main.py")
+    if main_moved:
+        report.changes.append(f"moved the component blocks of {APP_MAIN} into {APP_COMPONENTS}")
+    elif registry_changed and not registration and APP_COMPONENTS not in report.created:
+        report.changes.append(f"updated {APP_COMPONENTS}")
     return report
 
 
@@ -328,38 +334,38 @@ def _app_title(root: Path, project_name: str) -> str:
     return name if isinstance(name, str) and name else project_name
 
 
-def _plan_app_main(
-    plan: Plan, title: str, components: list[registry.Component], create: bool, report: Report
-) -> bool:
-    """Create app/main.py (when ``create``) or refresh its blocks; whether it changed."""
-    names = [component.name for component in components]
-    refs = {component.name: referenced_components(component.fields) for component in components}
-    legacy = {name for name in names if _builds_its_own_router(plan.root, name)}
+def _plan_app_main(plan: Plan, title: str, create: bool, report: Report) -> bool:
+    """Create app/main.py (when ``create``), or move an older one hexforge wrote onto
+    app/components.py (once); whether it changed. Otherwise the file is the user's."""
     data = plan.read(APP_MAIN)
-    try:
-        if data is None:
-            if create:
-                text = app_main.new_app_main(title, names, refs, legacy)
-                plan.create_if_absent(APP_MAIN, text, report)
-            return False
-        updated = app_main.update_app_main(_decoded(data, APP_MAIN), names, refs, legacy)
-    except app_main.ReferenceCycle as error:
-        report.errors.append(f"{error}: app/main.py cannot build them; remove a ref field")
+    if data is None:
+        if create:
+            plan.create_if_absent(APP_MAIN, app_main.new_app_main(title), report)
         return False
-    except (app_main.MarkersMissing, WiringError) as error:
+    try:
+        updated = app_main.update_app_main(_decoded(data, APP_MAIN))
+    except WiringError as error:
         report.warnings.append(str(error))
         return False
     return plan.set(APP_MAIN, updated.encode("utf-8"))
 
 
-def _builds_its_own_router(root: Path, name: str) -> bool:
-    """Whether the component is still at a version whose public API built its router
-    (before adapters/compose.py): app/main.py mounts it that way until its update."""
+def _plan_components_module(
+    plan: Plan, components: list[registry.Component], report: Report
+) -> bool:
+    """Write app/components.py whole for ``components``; whether it changed."""
+    names = [component.name for component in components]
+    refs = {component.name: referenced_components(component.fields) for component in components}
+    folder = plan.root / "components"
+    legacy = {name for name in names if composition.builds_its_own_router(folder / name)}
     try:
-        data = (root / "components" / name / "__init__.py").read_bytes()
-    except OSError:
+        text = composition.render(names, refs, legacy)
+    except composition.ReferenceCycle as error:
+        report.errors.append(f"{error}: {APP_COMPONENTS} cannot build them; remove a ref field")
         return False
-    return b"\ndef build_router(" in data
+    if plan.read(APP_COMPONENTS) is None:
+        report.created.append(APP_COMPONENTS)
+    return plan.set(APP_COMPONENTS, text.encode("utf-8"))
 
 
 def _decoded(data: bytes, relative: str) -> str:

@@ -3,9 +3,11 @@
     python tools/remove.py NAME [--yes] [--format text|json]
 
 Removes ``components/NAME/`` (code, tests, answers file), ``__http__/NAME.http``,
-and the component's lines in app/main.py's managed blocks and in the manifest's
-``components:`` key (``.claude/manifest.yaml``): afterwards both read exactly as
-in a project that never had the component, and every other byte stays. The
+and its registrations: app/components.py (hexforge's, rewritten for the components
+that remain) and the manifest's ``components:`` key (``.claude/manifest.yaml``):
+afterwards both read exactly as in a project that never had the component, and
+every other byte stays. app/main.py is the user's: an import of the component
+there is a use, which refuses the removal. The
 removal is staged (``git rm`` and ``git add``), so ``git diff --staged`` shows
 exactly it; commit it, or undo it with ``git reset --hard``.
 
@@ -18,7 +20,7 @@ It refuses, changing nothing, while
   ``ref[NAME]`` field in another component's ``fields`` answer.
 
 It drops no data: the component's table stays in the database until
-``python tools/migrate.py drop NAME --yes``, which it prints.
+``hexforge migrate drop NAME --yes``, which it prints.
 
 At a terminal it asks before removing; ``--yes`` skips the question.
 Exit status: 0 removed; 1 refused; 2 usage error.
@@ -35,7 +37,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hexforge import composition
 from hexforge.audit import import_targets, parse_source, tree_imports
+from hexforge.composition import COMPONENTS_MODULE
 from hexforge.core import (
     MANIFEST,
     ArgumentParser,
@@ -52,21 +56,8 @@ from hexforge.core import (
 
 COMPONENTS = "components"
 ANSWERS_FILE = ".copier-answers.yml"
-APP_MAIN = Path("app") / "main.py"
 HTTP_DIR = "__http__"
 SHOWN = 5  # paths named in a refusal before "and N more"
-
-# app/main.py's managed blocks, as the wiring writes them (hexforge's extensions/app_main.py).
-IMPORTS_BLOCK = "component imports"
-REGISTRY_BLOCK = "component registry"
-LINE_LENGTH = 100  # the project's [tool.ruff] line-length
-# `import components.NAME.adapters.compose as NAME_compose`; a component at a version
-# from before adapters/compose.py is still imported as `import components.NAME`.
-IMPORT_LINE = re.compile(r"\s*import components\.(\w+)(\.adapters\.compose as \w+_compose)?\s*")
-# In the registry block's function: the statement that builds a component's service,
-# and the list of routers it returns.
-BUILD_LINE = re.compile(r"    (\w+)_service = (\w+)_compose\.build\(.*")
-RETURN_OPENING = "    return ["
 
 NAME_RULE = re.compile(r"[a-z_][a-z0-9_]*")
 
@@ -150,7 +141,10 @@ def make_plan(root: Path, name: str) -> Plan:
     files = tracked(root, f"{COMPONENTS}/{name}")
     http = f"{HTTP_DIR}/{name}.http"
     plan = Plan(name, files, http if tracked(root, http) else None)
-    registrations = ((APP_MAIN, unregister_from_app_main), (MANIFEST, unregister_from_manifest))
+    registrations = (
+        (COMPONENTS_MODULE, lambda _text, gone: composition.render_for(root, leaving_out={gone})),
+        (MANIFEST, unregister_from_manifest),
+    )
     for path, unregister in registrations:
         if (root / path).is_file():
             text, newline = read_text(root / path)
@@ -189,13 +183,10 @@ def references(root: Path, name: str, components: list[str]) -> list[str]:
             if re.fullmatch(rf"\s*\w+\s*:\s*ref\[\s*{name}\s*\].*", item):
                 found.append(f"{other} (its field {item.strip()})")
     own = f"{COMPONENTS}/{name}/"
-    managed = managed_lines(root / APP_MAIN)
     for relative in tracked(root, "*.py"):
-        if relative.startswith(own):
-            continue
+        if relative.startswith(own) or relative == COMPONENTS_MODULE.as_posix():
+            continue  # its own code, and the registry this tool rewrites
         for line in import_lines(root / relative, relative, name):
-            if relative == APP_MAIN.as_posix() and line in managed:
-                continue  # the registration this tool removes
             parts = relative.split("/")
             who = parts[1] if parts[0] == COMPONENTS and len(parts) > 2 else relative
             found.append(f"{who} ({relative}:{line})")
@@ -225,121 +216,6 @@ def import_lines(path: Path, relative: str, name: str) -> list[int]:
                 lines.append(imp.line)
                 break
     return lines
-
-
-def managed_lines(path: Path) -> set[int]:
-    """Line numbers (1-based) inside app/main.py's managed import block."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return set()
-    span = block_span(text.splitlines(), IMPORTS_BLOCK)
-    return set() if span is None else set(range(span[0] + 2, span[1] + 1))
-
-
-# -- app/main.py ---------------------------------------------------------------------
-
-
-def block_span(lines: list[str], block: str) -> tuple[int, int] | None:
-    """(begin marker, end marker) indexes of a managed block; None unless exactly one."""
-    begins = [
-        i for i, line in enumerate(lines) if line.strip().startswith(f"# >>> hexforge: {block}")
-    ]
-    ends = [i for i, line in enumerate(lines) if line.strip() == f"# <<< hexforge: {block}"]
-    if len(begins) != 1 or len(ends) != 1 or ends[0] < begins[0]:
-        return None
-    return begins[0], ends[0]
-
-
-def unregister_from_app_main(text: str, name: str) -> str:
-    """``text`` (``\\n`` line ends) without the component in its managed blocks.
-
-    The blocks are rewritten for the remaining components exactly as the wiring
-    writes them, so the file reads as if the component had never been there: its
-    import and the statement building its service go, every other statement stays
-    as it was (in the same dependency order: none of them uses the one removed, or
-    the removal was refused), and the list of routers is laid out anew.
-    """
-    lines = text.split("\n")
-    imports = block_span(lines, IMPORTS_BLOCK)
-    registry = block_span(lines, REGISTRY_BLOCK)
-    if imports is None or registry is None:
-        raise Refused(
-            f"{APP_MAIN.as_posix()} lost its hexforge markers ('# >>> hexforge: {IMPORTS_BLOCK}' "
-            f"and '# >>> hexforge: {REGISTRY_BLOCK}' with their '# <<<' ends), so the "
-            "component's registration cannot be told from your code; put them back first"
-        )
-    begin, end = imports
-    imported = [
-        (match.group(1), line.strip())
-        for line in lines[begin + 1 : end]
-        if (match := IMPORT_LINE.fullmatch(line))
-    ]
-    if name not in (other for other, _ in imported):
-        return text
-    remaining = [line for other, line in imported if other != name]
-    import_body = [*remaining, *([""] if remaining else [])]
-    first, last = registry
-    indent = _indent_of(lines[first])
-    registry_body = registry_without(
-        [line.removeprefix(indent) for line in lines[first + 1 : last]], name
-    )
-    # Replace the later block first: the earlier one's indexes stay valid.
-    for (first, last), body in sorted(
-        ((imports, import_body), (registry, registry_body)), reverse=True
-    ):
-        indent = _indent_of(lines[first])
-        lines[first + 1 : last] = [f"{indent}{line}" if line else "" for line in body]
-    return "\n".join(lines)
-
-
-def _indent_of(marker: str) -> str:
-    return marker[: len(marker) - len(marker.lstrip())]
-
-
-def registry_without(body: list[str], name: str) -> list[str]:
-    """The registry block's lines (``component_routers``) without ``name``: the
-    statement building its service and its element of the returned list."""
-    kept: list[str] = []
-    skipping = False
-    for index, line in enumerate(body):
-        if line.startswith(RETURN_OPENING):
-            routers = [
-                item
-                for item in list_items(body[index:])
-                if not item.startswith((f"{name}_compose.", f"components.{name}."))
-            ]
-            return [*kept, *_laid_out(RETURN_OPENING, routers, "]"), "", ""]
-        match = BUILD_LINE.fullmatch(line)
-        if match:
-            skipping = match.group(1) == name
-        if not skipping:
-            kept.append(line)
-        if skipping and (line == "    )" or (match and line.endswith(")"))):
-            skipping = False  # the end of the removed statement
-    return body  # not the shape the wiring writes: left to the user
-
-
-def list_items(lines: list[str]) -> list[str]:
-    """The items of the list that ``lines`` (from ``    return [``) return."""
-    first = lines[0][len(RETURN_OPENING) :]
-    if first.endswith("]"):  # on one line: empty or one item
-        return [first[:-1]] if first[:-1] else []
-    items = []
-    for line in lines[1:]:
-        if line.strip() == "]":
-            break
-        items.append(line.strip().removesuffix(","))
-    return items
-
-
-def _laid_out(opening: str, items: list[str], closing: str) -> list[str]:
-    # As ruff format lays it out: on one line while one item fits; several items one
-    # per line, with the trailing comma that keeps them so.
-    one_line = f"{opening}{', '.join(items)}{closing}"
-    if len(one_line) <= LINE_LENGTH and len(items) <= 1:
-        return [one_line]
-    return [opening, *(f"        {item}," for item in items), f"    {closing}"]
 
 
 # -- the manifest --------------------------------------------------------------------
@@ -423,7 +299,7 @@ def apply(root: Path, plan: Plan) -> list[str]:
 
 def report(plan: Plan, edited: list[str], output: str) -> None:
     name = plan.name
-    drop = f"python tools/migrate.py drop {name} --yes"
+    drop = f"hexforge migrate drop {name} --yes"
     commit = f'git commit -m "Remove the {name} component"'
     removed = [f"{COMPONENTS}/{name}/", *([plan.http_file] if plan.http_file else [])]
     if output == "json":

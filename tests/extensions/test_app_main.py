@@ -1,4 +1,6 @@
-"""app/main.py: the composition root hexforge writes once and whose two blocks it keeps current."""
+"""app/main.py, which hexforge writes once, and app/components.py, the registry it
+owns whole: an older main.py's managed blocks move there once, keeping every other
+byte; ruff accepts what is written for any set of components."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
 import app_main
 import naming
+from hexforge import composition
 from tests.extensions.support import PROJECT_CONFIG
 
 IMPORTS_BEGIN = app_main.begin_marker(app_main.IMPORTS)
@@ -22,7 +25,8 @@ IMPORTS_END = app_main.end_marker(app_main.IMPORTS)
 REGISTRY_BEGIN = app_main.begin_marker(app_main.REGISTRY)
 REGISTRY_END = app_main.end_marker(app_main.REGISTRY)
 
-ONE_COMPONENT = '''\
+# app/main.py as hexforge wrote it while it kept the registry in two managed blocks.
+BLOCKS_ERA = '''\
 """Composition root: builds the FastAPI application from the components.
 
 Adapters are chosen here and nowhere else: in memory by default, PostgreSQL when
@@ -37,7 +41,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from hexforge import migrate
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
@@ -46,6 +49,7 @@ from psycopg_pool import AsyncConnectionPool
 import components.orders.adapters.compose as orders_compose
 
 # <<< hexforge: component imports
+from tools import migrate
 
 Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]
 
@@ -65,7 +69,7 @@ def component_routers(pool: Pool | None) -> list[APIRouter]:
 def check_schema(url: str) -> None:
     """Refuse to serve on a database the migrations have not brought up to date:
     every request would fail. HEXFORGE_MIGRATE_ON_START=1 applies them instead
-    (under hexforge migrate's lock: replicas starting together apply each once)."""
+    (under tools/migrate.py's lock: replicas starting together apply each once)."""
     if os.environ.get("HEXFORGE_MIGRATE_ON_START") == "1":
         migrate.apply(url)
         return
@@ -73,7 +77,7 @@ def check_schema(url: str) -> None:
     if pending:
         raise migrate.MigrationError(
             f"migrations pending: {', '.join(pending)}; "
-            "apply them with `hexforge migrate up` (the deploy step), "
+            "apply them with `python tools/migrate.py up` (the deploy step), "
             "or set HEXFORGE_MIGRATE_ON_START=1 to apply them at start"
         )
 
@@ -193,32 +197,112 @@ def create_app(database_url: str | None = None) -> FastAPI:
 app = create_app()
 '''
 
-
-def block(text: str, begin: str, end: str) -> str:
-    return text[text.index(begin) + len(begin) + 1 : text.index(end)]
-
-
-def test_new_file_with_one_component_is_exactly_the_composition_root() -> None:
-    assert app_main.new_app_main("shop-api", ["orders"]) == ONE_COMPONENT
+USER_IMPORT = "import logging  # mine\n"
+USER_LINE = "logging.info('ready')\n"
 
 
-def test_no_components_gives_empty_blocks() -> None:
-    text = app_main.new_app_main("shop-api", [])
-    assert block(text, IMPORTS_BEGIN, IMPORTS_END) == ""
-    assert block(text, REGISTRY_BEGIN, REGISTRY_END).endswith('"""\n    return []\n\n\n')
+def edited(text: str) -> str:
+    """``text`` with its owner's edits outside hexforge's lines."""
+    text = text.replace("import os\n", f"{USER_IMPORT}import os\n", 1)
+    return text.replace("app = create_app()\n", f"app = create_app()\n{USER_LINE}", 1)
+
+
+# --- app/main.py ---------------------------------------------------------------------
+
+
+def test_a_new_file_imports_the_registry_and_holds_no_block() -> None:
+    text = app_main.new_app_main("shop-api")
+    assert "from app.components import Pool, component_routers\n" in text
+    assert "from hexforge import migrate\n" in text
+    assert "hexforge:" not in text
+    assert 'title="shop-api",' in text
+    assert app_main.update_app_main(text) == text
+
+
+def test_the_blocks_move_out_keeping_every_user_line() -> None:
+    updated = app_main.update_app_main(edited(BLOCKS_ERA))
+    assert IMPORTS_BEGIN not in updated and REGISTRY_BEGIN not in updated
+    assert "def component_routers" not in updated
+    assert "from app.components import component_routers\n\nPool = " in updated
+    assert "from fastapi import FastAPI\n" in updated
+    assert "from hexforge import migrate\n" in updated and "from tools" not in updated
+    assert USER_IMPORT in updated and updated.endswith(f"app = create_app()\n{USER_LINE}")
+    assert "Pool = AsyncConnectionPool[AsyncConnection[TupleRow]]\n\n\ndef check_schema(" in updated
+    # Every line of the old file outside the blocks is still there, in order.
+    kept = [line for line in edited(BLOCKS_ERA).splitlines() if line in updated.splitlines()]
+    outside = BLOCKS_ERA.split(IMPORTS_BEGIN)[0] + BLOCKS_ERA.split(REGISTRY_END)[1]
+    for line in outside.splitlines():
+        if "APIRouter" not in line and "tools" not in line:
+            assert line in kept, line
+    assert app_main.update_app_main(updated) == updated
+
+
+def test_the_build_router_era_file_moves_on_keeping_the_users_edits() -> None:
+    updated = app_main.update_app_main(edited(BUILD_ROUTER_ERA))
+    assert "class Component(Protocol):" not in updated
+    assert "    for router in component_routers(pool):\n" in updated
+    assert "from app.components import component_routers\n" in updated
+    assert USER_IMPORT in updated and USER_LINE in updated
+    assert app_main.update_app_main(updated) == updated
+
+
+def test_a_build_router_era_file_its_owner_rewrote_keeps_their_lines() -> None:
+    text = BUILD_ROUTER_ERA.replace(
+        "        app.include_router(component.build_router(pool))\n",
+        "        app.include_router(component.build_router(pool), prefix='/v1')\n",
+    )
+    updated = app_main.update_app_main(text)
+    assert "component.build_router(pool), prefix='/v1')" in updated
+    assert "class Component(Protocol):" in updated
+
+
+def test_crlf_line_ends_are_kept() -> None:
+    updated = app_main.update_app_main(BLOCKS_ERA.replace("\n", "\r\n"))
+    assert "\n" not in updated.replace("\r\n", "")
+    assert "from app.components import component_routers\r\n" in updated
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda t: t.replace(IMPORTS_BEGIN + "\n", ""),
+        lambda t: t.replace(REGISTRY_END + "\n", ""),
+        lambda t: t.replace(REGISTRY_BEGIN, "# registry"),
+        lambda t: t + IMPORTS_END + "\n",  # a second end marker: which one is ours?
+        lambda t: (
+            t.replace(IMPORTS_BEGIN, "#x")
+            .replace(IMPORTS_END, IMPORTS_BEGIN)
+            .replace("#x", IMPORTS_END)
+        ),
+    ],
+    ids=["no-import-begin", "no-registry-end", "renamed", "duplicate", "swapped"],
+)
+def test_broken_markers_leave_the_file_as_it_is(damage: Callable[[str], str]) -> None:
+    text = damage(app_main.with_packaged_migrate(BLOCKS_ERA))
+    assert app_main.update_app_main(text) == text
+
+
+# --- app/components.py ---------------------------------------------------------------
+
+
+def routers_body(text: str) -> str:
+    return text[text.index("def component_routers") :]
+
+
+def test_no_components_serve_no_routes() -> None:
+    text = composition.render([])
+    assert "import components" not in text
+    assert routers_body(text).endswith('"""\n    return []\n')
 
 
 def test_several_components_one_line_each_in_ruff_order() -> None:
-    text = app_main.new_app_main("x", ["orders", "order_items", "v10", "v2"])
-    assert (
-        block(text, IMPORTS_BEGIN, IMPORTS_END)
-        == "".join(
-            f"import components.{name}.adapters.compose as {name}_compose\n"
-            for name in ("order_items", "orders", "v2", "v10")
-        )
-        + "\n"
-    )
-    assert block(text, REGISTRY_BEGIN, REGISTRY_END).endswith(
+    text = composition.render(["orders", "order_items", "v10", "v2"])
+    imports = [line for line in text.splitlines() if line.startswith("import components.")]
+    assert imports == [
+        f"import components.{name}.adapters.compose as {name}_compose"
+        for name in ("order_items", "orders", "v2", "v10")
+    ]
+    assert routers_body(text).endswith(
         "    order_items_service = order_items_compose.build(pool)\n"
         "    orders_service = orders_compose.build(pool)\n"
         "    v2_service = v2_compose.build(pool)\n"
@@ -228,14 +312,13 @@ def test_several_components_one_line_each_in_ruff_order() -> None:
         "        orders_compose.router(orders_service),\n"
         "        v2_compose.router(v2_service),\n"
         "        v10_compose.router(v10_service),\n"
-        "    ]\n\n\n"
+        "    ]\n"
     )
 
 
 def test_a_referenced_component_is_built_first_and_handed_over() -> None:
     refs = {"products": ["warehouses"], "orders": ["products", "customers"]}
-    text = app_main.new_app_main("x", ["orders", "customers", "products", "warehouses"], refs)
-    body = block(text, REGISTRY_BEGIN, REGISTRY_END)
+    body = routers_body(composition.render(["orders", "customers", "products", "warehouses"], refs))
     builds = [
         line.split(" = ")[0].strip() for line in body.splitlines() if "_compose.build(" in line
     ]
@@ -258,92 +341,15 @@ def test_a_referenced_component_is_built_first_and_handed_over() -> None:
     ) in body
 
 
+def test_a_component_from_before_compose_mounts_its_own_router() -> None:
+    text = composition.render(["billing", "orders"], legacy={"billing"})
+    assert "import components.billing\n" in text
+    assert "        components.billing.build_router(pool),\n" in text
+
+
 def test_a_cycle_is_refused() -> None:
-    with pytest.raises(app_main.ReferenceCycle, match="a, b"):
-        app_main.dependency_order(["a", "b", "c"], {"a": ["b"], "b": ["a"]})
-
-
-def test_the_build_router_era_file_is_rewritten_keeping_the_users_edits() -> None:
-    """A file from before the composition root built services (v1: ``build_router``
-    in every component's public API), with edits of its owner outside the blocks."""
-    edited = BUILD_ROUTER_ERA.replace("import os\n", "import logging  # mine\nimport os\n").replace(
-        "app = create_app()\n", "app = create_app()\nlogging.info('ready')\n"
-    )
-
-    updated = app_main.update_app_main(edited, ["orders"])
-
-    assert updated == ONE_COMPONENT.replace(
-        "import os\n", "import logging  # mine\nimport os\n"
-    ).replace("app = create_app()\n", "app = create_app()\nlogging.info('ready')\n")
-    assert app_main.update_app_main(updated, ["orders"]) == updated
-
-
-def test_a_build_router_era_file_its_owner_rewrote_keeps_their_lines() -> None:
-    edited = BUILD_ROUTER_ERA.replace(
-        "        app.include_router(component.build_router(pool))\n",
-        "        app.include_router(component.build_router(pool), prefix='/v1')\n",
-    )
-
-    updated = app_main.update_app_main(edited, ["orders"])
-
-    assert "component.build_router(pool), prefix='/v1')" in updated
-    assert "class Component(Protocol):" in updated
-    assert "def component_routers(pool: Pool | None) -> list[APIRouter]:" in updated
-
-
-def test_update_changes_only_the_lines_between_markers() -> None:
-    user_text = (
-        app_main.new_app_main("shop", ["orders"])
-        .replace("import os\n", "import os\nimport logging  # mine\n")
-        .replace("app = create_app()\n", "app = create_app()\nlogging.info('ready')\n")
-        .replace(IMPORTS_BEGIN, IMPORTS_BEGIN.replace("(managed", "(MANAGED"))
-    )
-    updated = app_main.update_app_main(user_text, ["orders", "billing"])
-    outside = user_text.split(IMPORTS_END)[1].split(REGISTRY_BEGIN)[0]
-    assert outside in updated
-    assert updated.startswith(user_text.split("import components.orders")[0])
-    assert updated.endswith(user_text.split(REGISTRY_END)[1])
-    assert (
-        "import components.billing.adapters.compose as billing_compose\n"
-        "import components.orders.adapters.compose as orders_compose\n"
-    ) in updated
-    assert app_main.update_app_main(updated, ["billing", "orders"]) == updated
-
-
-def test_update_keeps_crlf_and_indentation_of_the_markers() -> None:
-    text = (
-        "if True:\r\n"
-        f"    {REGISTRY_BEGIN}\r\n    COMPONENTS = ()\r\n    {REGISTRY_END}\r\n"
-        f"{IMPORTS_BEGIN}\r\n{IMPORTS_END}\r\n"
-    )
-    updated = app_main.update_app_main(text, ["a", "b"])
-    assert "\n" not in updated.replace("\r\n", "")
-    assert "    def component_routers(pool: Pool | None) -> list[APIRouter]:\r\n" in updated
-    assert "        a_service = a_compose.build(pool)\r\n" in updated
-    assert f"import components.b.adapters.compose as b_compose\r\n\r\n{IMPORTS_END}" in updated
-
-
-@pytest.mark.parametrize(
-    "damage",
-    [
-        lambda t: t.replace(IMPORTS_BEGIN + "\n", ""),
-        lambda t: t.replace(REGISTRY_END + "\n", ""),
-        lambda t: t.replace(REGISTRY_BEGIN, "# registry"),
-        lambda t: t + IMPORTS_END + "\n",  # a second end marker: which one is ours?
-        lambda t: (
-            t.replace(IMPORTS_BEGIN, "#x")
-            .replace(IMPORTS_END, IMPORTS_BEGIN)
-            .replace("#x", IMPORTS_END)
-        ),
-    ],
-    ids=["no-import-begin", "no-registry-end", "renamed", "duplicate", "swapped"],
-)
-def test_missing_or_broken_markers_refuse_to_edit(damage: Callable[[str], str]) -> None:
-    text = damage(app_main.new_app_main("x", ["orders"]))
-    with pytest.raises(app_main.MarkersMissing) as raised:
-        app_main.update_app_main(text, ["orders", "billing"])
-    assert IMPORTS_BEGIN in str(raised.value)
-    assert REGISTRY_END in str(raised.value)
+    with pytest.raises(composition.ReferenceCycle, match="a, b"):
+        composition.dependency_order(["a", "b", "c"], {"a": ["b"], "b": ["a"]})
 
 
 # --- ruff agrees with the layout -----------------------------------------------------
@@ -351,7 +357,7 @@ def test_missing_or_broken_markers_refuse_to_edit(damage: Callable[[str], str]) 
 
 def ruff(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ruff", *args, "--no-cache", "app/main.py"],
+        [sys.executable, "-m", "ruff", *args, "--no-cache", "app"],
         cwd=project,
         capture_output=True,
         text=True,
@@ -359,7 +365,9 @@ def ruff(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def ruff_project(root: Path, names: list[str], refs: dict[str, list[str]] | None = None) -> Path:
+def ruff_project(
+    root: Path, names: list[str], refs: dict[str, list[str]] | None = None, main: str = ""
+) -> Path:
     """A project laid out for ruff: its config, and the components as first-party packages."""
     if root.exists():
         shutil.rmtree(root)
@@ -368,13 +376,13 @@ def ruff_project(root: Path, names: list[str], refs: dict[str, list[str]] | None
     (root / "app" / "__init__.py").write_text("")
     (root / "components").mkdir()
     (root / "components" / "__init__.py").write_text("")
-    (root / "tools").mkdir()  # first-party: app/main.py imports tools.migrate
     for name in names:
         # Ruff tells first-party modules by their files: the whole path must exist.
         (root / "components" / name / "adapters").mkdir(parents=True)
         for module in ("__init__.py", "adapters/__init__.py", "adapters/compose.py"):
             (root / "components" / name / module).write_text("")
-    (root / "app" / "main.py").write_text(app_main.new_app_main("shop-api", names, refs))
+    (root / "app" / "main.py").write_text(main or app_main.new_app_main("shop-api"))
+    (root / "app" / "components.py").write_text(composition.render(names, refs))
     return root
 
 
@@ -394,8 +402,13 @@ def assert_ruff_clean(root: Path) -> None:
     ],
     ids=["none", "one", "several", "long"],
 )
-def test_ruff_accepts_the_file(tmp_path: Path, names: list[str]) -> None:
+def test_ruff_accepts_the_files(tmp_path: Path, names: list[str]) -> None:
     assert_ruff_clean(ruff_project(tmp_path / "p", names))
+
+
+def test_ruff_accepts_a_main_moved_off_its_blocks(tmp_path: Path) -> None:
+    main = app_main.update_app_main(BLOCKS_ERA)
+    assert_ruff_clean(ruff_project(tmp_path / "p", ["orders"], main=main))
 
 
 def test_ruff_accepts_long_names_referencing_each_other(tmp_path: Path) -> None:
@@ -427,7 +440,7 @@ def test_ruff_accepts_any_set_of_names(
 
 @pytest.mark.parametrize("line_length", [88, 100])
 def test_a_long_project_name_keeps_the_file_formatted(line_length: int) -> None:
-    text = app_main.new_app_main("a-" + "very-" * 30 + "long-project-name", ["orders"])
+    text = app_main.new_app_main("a-" + "very-" * 30 + "long-project-name")
     options = ["--check", "--isolated", f"--line-length={line_length}"]
     check = subprocess.run(
         [find_ruff_bin(), "format", *options, "--stdin-filename=app/main.py", "-"],

@@ -54,7 +54,8 @@ def test_copier_runs_the_module_before_the_merge_with_the_pep440_versions() -> N
     )
     assert after["command"] == migration["command"]
     assert migration["when"] == (
-        "{{ _stage == 'before' and hx_moves_between(_version_pep440_from, _version_pep440_to) }}"
+        "{{ _stage == 'before' and (hx_moves_between(_version_pep440_from, _version_pep440_to)"
+        " or hx_imports_project_tools(_copier_conf.dst_path, _copier_conf.answers_file)) }}"
     )
     assert migration["command"] == [
         "{{ _copier_python }}",

@@ -15,6 +15,7 @@ import app_main
 import manifest
 import pyproject_merge
 import wiring
+from hexforge import composition
 from tests.extensions.support import (
     WIRING,
     add_component,
@@ -23,13 +24,14 @@ from tests.extensions.support import (
     run_wiring,
     snapshot,
 )
+from tests.extensions.test_app_main import BLOCKS_ERA
 from tests.helpers import git, init_repo
 
 CORPUS = Path(__file__).parent / "pyproject_corpus"
 
 
 def imported_components(project: Path) -> list[str]:
-    text = (project / "app" / "main.py").read_text()
+    text = (project / "app" / "components.py").read_text()
     return [
         line.split(".")[1] for line in text.splitlines() if line.startswith("import components.")
     ]
@@ -43,13 +45,15 @@ def test_first_run_wires_everything(tmp_path: Path) -> None:
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
         "created .claude/.gitignore, .gitignore, pyproject.toml, app/__init__.py, "
-        "components/__init__.py, .claude/evidence/.gitkeep, app/main.py, .claude/manifest.yaml",
+        "components/__init__.py, .claude/evidence/.gitkeep, app/main.py, app/components.py, "
+        ".claude/manifest.yaml",
         "registered component orders",
     ]
     written = (project / "pyproject.toml").read_text()
     (pin,) = [line.strip(' ",') for line in written.splitlines() if '"hexforge @ ' in line]
     assert written == pyproject_merge.new_pyproject("demo", pin)
-    assert (project / "app" / "main.py").read_text() == app_main.new_app_main("demo", ["orders"])
+    assert (project / "app" / "main.py").read_text() == app_main.new_app_main("demo")
+    assert (project / "app" / "components.py").read_text() == composition.render(["orders"])
     assert list(manifest.registered((project / ".claude/manifest.yaml").read_text())) == ["orders"]
     assert (project / ".claude" / ".gitignore").read_text().splitlines()[-1] == ".hexforge.lock"
     assert (project / ".claude" / "evidence" / ".gitkeep").read_bytes() == b""
@@ -75,7 +79,7 @@ def test_kind_project_wires_an_empty_project(tmp_path: Path) -> None:
     result = run_wiring(project, kind="project")
     assert result.returncode == 0, result.stderr
     assert imported_components(project) == []
-    assert "    return []\n" in (project / "app/main.py").read_text()
+    assert "    return []\n" in (project / "app/components.py").read_text()
     assert manifest.registered((project / ".claude/manifest.yaml").read_text()) == {}
 
 
@@ -151,7 +155,7 @@ def test_an_invalid_pyproject_is_reported_and_left_alone(tmp_path: Path) -> None
     assert [p.name for p in (project / ".claude").iterdir()] == [".hexforge.lock"]
 
 
-def test_user_code_outside_the_markers_survives(tmp_path: Path) -> None:
+def test_app_main_is_the_users_once_written(tmp_path: Path) -> None:
     project = mark_wired(tmp_path / "shop")
     add_component(project, "orders")
     run_wiring(project)
@@ -161,28 +165,26 @@ def test_user_code_outside_the_markers_survives(tmp_path: Path) -> None:
     )
     main_py.write_text(edited)
     add_component(project, "billing")
-    run_wiring(project)
-    updated = main_py.read_text()
-    assert updated == app_main.update_app_main(edited, ["billing", "orders"])
-    assert updated.endswith("app = create_app()\napp.state.ready = True  # mine\n")
+    result = run_wiring(project)
+    assert result.stdout.splitlines() == ["registered component billing"]
+    assert main_py.read_text() == edited
+    assert imported_components(project) == ["billing", "orders"]
 
 
-def test_deleted_markers_leave_app_main_alone_with_a_warning(tmp_path: Path) -> None:
+def test_a_main_with_managed_blocks_moves_them_out_once(tmp_path: Path) -> None:
     project = mark_wired(tmp_path / "shop")
     add_component(project, "orders")
-    run_wiring(project)
     main_py = project / "app" / "main.py"
-    user_text = "".join(
-        line for line in main_py.read_text().splitlines(keepends=True) if "hexforge:" not in line
-    )
-    main_py.write_text(user_text)
-    add_component(project, "billing")
+    main_py.parent.mkdir(parents=True, exist_ok=True)
+    main_py.write_text(BLOCKS_ERA + "app.state.ready = True  # mine\n")
     result = run_wiring(project)
-    assert result.returncode == 0
-    assert "hexforge: warning: app/main.py lost its hexforge markers" in result.stderr
-    assert app_main.begin_marker(app_main.IMPORTS) in result.stderr
-    assert main_py.read_text() == user_text
-    assert "billing" in manifest.registered((project / ".claude/manifest.yaml").read_text())
+    assert result.returncode == 0, result.stderr
+    assert "moved the component blocks of app/main.py into app/components.py" in result.stdout
+    moved = main_py.read_text()
+    assert moved == app_main.update_app_main(BLOCKS_ERA + "app.state.ready = True  # mine\n")
+    assert "hexforge:" not in moved and moved.endswith("app.state.ready = True  # mine\n")
+    assert imported_components(project) == ["orders"]
+    assert run_wiring(project).stdout == ""
 
 
 def test_the_agents_manifest_keys_survive(tmp_path: Path) -> None:
@@ -380,9 +382,9 @@ def test_references_order_app_main_and_a_hand_made_cycle_writes_nothing(tmp_path
     add_component(project, "warehouses")
     add_component(project, "products", fields="sku:str, warehouse:ref[warehouses]")
     assert run_wiring(project).returncode == 0
-    main = (project / "app" / "main.py").read_text()
+    registry = (project / "app" / "components.py").read_text()
     refs = {"products": ["warehouses"], "warehouses": []}
-    assert main == app_main.new_app_main("demo", ["warehouses", "products"], refs)
+    assert registry == composition.render(["warehouses", "products"], refs)
 
     # Answers edited by hand past the validator: a cycle has no order to build in.
     add_component(project, "warehouses", fields="name:str, flagship:ref[products]?")

@@ -127,7 +127,7 @@ def test_an_unused_component_is_removed(project: Path) -> None:
     result = remove(project, "customers", "--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["drop_data"] == "python tools/migrate.py drop customers --yes"
+    assert report["drop_data"] == "hexforge migrate drop customers --yes"
     assert report["unregistered_from"] == ["app/main.py", ".claude/manifest.yaml"]
 
 
@@ -146,7 +146,7 @@ def test_removal_is_one_staged_change_equal_to_never_having_had_it(
 
     assert result.returncode == 0, result.stderr
     assert "git diff --staged" in result.stdout
-    assert "python tools/migrate.py drop orders --yes" in result.stdout
+    assert "hexforge migrate drop orders --yes" in result.stdout
     assert not (project / "components" / "orders").exists()
     # Everything is staged, nothing else is changed: `git diff --staged` is the removal.
     assert git(project, "diff", "--name-only") == ""

@@ -1,21 +1,21 @@
-"""tools/remove.py's edits of the registrations, against the wiring that writes them.
+"""hexforge remove's edits of the registrations, against the wiring that writes them.
 
-The tool is stdlib-only and cannot import the wiring (extensions/app_main.py,
-extensions/manifest.py), so it rewrites their lines itself. These tests hold the two
-to one result: a file the wiring wrote for some components, with one removed by the
-tool, is byte for byte the file the wiring writes without that component.
+app/components.py is written by one function (hexforge.composition) for both; the
+manifest is edited by the tool itself, without the wiring's YAML library. These
+tests hold each to one result: a file the wiring wrote for some components, with
+one removed by the tool, is byte for byte the file the wiring writes without it.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import app_main
 import manifest
+from hexforge import composition
 from registry import Component
 from tests.project.tooling import load_tool
 
@@ -42,33 +42,29 @@ def removals(draw: st.DrawFn) -> tuple[list[str], dict[str, list[str]], set[str]
     return chosen, refs, legacy, draw(st.sampled_from(unreferenced))
 
 
-@given(removals(), st.sampled_from(["", "    "]))
-def test_app_main_reads_as_if_the_component_never_was(
-    removal: tuple[list[str], dict[str, list[str]], set[str], str], indent: str
+def write_answers(root: Path, name: str, refs: list[str], legacy: bool) -> None:
+    folder = root / "components" / name
+    folder.mkdir(parents=True)
+    fields = ", ".join(["label:str", *(f"{other}_id:ref[{other}]" for other in refs)])
+    (folder / ".copier-answers.yml").write_text(f"kind: component\nfields: {fields}\n")
+    (folder / "__init__.py").write_text("\ndef build_router(pool): ...\n" if legacy else "")
+
+
+@given(removals())
+def test_the_registry_reads_as_if_the_component_never_was(
+    removal: tuple[list[str], dict[str, list[str]], set[str], str],
 ) -> None:
     components, refs, legacy, removed = removal
     rest = [name for name in components if name != removed]
-
-    # The user may indent the blocks (inside an `if`, say): the wiring keeps that.
-    def indented(text: str) -> str:
-        return text.replace("# >>> hexforge", f"{indent}# >>> hexforge").replace(
-            "# <<< hexforge", f"{indent}# <<< hexforge"
-        )
-
-    empty = indented(app_main.new_app_main("shop", []))
-    before = app_main.update_app_main(empty, components, refs, legacy)
-    expected = app_main.update_app_main(empty, rest, refs, legacy)
-
-    assert remove.unregister_from_app_main(before, removed) == expected
-    assert remove.unregister_from_app_main(expected, removed) == expected  # not there: no change
-
-
-def test_app_main_without_markers_is_refused() -> None:
-    text = app_main.new_app_main("shop", ["orders"]).replace(
-        "# <<< hexforge: component registry", ""
-    )
-    with pytest.raises(remove.Refused, match="lost its hexforge markers"):
-        remove.unregister_from_app_main(text, "orders")
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        for name in components:
+            write_answers(root, name, refs.get(name, []), name in legacy)
+        before = composition.render_for(root)
+        assert before == composition.render(components, refs, legacy)
+        after = composition.render_for(root, leaving_out={removed})
+    assert after == composition.render(rest, refs, legacy - {removed})
+    assert f"components.{removed}." not in after and f"{removed}_service" not in after
 
 
 AGENT_BEFORE = """\
