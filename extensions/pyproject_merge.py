@@ -134,6 +134,11 @@ def merge_pyproject(
         else:
             merger.merge_settings(path)
     merged = merger.render(source)
+    if merger.moved_pin is not None:
+        # The one value hexforge changes: the same check, against the text as it
+        # reads with the old pin replaced by the new one.
+        source = source.replace(*merger.moved_pin, 1)
+        original = _parse_checked(source)
     _check_preserved(source, original, merged)
     merger.result.text = merged.replace("\n", "\r\n") if crlf else merged
     return merger.result
@@ -146,6 +151,7 @@ class _Merger:
         self.document: MutableMapping[str, Any] = document
         self.reference: Mapping[str, Any] = reference
         self.result = MergeResult(text)
+        self.moved_pin: tuple[str, str] | None = None  # (old requirement, new)
 
     def merge_project(self, project_name: str) -> None:
         ref_project = self.reference["project"]
@@ -186,8 +192,9 @@ class _Merger:
         if "hexforge" not in names:
             present.append(pin)
             self._count(1, "dependencies")
-        elif str(present[names.index("hexforge")]) != pin:
+        elif (old := str(present[names.index("hexforge")])) != pin:
             present[names.index("hexforge")] = pin
+            self.moved_pin = (old, pin)
             self.result.changes.append("the hexforge version")
 
     def pytest_file(self, pytest_files: Collection[str]) -> str | None:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from hexforge import __version__
+from hexforge import __version__, core
 
 # subcommand -> (module, what it does)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -56,5 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def tool(command: str) -> None:
-    """What a project's ``tools/<tool>.py`` runs: this command, with its arguments."""
+    """What a project's ``tools/<tool>.py`` runs: this command, with its arguments,
+    on the project that holds that file (as the copied tools did), from any folder."""
+    entry_point = Path(sys.argv[0]).resolve()
+    if entry_point.parent.name == "tools":
+        core.ENTRY_ROOT = entry_point.parent.parent
     sys.exit(main([command, *sys.argv[1:]]))

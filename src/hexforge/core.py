@@ -135,10 +135,18 @@ def positive_seconds(text: str) -> float:
 # -- the project ----------------------------------------------------------------------
 
 
+# Set by a project's entry point (tools/<tool>.py, see hexforge.cli.tool): the project
+# that holds it, whatever the working folder.
+ENTRY_ROOT: Path | None = None
+
+
 def project_root(start: Path | None = None) -> Path:
-    """The project a command works on: the nearest folder from ``start`` (default:
-    the current one) upwards that holds a ``components/`` folder or a Copier answers
-    file; ``start`` itself when none does (a tool then says what it misses)."""
+    """The project a command works on: the project whose tools/ entry point runs it,
+    else the nearest folder from ``start`` (default: the current one) upwards that
+    holds a ``components/`` folder or a Copier answers file; else ``start`` itself
+    (a tool then says what it misses)."""
+    if start is None and ENTRY_ROOT is not None:
+        return ENTRY_ROOT
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         if (folder / "components").is_dir() or (folder / ".copier-answers.yml").is_file():

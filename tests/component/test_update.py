@@ -425,7 +425,7 @@ def test_project_and_story_updates_rewire_and_never_rewrite_story_logs(tmp_path:
     commit_all(project, "a story")
     append(project / STORY / "BACKEND-LOG.md", "\n## Chunk 1: the agent's work\n\nDone.\n")
     append(project / ".claude/manifest.yaml", "agent_notes: the agent's own key\n")
-    append(project / "app/main.py", "\n# The user's note outside the managed blocks.\n")
+    append(project / "app/main.py", "\n# The user's note.\n")
     append(project / ".importlinter", "\n# The user's note in the contracts.\n")
     commit_all(project, "user and agent edits")
     story_before = {name: (project / STORY / name).read_bytes() for name in STORY_FILES}
@@ -447,15 +447,15 @@ def test_project_and_story_updates_rewire_and_never_rewrite_story_logs(tmp_path:
     # the registry and the agent's key are all still there, byte for byte.
     assert (project / "app/main.py").read_bytes() == main_before
     assert (project / ".claude/manifest.yaml").read_bytes() == manifest_before
-    main = main_before.decode()
+    registry = (project / "app/components.py").read_text()
     assert (
         "import components.customers.adapters.compose as customers_compose\n"
         "import components.orders.adapters.compose as orders_compose\n"
-    ) in main
+    ) in registry
     assert (
         "        customers_compose.router(customers_service),\n"
         "        orders_compose.router(orders_service),\n"
-    ) in main
+    ) in registry
     manifest = manifest_before.decode()
     assert "  customers:\n" in manifest and "  orders:\n" in manifest
     assert answers_commit(project, ".copier-answers.yml") == "v2"
@@ -622,16 +622,18 @@ def test_a_build_router_project_updates_onto_the_composition_root_keeping_its_ed
     assert "import logging\nimport os\n" in text
     assert text.endswith('app = create_app()\nlogging.getLogger(__name__).info("routes mounted")\n')
     assert "class Component(Protocol)" not in text
-    assert "import components.customers\n" in text
-    assert "components.customers.build_router(pool)" in text
-    assert "orders_service = orders_compose.build(pool)" in text
+    assert "from app.components import component_routers\n" in text
+    registry = (project / "app" / "components.py").read_text()
+    assert "import components.customers\n" in registry
+    assert "components.customers.build_router(pool)" in registry
+    assert "orders_service = orders_compose.build(pool)" in registry
     run_gates(project, generated_venv)
 
     copier_update(project, "components/customers/.copier-answers.yml")
     commit_all(project, "customers at v2")
 
-    text = main.read_text()
-    assert "build_router" not in text
-    assert "customers_service = customers_compose.build(pool)" in text
+    registry = (project / "app" / "components.py").read_text()
+    assert "build_router" not in registry
+    assert "customers_service = customers_compose.build(pool)" in registry
     outputs = run_gates(project, generated_venv)
     assert "skipped" not in outputs["integration"]

@@ -178,7 +178,7 @@ def test_added_tables_are_separated_by_blank_lines() -> None:
     result = merge((CORPUS / "uv_groups.toml").read_text())
     assert "]\n\n[project.optional-dependencies]\n" in result.text
     assert "]\n\n[dependency-groups]\n" in result.text
-    assert result.text.endswith("strict = true\n")
+    assert result.text.endswith('strict = true\nmypy_path = "tools"\n')
 
 
 def test_no_trailing_newline_is_handled() -> None:
@@ -337,3 +337,17 @@ def test_dependencies_are_never_duplicated(existing: list[str]) -> None:
     added = deps[len(existing) :]
     assert names(added).isdisjoint(names(existing))
     assert names(RUNTIME) <= names(deps)
+
+
+def test_the_hexforge_pin_is_added_then_moved_and_nothing_else_changes() -> None:
+    source = (CORPUS / "uv_groups.toml").read_text()
+    first = pm.merge_pyproject(source, "gateway", pin="hexforge @ git+https://example.org/h@v1")
+    second = pm.merge_pyproject(
+        first.text, "gateway", pin="hexforge @ git+https://example.org/h@v2"
+    )
+    assert second.text == first.text.replace("@v1", "@v2")
+    assert second.changes == ["the hexforge version"]
+    again = pm.merge_pyproject(
+        second.text, "gateway", pin="hexforge @ git+https://example.org/h@v2"
+    )
+    assert (again.text, again.changes) == (second.text, [])

@@ -32,7 +32,7 @@ def registered(project: Path) -> list[str]:
 
 
 def imported(project: Path) -> list[str]:
-    text = (project / "app" / "main.py").read_text()
+    text = (project / "app" / "components.py").read_text()
     return [
         line.split(".")[1] for line in text.splitlines() if line.startswith("import components.")
     ]
@@ -71,7 +71,12 @@ def test_a_component_wires_an_empty_repository_and_survives_an_update(tmp_path: 
         ".claude/manifest.yaml",
         "components/orders/.copier-answers.yml",
         "components/orders/README.md",
+        "pyproject.toml",  # the update moved the hexforge pin, and nothing else
     ]
+    assert git(project, "diff", "--numstat", "pyproject.toml").split()[:2] == ["1", "1"]
+    assert (
+        f"localhost{template.resolve().as_posix()}@v2" in (project / "pyproject.toml").read_text()
+    )
 
 
 def test_a_first_component_leaves_what_a_project_copy_then_the_component_would(

@@ -155,12 +155,12 @@ from pathlib import Path
 
 import pytest
 
-from components import conftest
+from hexforge import pytest_plugin
 
 
 @pytest.mark.integration
 def test_where_the_cluster_came_from(postgres_dsn: str) -> None:
-    early = conftest._EARLY
+    early = pytest_plugin._EARLY
     came = "early" if early is not None and early.result().dsn == postgres_dsn else "late"
     Path(os.environ["SEEN"]).write_text(came)
 """
@@ -170,8 +170,8 @@ def test_the_gates_start_postgres_while_pytest_collects(
     project: Path, generated_venv: Path, tmp_path: Path
 ) -> None:
     """The gates ask for the cluster at once (HEXFORGE_POSTGRES_EARLY=1: it starts as
-    components/conftest.py loads); a plain pytest run starts it at the first test
-    that needs it."""
+    components/conftest.py loads hexforge's plugin); a plain pytest run starts it at
+    the first test that needs it."""
     (project / "components/orders/tests/integration/test_probe.py").write_text(EARLY_PROBE)
     seen = tmp_path / "seen"
     env = {**gate_env(generated_venv, project), "SEEN": str(seen)}
@@ -272,14 +272,9 @@ def test_xdist_workers_share_one_cluster_with_a_database_each(
 def test_xdist_workers_get_databases_in_the_test_database_url_server(
     project: Path, generated_venv: Path, own_tmp: Path
 ) -> None:
-    import importlib.util
+    import importlib
 
-    spec = importlib.util.spec_from_file_location(
-        "project_conftest_for_gates", project / "components" / "conftest.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = importlib.import_module("hexforge.pytest_plugin")  # components/conftest.py's
     cluster = module._Cluster.start(Path(tempfile.mkdtemp(prefix="pg-", dir=own_tmp)))
     try:
         env = {**gate_env(generated_venv, project), "TEST_DATABASE_URL": cluster.dsn}

@@ -157,10 +157,17 @@ def project(tmp_path: Path) -> Path:
 
 
 def migrate_cli(
-    project: Path, venv: Path, *args: str, dsn: str | None, python: str | None = None
+    project: Path,
+    venv: Path,
+    *args: str,
+    dsn: str | None,
+    python: str | None = None,
+    pythonpath: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """``python tools/migrate.py ARGS`` in the project, DATABASE_URL set to ``dsn``."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
     if dsn is not None:
         env["DATABASE_URL"] = dsn
     result = subprocess.run(
@@ -746,14 +753,21 @@ def test_bad_arguments_and_databases_get_one_line_and_the_right_exit_code(
 def test_help_and_usage_errors_need_no_psycopg_and_a_database_command_says_it_is_missing(
     project: Path, generated_venv: Path
 ) -> None:
-    bare = sys.executable  # the template's own test environment has no psycopg
-    assert subprocess.run([bare, "-c", "import psycopg"], capture_output=True).returncode != 0
-    helped = migrate_cli(project, generated_venv, "--help", dsn=None, python=bare)
+    # An environment where psycopg cannot be imported: a module of that name that fails.
+    hidden = project.parent / "psycopg-hidden"
+    hidden.mkdir(exist_ok=True)
+    (hidden / "psycopg.py").write_text('raise ImportError("hidden for this test")\n')
+    bare = {"python": sys.executable, "pythonpath": hidden}
+    probe = subprocess.run(
+        [sys.executable, "-c", "import psycopg"], env={**os.environ, "PYTHONPATH": str(hidden)}
+    )
+    assert probe.returncode != 0
+    helped = migrate_cli(project, generated_venv, "--help", dsn=None, **bare)
     assert helped.returncode == 0
     assert "up" in helped.stdout and "drop" in helped.stdout
-    usage = migrate_cli(project, generated_venv, "status", dsn=None, python=bare)
+    usage = migrate_cli(project, generated_venv, "status", dsn=None, **bare)
     assert usage.returncode == 2
-    missing = migrate_cli(project, generated_venv, "status", dsn="postgresql://x@/y", python=bare)
+    missing = migrate_cli(project, generated_venv, "status", dsn="postgresql://x@/y", **bare)
     assert missing.returncode == 1
     assert "psycopg is not installed for" in one_line(missing)
 
