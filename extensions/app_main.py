@@ -241,6 +241,14 @@ def without_managed_blocks(text: str) -> str:
     return moved
 
 
+def has_markers(text: str) -> bool:
+    """Whether a marker of the old managed blocks is left in ``text``."""
+    return any(_begin_prefix(block) in text or end_marker(block) in text for block in BLOCKS)
+
+
+BLOCKS = (IMPORTS, REGISTRY)
+
+
 def _span(lines: list[str], block: str) -> tuple[int, int] | None:
     begins = [i for i, line in enumerate(lines) if line.strip().startswith(_begin_prefix(block))]
     ends = [i for i, line in enumerate(lines) if line.strip() == end_marker(block)]

@@ -40,9 +40,11 @@ def rendered_python_files(component: str, project: Path) -> list[Path]:
 
 def project_python_files(project: Path) -> list[Path]:
     """The project wiring's .py files this template version renders (tools/,
-    components/conftest.py), where they exist: laid out like the components, so
-    that the project's own `ruff format --check .` passes on them too."""
-    return _rendered(TEMPLATE_PROJECT, project)
+    components/conftest.py) and the registry the wiring writes (app/components.py),
+    where they exist: laid out like the components, with the project's own ruff
+    settings, so that its `ruff format --check .` passes on them too."""
+    registry = project / "app" / "components.py"
+    return [*_rendered(TEMPLATE_PROJECT, project), *([registry] if registry.is_file() else [])]
 
 
 def _rendered(source: Path, target_root: Path) -> list[Path]:

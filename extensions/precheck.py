@@ -35,6 +35,7 @@ WIRING_FILES = (
     "pyproject.toml",
     ".gitignore",
     "app/main.py",
+    "app/components.py",  # hexforge.composition.COMPONENTS_MODULE
     "app/__init__.py",
     "components/__init__.py",
     ".claude/manifest.yaml",

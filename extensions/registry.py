@@ -3,7 +3,7 @@
 There is no list kept anywhere else to drift out of date: a component is
 registered when ``components/<name>/.copier-answers.yml`` exists, says
 ``kind: component`` and names that very folder. Every wiring run rebuilds
-app/main.py's blocks and the manifest's ``components:`` key from this scan, so a
+app/components.py and the manifest's ``components:`` key from this scan, so a
 registration can never be lost to a concurrent run, and a deleted component
 disappears on the next one. What does not add up is reported, never silently
 dropped: a folder whose answers name another component (moved by hand), and a

@@ -347,6 +347,12 @@ def _plan_app_main(plan: Plan, title: str, create: bool, report: Report) -> bool
     except WiringError as error:
         report.warnings.append(str(error))
         return False
+    if app_main.has_markers(updated):
+        report.warnings.append(
+            f"{APP_MAIN} still holds hexforge's old component blocks, not as hexforge wrote "
+            f"them, so they were left alone; the components are in {APP_COMPONENTS}: replace "
+            f"the blocks by `{app_main.ROUTERS_IMPORT}`"
+        )
     return plan.set(APP_MAIN, updated.encode("utf-8"))
 
 

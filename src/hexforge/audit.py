@@ -75,9 +75,10 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
-from hexforge.core import ArgumentParser, UsageError, cli
+from hexforge.core import ArgumentParser, UsageError, cli, project_root
 
 
 class Rule(NamedTuple):
@@ -108,8 +109,8 @@ RULES: dict[str, Rule] = {
         Rule(
             "HEX201",
             "domain imports an adapter",
-            "depend on a port (an ABC in ports/outbound.py) and let the composition root "
-            "(app/main.py) pass the adapter in",
+            "depend on a port (an ABC in ports/outbound.py) and let the component's "
+            "assembly (adapters/compose.py) pass the adapter in",
         ),
         Rule(
             "HEX202",
@@ -119,8 +120,8 @@ RULES: dict[str, Rule] = {
         Rule(
             "HEX203",
             "inbound adapter imports an outbound adapter",
-            "call the use case through ports/inbound.py; only the composition root "
-            "(app/main.py) wires outbound adapters",
+            "call the use case through ports/inbound.py; only the component's assembly "
+            "(adapters/compose.py) wires outbound adapters",
         ),
         Rule(
             "HEX204",
@@ -1484,10 +1485,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_target() -> str:
+    """``components/`` here, else the project's (found as hexforge commands find it)."""
+    root = project_root()
+    if Path("components").is_dir() or root == Path.cwd().resolve():
+        return "components/"
+    return f"{root / 'components'}/"
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        components = discover(args.paths or ["components/"])
+        components = discover(args.paths or [default_target()])
     except OSError as error:
         raise UsageError(f"{error.filename}: {error.strerror}") from error
     report = audit(components)

@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "preflight": ("hexforge.preflight", "the coding agent's pre-flight checklist"),
     "report": ("hexforge.report", "write the completion report from tasks and evidence"),
     "story": ("hexforge.story", "story logs: chunk, check, block, tokens"),
-    "tasks": ("hexforge.tasks", "the manifest's tasks: list, claim, complete; the phase"),
+    "tasks": ("hexforge.tasks", "the manifest's tasks: list, claim, complete, fail; the phase"),
 }
 
 

@@ -48,6 +48,7 @@ from hexforge.core import (
     cli,
     dirty_summary,
     git,
+    project_root,
     read_answers,
     read_text,
     read_yaml,
@@ -95,7 +96,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[str, bool, str]:
 
 def run(argv: Sequence[str] | None = None) -> int:
     name, yes, output = parse_args(argv)
-    root = Path.cwd()
+    root = project_root()
     plan = make_plan(root, name)
     if not yes and sys.stdin.isatty() and sys.stdout.isatty() and output == "text":
         answer = input(

@@ -14,7 +14,7 @@ PEP 440 tag) or to ``--to REF`` with::
 run from the project root, and prints one line (``orders: v1 -> v2 updated``,
 ``billing: up to date (v2)``). A clean update is committed on its own
 (``hexforge: update orders v1 -> v2``), together with what the wiring re-wrote
-(``app/main.py``, ``.claude/manifest.yaml``, ``pyproject.toml``...).
+(``app/components.py``, ``.claude/manifest.yaml``, ``pyproject.toml``...).
 
 Copier merges the new template version with your edits, so sync refuses to start
 unless ``git status`` is clean. At the first update that conflicts (conflict

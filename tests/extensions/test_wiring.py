@@ -393,3 +393,19 @@ def test_references_order_app_main_and_a_hand_made_cycle_writes_nothing(tmp_path
     assert result.returncode != 0
     assert "reference each other in a cycle: products, warehouses" in result.stderr
     assert snapshot(project) == before
+
+
+def test_a_main_whose_blocks_were_damaged_is_left_alone_with_a_warning(tmp_path: Path) -> None:
+    project = mark_wired(tmp_path / "shop")
+    add_component(project, "orders")
+    main_py = project / "app" / "main.py"
+    main_py.parent.mkdir(parents=True, exist_ok=True)
+    damaged = app_main.with_packaged_migrate(BLOCKS_ERA).replace(
+        app_main.end_marker(app_main.REGISTRY), "# the end"
+    )
+    main_py.write_text(damaged)
+    result = run_wiring(project)
+    assert result.returncode == 0, result.stderr
+    assert "app/main.py still holds hexforge's old component blocks" in result.stderr
+    assert main_py.read_text() == damaged
+    assert imported_components(project) == ["orders"]

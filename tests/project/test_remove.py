@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -50,7 +51,7 @@ def project(shop: Path, tmp_path: Path) -> Path:
 
 
 def remove(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return run(["python3", "tools/remove.py", *args], project, check=False)
+    return run([sys.executable, "tools/remove.py", *args], project, check=False)
 
 
 def commit_file(relative: str, text: str) -> Callable[[Path], None]:
@@ -128,7 +129,7 @@ def test_an_unused_component_is_removed(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["drop_data"] == "hexforge migrate drop customers --yes"
-    assert report["unregistered_from"] == ["app/main.py", ".claude/manifest.yaml"]
+    assert report["unregistered_from"] == ["app/components.py", ".claude/manifest.yaml"]
 
 
 def test_removal_is_one_staged_change_equal_to_never_having_had_it(
@@ -152,7 +153,7 @@ def test_removal_is_one_staged_change_equal_to_never_having_had_it(
     assert git(project, "diff", "--name-only") == ""
     staged = git(project, "diff", "--staged", "--name-status").splitlines()
     assert sorted(staged) == sorted(
-        [*(f"D\t{path}" for path in owned), "M\t.claude/manifest.yaml", "M\tapp/main.py"]
+        [*(f"D\t{path}" for path in owned), "M\t.claude/manifest.yaml", "M\tapp/components.py"]
     )
     assert "__http__/orders.http" in owned and len(owned) > 20
 
@@ -177,7 +178,9 @@ def test_removal_is_one_staged_change_equal_to_never_having_had_it(
 
 @pytest.mark.parametrize(("answer", "removed"), [("n", False), ("", False), ("y", True)])
 def test_at_a_terminal_it_asks_first(project: Path, answer: str, removed: bool) -> None:
-    child = pexpect.spawn("python3", ["tools/remove.py", "orders"], cwd=str(project), timeout=60)
+    child = pexpect.spawn(
+        sys.executable, ["tools/remove.py", "orders"], cwd=str(project), timeout=60
+    )
     child.expect(r"Remove components/orders/ \(\d+ files\) and its registrations\? \[y/N\] ")
     child.sendline(answer)
     child.expect(pexpect.EOF)
