@@ -16,8 +16,6 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from hexforge.core import read_answers
-
 COMPONENTS_MODULE = Path("app") / "components.py"
 LINE_LENGTH = 100  # [tool.ruff] line-length of a generated project
 
@@ -60,6 +58,8 @@ class Registry:
 
 def on_disk(root: Path, leaving_out: Collection[str] = ()) -> Registry:
     """The project's components: folders of components/ with a component's answers."""
+    from hexforge.core import read_answers  # YAML: only remove needs it, not the wiring
+
     folder = root / "components"
     names: list[str] = []
     refs: dict[str, list[str]] = {}

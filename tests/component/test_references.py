@@ -103,8 +103,8 @@ def test_a_dangling_reference_is_422_and_a_real_one_201_in_memory_and_on_postgre
             env=gate_env(generated_venv, project),
         ).stdout
     )
-    main = (project / "app" / "main.py").read_text()
-    assert main.index("warehouses_service = warehouses_compose.build(pool)") < main.index(
+    registry = (project / "app" / "components.py").read_text()
+    assert registry.index("warehouses_service = warehouses_compose.build(pool)") < registry.index(
         "products_service = products_compose.build("
     )
 
@@ -178,8 +178,7 @@ def test_the_public_api_is_the_only_way_in_and_remove_respects_references(
     code, output = tool(project, venv, "python", "tools/remove.py", "products", "--yes")
     assert code == 0, output
     commit_all(project, "Remove the products component")
-    main = (project / "app" / "main.py").read_text()
-    assert "products" not in main
+    assert "products" not in (project / "app" / "components.py").read_text()
     run_gates(project, venv)
 
 

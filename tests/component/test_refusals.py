@@ -126,9 +126,9 @@ def test_a_component_that_lost_its_answers_file_stays_registered_while_its_folde
 
     result = copier_update(shop, ORDERS)
 
-    main = (shop / "app/main.py").read_text()
-    assert "import components.billing.adapters.compose as billing_compose\n" in main
-    assert "    billing_service = billing_compose.build(pool)\n" in main
+    registry = (shop / "app/components.py").read_text()
+    assert "import components.billing.adapters.compose as billing_compose\n" in registry
+    assert "    billing_service = billing_compose.build(pool)\n" in registry
     assert "  billing:\n" in (shop / ".claude/manifest.yaml").read_text()
     assert "components/billing has no .copier-answers.yml: kept registered" in result.stderr
 
@@ -260,7 +260,7 @@ def test_a_project_in_a_folder_named_like_a_copier_temporary_copy_is_wired(
 
     assert (
         "import components.orders.adapters.compose as orders_compose\n"
-        in (shop / "app/main.py").read_text()
+        in (shop / "app/components.py").read_text()
     )
     assert (shop / ".copier-answers.yml").is_file()
 
