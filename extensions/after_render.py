@@ -19,7 +19,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import format_component
+import bytecode
+
+# The template's modules and its copy of the package, compiled once for all runs.
+bytecode.install([Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "src"])
+
+import format_component  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:

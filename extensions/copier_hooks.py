@@ -16,6 +16,7 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 
 _SIBLINGS = (
+    "bytecode",
     "environment",
     "naming",
     "pycode",
@@ -72,6 +73,10 @@ if any(
 if str(_HERE) in sys.path:
     sys.path.remove(str(_HERE))
 sys.path.insert(0, str(_HERE))
+
+import bytecode  # noqa: E402
+
+bytecode.install([_HERE])  # compiled once for every run, not once per run's clone
 
 import copier_internals  # noqa: E402
 import environment  # noqa: E402
