@@ -41,6 +41,7 @@ from hexforge.core import (
     UsageError,
     cli,
     manifest_tasks,
+    outstanding,
     project_root,
     read_manifest,
     write_text_atomic,
@@ -217,6 +218,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         manifest = read_manifest(root)
     except Refused as error:
         raise Refused(f"{error}; the report needs the tasks") from None
+    tasks = outstanding(manifest, "tasks") if manifest is not None else None
+    if tasks is not None and not isinstance(tasks, list):
+        # Not a list of tasks: a report counting none of them would read as done.
+        raise Refused(
+            f"{MANIFEST.as_posix()}: outstanding.tasks is a {type(tasks).__name__}, not a "
+            "list of tasks (- id: T001 ...); the report needs the tasks"
+        )
     now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     text, summary = build_report(root, manifest, now)
     try:

@@ -162,3 +162,15 @@ def test_a_local_template_pins_its_tag_then_its_commit(tmp_path: Path) -> None:
     assert pin.requirement(str(plain), "", plain, tmp_path) == (
         f"hexforge @ {plain.resolve().as_uri()}"
     )
+
+
+@pytest.mark.parametrize("tasks", ["{T1: {title: x}}", "T1", "7"])
+def test_a_task_list_that_is_not_a_list_is_refused_by_the_report(
+    tmp_path: Path, tasks: str
+) -> None:
+    project = manifest_project(tmp_path / "shop", f"outstanding:\n  tasks: {tasks}\n")
+    done = hexforge(project, "report")
+    assert done.returncode == 1, done.stdout
+    (line,) = done.stderr.strip().splitlines()
+    assert "outstanding.tasks is a" in line and "not a list of tasks" in line
+    assert not (project / ".claude" / "evidence" / "completion_report.md").exists()
