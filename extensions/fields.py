@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -1147,6 +1148,12 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
         if key in seen:
             raise FieldsError(f"field {name!r}: modifier {key!r} appears twice")
         seen.add(key)
+        if control := next((c for c in literal if unicodedata.category(c) == "Cc"), None):
+            # A line break in a default would land as a line of SQL in the migration.
+            raise FieldsError(
+                f"field {name!r}: {key}= holds the control character U+{ord(control):04X}: "
+                "a value is one line of printable text"
+            )
         if key in {"unique", "index"}:
             if equals:
                 raise FieldsError(f"field {name!r}: {key!r} takes no value, got {modifier!r}")
