@@ -100,9 +100,10 @@ def _parse_one(item: str, names: ComponentNames) -> UseCase:
     except FieldsError as error:
         raise UseCasesError(f"use case {name!r}: {error}") from None
     for f in parsed:
-        if f.is_enum:
+        if f.is_enum or f.type.ref:
+            kind = "an enum" if f.is_enum else f"a reference ({f.type.spec})"
             raise UseCasesError(
-                f"use case {name!r}: field {f.name!r} is an enum; use cases take the scalar "
+                f"use case {name!r}: field {f.name!r} is {kind}; use cases take the scalar "
                 "types (str int float bool decimal date datetime uuid) for now"
             )
         if f.unique or f.index:

@@ -75,6 +75,8 @@ def test_a_name_with_underscores_is_a_dashed_route_segment() -> None:
         ("reserve(quantity:int:gt=5:lt=2)", "use case 'reserve': field 'quantity': its bounds"),
         ("reserve(quantity:int, quantity:int)", "field name 'quantity' appears twice"),
         ("reserve(why:enum[a|b])", "field 'why' is an enum"),
+        ("move(to:ref[warehouses])", "field 'to' is a reference (ref[warehouses])"),
+        ("tag(x:ref[nonexistent]?)", "field 'x' is a reference (ref[nonexistent])"),
         ("reserve(code:str:unique)", "field 'code' is unique, which only stored fields"),
         ("reserve(to_command:int)", "field 'to_command' clashes with the generated request"),
         ("reserve(product_id:uuid)", "field 'product_id' clashes with the generated request"),
