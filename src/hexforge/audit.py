@@ -641,10 +641,31 @@ def _follows_dot(text: str, word: str) -> bool:
 # --- Parsed-tree helpers --------------------------------------------------------------
 
 
-def _is_import_module(func: ast.expr) -> bool:
+IMPORT_CALLABLES = frozenset({"__import__", "import_module"})
+
+
+def _is_import_module(func: ast.expr, names: frozenset[str] = IMPORT_CALLABLES) -> bool:
     if isinstance(func, ast.Name):
-        return func.id in ("__import__", "import_module")
-    return isinstance(func, ast.Attribute) and func.attr == "import_module"
+        return func.id in names
+    return isinstance(func, ast.Attribute) and func.attr in IMPORT_CALLABLES
+
+
+def _import_callables(tree: ast.AST) -> frozenset[str]:
+    """The names that call an import in this tree: ``import_module`` and
+    ``__import__``, and what they are bound to (``from importlib import import_module
+    as im``, ``im = importlib.import_module``)."""
+    names = set(IMPORT_CALLABLES)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in ("importlib", "builtins"):
+            names |= {
+                alias.asname
+                for alias in node.names
+                if alias.name in IMPORT_CALLABLES and alias.asname
+            }
+    for node in ast.walk(tree):  # then names assigned from any of them
+        if isinstance(node, ast.Assign) and _is_import_module(node.value, frozenset(names)):
+            names |= {target.id for target in node.targets if isinstance(target, ast.Name)}
+    return frozenset(names)
 
 
 def statement_imports(node: ast.Import | ast.ImportFrom) -> list[Import]:
@@ -660,13 +681,14 @@ def statement_imports(node: ast.Import | ast.ImportFrom) -> list[Import]:
 def tree_imports(tree: ast.AST) -> list[Import]:
     """Every import anywhere in the tree, including literal importlib calls."""
     found: list[Import] = []
+    callables = _import_callables(tree)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             found += statement_imports(node)
         elif (
             isinstance(node, ast.Call)
             and node.args
-            and _is_import_module(node.func)
+            and _is_import_module(node.func, callables)
             and isinstance(node.args[0], ast.Constant)
             and isinstance(node.args[0].value, str)
             and not node.args[0].value.startswith(".")

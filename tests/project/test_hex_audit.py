@@ -411,6 +411,21 @@ DOMAIN_IMPORTS = {
         '_REPO = importlib.import_module("components.orders.adapters.outbound.memory_repo")\n',
         "import_module(",
     ),
+    "importlib-aliased": (
+        "from importlib import import_module as im\n\n"
+        '_REPO = im("components.orders.adapters.outbound.postgres_repo")\n',
+        '_REPO = im("',
+    ),
+    "importlib-assigned": (
+        "import importlib\n\nload = importlib.import_module\n"
+        '_REPO = load("components.orders.adapters.outbound.postgres_repo")\n',
+        '_REPO = load("',
+    ),
+    "dunder-import-aliased": (
+        "from builtins import __import__ as imp\n\n"
+        '_REPO = imp("components.orders.adapters.outbound.postgres_repo")\n',
+        '_REPO = imp("',
+    ),
 }
 
 
