@@ -44,8 +44,9 @@ def requirement(template: str, ref: str, clone: Path, project: Path) -> str:
     """``hexforge @ <git URL>@<version>`` for the template version in ``clone`` (the
     copy Copier rendered from, at that version).
 
-    ``ref`` (Copier's ``_commit``) is used when it names the clone's commit (a tag,
-    readable in the pin), else the commit id. A local template rendered with
+    ``ref`` (Copier's ``_commit``) is used when it is a tag of the clone's commit
+    (readable in the pin), else the full commit id (Copier records an untagged
+    commit by its short id, which may one day be ambiguous). A local template rendered with
     uncommitted changes has no commit anyone else can fetch: the project then
     depends on that folder as it is (``hexforge @ file:///...``), for the template's
     own development.
@@ -59,5 +60,6 @@ def requirement(template: str, ref: str, clone: Path, project: Path) -> str:
     ):
         folder = local if local is not None and local.is_dir() else clone
         return f"hexforge @ {folder.resolve().as_uri()}"
-    version = ref if ref and _git(clone, "rev-parse", f"{ref}^{{commit}}") == head else head
+    tag = _git(clone, "rev-parse", "--verify", "--quiet", f"refs/tags/{ref}^{{commit}}")
+    version = ref if ref and tag == head else head
     return f"hexforge @ {source_url(template, project)}@{version}"

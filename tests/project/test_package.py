@@ -157,6 +157,9 @@ def test_a_local_template_pins_its_tag_then_its_commit(tmp_path: Path) -> None:
     assert pin.requirement(str(template), "v3-1-gabc", template, tmp_path) == (
         f"hexforge @ {url}@{head}"
     )
+    assert pin.requirement(str(template), head[:7], template, tmp_path) == (
+        f"hexforge @ {url}@{head}"
+    )
     plain = tmp_path / "plain"
     plain.mkdir()
     assert pin.requirement(str(plain), "", plain, tmp_path) == (
