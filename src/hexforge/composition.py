@@ -58,21 +58,37 @@ class Registry:
 
 def on_disk(root: Path, leaving_out: Collection[str] = ()) -> Registry:
     """The project's components: folders of components/ with a component's answers."""
-    from hexforge.core import read_answers  # YAML: only remove needs it, not the wiring
+    from hexforge.core import Refused, read_answers, read_manifest  # YAML: remove's only
 
     folder = root / "components"
     names: list[str] = []
     refs: dict[str, list[str]] = {}
     legacy: set[str] = set()
-    paths = sorted(folder.glob("*/.copier-answers.yml")) if folder.is_dir() else []
-    for answers_path in paths:
-        name = answers_path.parent.name
-        answers = read_answers(answers_path)
-        if answers.get("kind") != "component" or name in leaving_out:
+    try:
+        manifest = read_manifest(root) or {}
+    except Refused:
+        manifest = {}
+    registered = manifest.get("components")
+    registered = registered if isinstance(registered, dict) else {}
+    for component in sorted(folder.iterdir()) if folder.is_dir() else []:
+        name = component.name
+        answers_path = component / ".copier-answers.yml"
+        if name in leaving_out or not component.is_dir():
+            continue
+        if answers_path.is_file():
+            answers = read_answers(answers_path)
+            if answers.get("kind") != "component":
+                continue
+            fields = answers.get("fields", "")
+        elif isinstance(entry := registered.get(name), dict):
+            # Its answers file is gone but the folder is there: the wiring keeps it
+            # registered as the manifest has it, and so does this.
+            fields = str(entry.get("fields") or "")
+        else:
             continue
         names.append(name)
-        refs[name] = REF.findall(answers.get("fields", ""))
-        if builds_its_own_router(answers_path.parent):
+        refs[name] = REF.findall(fields)
+        if builds_its_own_router(component):
             legacy.add(name)
     return Registry(names, refs, frozenset(legacy))
 

@@ -29,9 +29,11 @@ Exit status: 0 removed; 1 refused; 2 usage error.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import re
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -292,10 +294,26 @@ def apply(root: Path, plan: Plan) -> list[str]:
         git(root, "rm", "-q", "--", plan.http_file)
     for path, (text, newline) in plan.edits.items():
         write_text_atomic(root / path, text, newline)
+    if COMPONENTS_MODULE in plan.edits:
+        lay_out(root, COMPONENTS_MODULE)
     edited = [path.as_posix() for path in plan.edits]
     if edited:
         git(root, "add", "--", *edited)
     return edited
+
+
+def lay_out(root: Path, path: Path) -> None:
+    """Lay ``path`` out with the project's own ruff settings, as the wiring does
+    (composition writes hexforge's default line length); without ruff, as written."""
+    if importlib.util.find_spec("ruff") is None:
+        return
+    for command in (["check", "--select=I", "--fix", "--exit-zero"], ["format"]):
+        subprocess.run(
+            [sys.executable, "-m", "ruff", *command, "--quiet", "--no-cache", str(path)],
+            cwd=root,
+            capture_output=True,
+            check=False,
+        )
 
 
 def report(plan: Plan, edited: list[str], output: str) -> None:

@@ -204,3 +204,17 @@ def test_crlf_registrations_keep_their_line_ends(project: Path) -> None:
         data = path.read_bytes()
         assert b"orders" not in data
         assert data.count(b"\n") == data.count(b"\r\n") > 5
+
+
+def test_the_registry_is_laid_out_with_the_projects_ruff_settings(project: Path) -> None:
+    """app/components.py after a removal passes the project's `ruff format --check`,
+    whatever its line length (hexforge writes the default one, 100)."""
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("line-length = 100", "line-length = 40"))
+    commit_all(project, "a narrow project (40 columns)")
+    result = remove(project, "customers", "--yes")
+    assert result.returncode == 0, result.stderr
+    registry = (project / "app" / "components.py").read_text()
+    assert "customers" not in registry
+    check = run([sys.executable, "-m", "ruff", "format", "--check", "app/components.py"], project)
+    assert check.returncode == 0, check.stdout

@@ -8,6 +8,7 @@ one removed by the tool, is byte for byte the file the wiring writes without it.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -64,7 +65,7 @@ def test_the_registry_reads_as_if_the_component_never_was(
         assert before == composition.render(components, refs, legacy)
         after = composition.render_for(root, leaving_out={removed})
     assert after == composition.render(rest, refs, legacy - {removed})
-    assert f"components.{removed}." not in after and f"{removed}_service" not in after
+    assert not re.search(rf"\bcomponents\.{removed}\b|\b{removed}_service\b", after)
 
 
 AGENT_BEFORE = """\
@@ -120,3 +121,20 @@ def test_a_folded_fields_answer_is_read_whole(tmp_path: Path) -> None:
         "warehouse:ref[warehouses]",
         "kind": "component",
     }
+
+
+def test_a_component_whose_answers_file_is_gone_stays_in_the_registry(tmp_path: Path) -> None:
+    """As the wiring keeps it (registered as the manifest has it) while its folder is
+    there, so does a removal of another component."""
+    write_answers(tmp_path, "warehouses", [], legacy=False)
+    write_answers(tmp_path, "products", ["warehouses"], legacy=False)
+    write_answers(tmp_path, "gone", [], legacy=False)
+    (tmp_path / "components" / "products" / ".copier-answers.yml").unlink()
+    (tmp_path / ".claude").mkdir()
+    (tmp_path / ".claude" / "manifest.yaml").write_text(
+        "components:\n  products:\n    entity: Product\n"
+        "    fields: 'label:str, warehouses_id:ref[warehouses]'\n"
+    )
+    assert composition.render_for(tmp_path, leaving_out={"gone"}) == composition.render(
+        ["warehouses", "products"], {"products": ["warehouses"]}
+    )
