@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib
 import json
 import re
-import subprocess
 import sys
 import tomllib
 import zipfile
@@ -18,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import commit_all, copier_copy, init_repo, run
-from tests.project.test_serve import call, free_port
+from tests.project.test_serve import call, uvicorn_serving
 
 pytestmark = pytest.mark.slow
 
@@ -103,18 +102,8 @@ def test_the_wheel_installs_alone_and_serves_from_any_folder(
             [venv / "bin" / "hexforge", "migrate", "status", "--format", "json"], elsewhere, env=env
         )
         assert "pending" not in {m["state"] for m in json.loads(status.stdout)["migrations"]}
-        port = free_port()
-        server = subprocess.Popen(
-            [venv / "bin" / "uvicorn", "app.main:app", "--port", str(port)],
-            cwd=elsewhere,
-            env={**env, "PATH": "/usr/bin:/bin"},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_until_served(server, base)
+        uvicorn = venv / "bin" / "uvicorn"
+        with uvicorn_serving(uvicorn, elsewhere, {**env, "PATH": "/usr/bin:/bin"}) as base:
             status_code, warehouse = call("POST", f"{base}/warehouses", {"name": "north"})
             assert status_code == 201, warehouse
             product = {"sku": "a-1", "warehouse": warehouse["id"]}
@@ -127,24 +116,5 @@ def test_the_wheel_installs_alone_and_serves_from_any_folder(
             assert call("POST", f"{url}/discontinue", {}) == (200, created)
             unknown = {"sku": "a-2", "warehouse": "00000000-0000-4000-8000-000000000000"}
             assert call("POST", f"{base}/products", unknown)[0] == 422
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
     finally:
         cluster.stop()
-
-
-def _wait_until_served(server: subprocess.Popen[str], base: str) -> None:
-    import time
-    import urllib.request
-
-    for _ in range(200):
-        if server.poll() is not None:
-            output = server.stdout.read() if server.stdout else ""
-            raise AssertionError(f"uvicorn exited:\n{output}")
-        try:
-            urllib.request.urlopen(f"{base}/openapi.json", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("uvicorn did not answer within 20 s")

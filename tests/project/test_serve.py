@@ -44,11 +44,18 @@ def free_port() -> int:
 
 @contextmanager
 def serving(project: Path, venv: Path, extra_env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
     env = {**os.environ, **gate_env(venv, project), **extra_env}
+    with uvicorn_serving(venv / "bin" / "uvicorn", project, env) as base:
+        yield base
+
+
+@contextmanager
+def uvicorn_serving(uvicorn: Path, cwd: Path, env: dict[str, str]) -> Iterator[str]:
+    """``uvicorn app.main:app`` on a free loopback port, from ``cwd``: its base URL."""
+    port = free_port()
     server = subprocess.Popen(
-        [str(venv / "bin" / "uvicorn"), "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=project,
+        [str(uvicorn), "app.main:app", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -56,7 +63,7 @@ def serving(project: Path, venv: Path, extra_env: dict[str, str]) -> Iterator[st
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(200):
             if server.poll() is not None:
                 output = server.stdout.read() if server.stdout else ""
                 raise AssertionError(f"uvicorn exited:\n{output}")
@@ -65,6 +72,8 @@ def serving(project: Path, venv: Path, extra_env: dict[str, str]) -> Iterator[st
                 break
             except OSError:
                 time.sleep(0.1)
+        else:
+            raise AssertionError("uvicorn did not answer within 20 s")
         yield base
     finally:
         server.terminate()
