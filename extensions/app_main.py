@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+# Where hexforge's documentation shows app/main.py on hexforge.service.
+SERVICE_DOC = "hexforge's docs/service.md"
 IMPORTS = "component imports"
 REGISTRY = "component registry"
 
@@ -51,6 +53,40 @@ CHECK_SCHEMA = '''def check_schema(url: str) -> None:
 '''
 
 TEMPLATE = '''"""Composition root: builds the FastAPI application from the components.
+
+Each component chooses its adapters in its adapters/compose.py: PostgreSQL when
+DATABASE_URL is set, else in memory. The components served are app/components.py,
+which hexforge keeps up to date, and the settings are app/settings.py. What every
+service has (health and readiness, problem details, request ids, logs, the body
+limit) comes from hexforge.service. This file is yours. Serve it with
+`uvicorn app.main:app`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from hexforge.service import create_service, load
+
+from app.components import component_routers
+from app.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; ``settings`` default to the environment's."""
+    return create_service(
+        title={title},
+        settings=settings if settings is not None else load(Settings),
+        routers=component_routers,
+    )
+
+
+app = create_app()
+'''
+
+
+# app/main.py as hexforge 0.8 wrote it, before hexforge.service: moved onto
+# TEMPLATE while unchanged (its own lifespan and schema check are the service's now).
+_TEMPLATE_0_8 = '''"""Composition root: builds the FastAPI application from the components.
 
 Each component chooses its adapters in its adapters/compose.py: in memory by default,
 PostgreSQL when DATABASE_URL is set. The components served are app/components.py,
@@ -104,14 +140,29 @@ app = create_app()
 
 def new_app_main(title: str) -> str:
     """The first app/main.py of a project."""
-    return TEMPLATE.format(title=_python_string(title), check_schema=CHECK_SCHEMA)
+    return TEMPLATE.format(title=_python_string(title))
+
+
+def onto_the_service(text: str) -> str:
+    """``text`` as TEMPLATE when it is app/main.py exactly as hexforge 0.8 wrote it
+    (any title); any other file is the user's and stays as it is."""
+    found = _TITLE_0_8.search(text)
+    if found is None:
+        return text
+    title = found.group(1)
+    if text != _TEMPLATE_0_8.format(title=title, check_schema=CHECK_SCHEMA):
+        return text
+    return TEMPLATE.format(title=title)
+
+
+_TITLE_0_8 = re.compile(r"\n    app = FastAPI\(\n        title=(.*),\n        lifespan=lifespan,\n")
 
 
 def update_app_main(text: str) -> str:
     """``text`` moved onto the current shape where it is still in an older one that
     hexforge wrote; any other file is returned unchanged."""
     text = with_packaged_migrate(without_component_protocol(without_schema_at_start(text)))
-    return without_managed_blocks(text)
+    return onto_the_service(without_managed_blocks(text))
 
 
 # app/main.py as hexforge wrote it before migrations ran each component's

@@ -170,12 +170,13 @@ class _Merger:
             self.result.warnings.append(_dynamic_warning("dependencies", wanted))
         else:
             self._merge_requirements(project, "dependencies", wanted, "dependencies")
-        wanted = ref_project["optional-dependencies"]["dev"]
+        wanted_extras = ref_project["optional-dependencies"]
         if "optional-dependencies" in dynamic:
-            self.result.warnings.append(_dynamic_warning("optional-dependencies", wanted))
-        else:
-            extras = self._child_table(project, "optional-dependencies")
-            self._merge_requirements(extras, "dev", wanted, "dev dependencies")
+            self.result.warnings.append(_dynamic_warning("optional-dependencies", wanted_extras))
+            return
+        extras = self._child_table(project, "optional-dependencies")
+        for extra, wanted in wanted_extras.items():
+            self._merge_requirements(extras, extra, wanted, f"{extra} dependencies")
 
     def pin_hexforge(self, pin: str) -> None:
         """Depend on hexforge by ``pin``: the one value hexforge changes in a project's
@@ -299,12 +300,14 @@ def _copy_into(table: MutableMapping[str, Any], item: Any) -> Any:
     return copy.deepcopy(item)
 
 
-def _dynamic_warning(key: str, wanted: Iterable[str]) -> str:
-    what = "they include" if key == "dependencies" else "a dev extra includes"
-    return (
-        f"pyproject.toml declares {key} dynamic, so hexforge left it alone: make sure "
-        f"{what} {', '.join(wanted)}"
-    )
+def _dynamic_warning(key: str, wanted: Iterable[str] | Mapping[str, Iterable[str]]) -> str:
+    if isinstance(wanted, Mapping):
+        what = "; ".join(
+            f"the {extra} extra includes {', '.join(items)}" for extra, items in wanted.items()
+        )
+    else:
+        what = f"they include {', '.join(wanted)}"
+    return f"pyproject.toml declares {key} dynamic, so hexforge left it alone: make sure {what}"
 
 
 def _pytest_warning(pytest_file: str) -> str:

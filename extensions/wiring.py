@@ -47,6 +47,7 @@ try:
     import gitignore
     import manifest
     import precheck
+    import project_files
     import pyproject_merge
     import registry
     from atomic import held_lock_env, project_lock, write_if_changed
@@ -61,6 +62,8 @@ KINDS = ("project", "component", "story")
 
 MANIFEST = ".claude/manifest.yaml"
 APP_MAIN = "app/main.py"
+APP_SETTINGS = "app/settings.py"
+README = "README.md"
 APP_COMPONENTS = composition.COMPONENTS_MODULE.as_posix()
 GITIGNORE = ".gitignore"
 LOCK_GITIGNORE = ".claude/.gitignore"
@@ -193,7 +196,12 @@ def wire(
         plan.create_if_absent(relative, content, report)
     found = registry.scan(root, _registered(plan))
     report.warnings.extend(found.warnings)
-    main_moved = _plan_app_main(plan, _app_title(root, project_name), kind != "story", report)
+    title = _app_title(root, project_name)
+    if kind != "story":
+        # The user's once written: a story's scaffold never re-creates one they deleted.
+        plan.create_if_absent(APP_SETTINGS, project_files.SETTINGS_PY, report)
+        plan.create_if_absent(README, project_files.readme(title), report)
+    main_moved = _plan_app_main(plan, title, kind != "story", report)
     registry_changed = plan.read(APP_MAIN) is not None and _plan_components_module(
         plan, found.components, report
     )
@@ -347,6 +355,12 @@ def _plan_app_main(plan: Plan, title: str, create: bool, report: Report) -> bool
     except WiringError as error:
         report.warnings.append(str(error))
         return False
+    if "create_service" not in updated:
+        report.warnings.append(
+            f"{APP_MAIN} is yours and not as hexforge wrote it, so it does not build the app "
+            "with hexforge.service (settings, /healthz, /readyz, problem details, request "
+            f"ids, logs): see {app_main.SERVICE_DOC} to call create_service from it"
+        )
     if app_main.has_markers(updated):
         report.warnings.append(
             f"{APP_MAIN} still holds hexforge's old component blocks, not as hexforge wrote "

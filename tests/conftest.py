@@ -26,7 +26,8 @@ def generated_project_requirements() -> list[str]:
     config = tomllib.loads((EXTENSIONS / "project_pyproject.toml").read_text())
     project = config["project"]
     # hexforge itself from this checkout (a project pins the template's git URL).
-    return [*project["dependencies"], *project["optional-dependencies"]["dev"], "-e", str(REPO)]
+    extras = project["optional-dependencies"]
+    return [*project["dependencies"], *extras["dev"], *extras["otel"], "-e", str(REPO)]
 
 
 @pytest.fixture(scope="session")

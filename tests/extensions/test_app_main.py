@@ -210,13 +210,33 @@ def edited(text: str) -> str:
 # --- app/main.py ---------------------------------------------------------------------
 
 
-def test_a_new_file_imports_the_registry_and_holds_no_block() -> None:
+def test_a_new_file_builds_the_service_from_the_registry_and_holds_no_block() -> None:
     text = app_main.new_app_main("shop-api")
-    assert "from app.components import Pool, component_routers\n" in text
-    assert "from hexforge import migrate\n" in text
+    assert "from app.components import component_routers\n" in text
+    assert "from app.settings import Settings\n" in text
+    assert "from hexforge.service import create_service, load\n" in text
     assert "hexforge:" not in text
     assert 'title="shop-api",' in text
     assert app_main.update_app_main(text) == text
+
+
+def release_0_8(title: str) -> str:
+    """app/main.py as hexforge 0.8 wrote it: its own lifespan and schema check."""
+    return app_main._TEMPLATE_0_8.format(
+        title=app_main._python_string(title), check_schema=app_main.CHECK_SCHEMA
+    )
+
+
+@pytest.mark.parametrize("title", ["shop-api", 'a "quoted" \\ title'])
+def test_a_file_as_0_8_wrote_it_moves_onto_the_service(title: str) -> None:
+    assert app_main.update_app_main(release_0_8(title)) == app_main.new_app_main(title)
+
+
+def test_a_0_8_file_its_owner_edited_stays_theirs() -> None:
+    mine = release_0_8("shop-api").replace(
+        "app = create_app()\n", "app = create_app()\napp.state.mine = True\n"
+    )
+    assert app_main.update_app_main(mine) == mine
 
 
 def test_the_blocks_move_out_keeping_every_user_line() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 import app_main
 import manifest
+import project_files
 import pyproject_merge
 import wiring
 from hexforge import composition
@@ -45,14 +46,15 @@ def test_first_run_wires_everything(tmp_path: Path) -> None:
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
         "created .claude/.gitignore, .gitignore, pyproject.toml, app/__init__.py, "
-        "components/__init__.py, .claude/evidence/.gitkeep, app/main.py, app/components.py, "
-        ".claude/manifest.yaml",
+        "components/__init__.py, .claude/evidence/.gitkeep, app/settings.py, README.md, "
+        "app/main.py, app/components.py, .claude/manifest.yaml",
         "registered component orders",
     ]
     written = (project / "pyproject.toml").read_text()
     (pin,) = [line.strip(' ",') for line in written.splitlines() if '"hexforge @ ' in line]
     assert written == pyproject_merge.new_pyproject("demo", pin)
     assert (project / "app" / "main.py").read_text() == app_main.new_app_main("demo")
+    assert (project / "app" / "settings.py").read_text() == project_files.SETTINGS_PY
     assert (project / "app" / "components.py").read_text() == composition.render(["orders"])
     assert list(manifest.registered((project / ".claude/manifest.yaml").read_text())) == ["orders"]
     assert (project / ".claude" / ".gitignore").read_text().splitlines()[-1] == ".hexforge.lock"

@@ -1,0 +1,135 @@
+"""The application around a project's components (SPEC §13): settings, pool, schema
+check, health, problem details, request ids, logs, the body limit, CORS, tracing.
+
+``app/main.py`` calls :func:`create_service` with its settings and the routers of
+``app/components.py``; everything here is the same for every project, so it lives in
+the package and moves with the pin, not in the project's history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from http import HTTPStatus
+from typing import Any
+
+import psycopg
+from asgi_correlation_id import CorrelationIdMiddleware
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from starlette.responses import Response
+
+from hexforge import migrate
+from hexforge.service import health, logs, problems, telemetry
+from hexforge.service.middleware import ServiceMiddleware, is_sane_request_id
+from hexforge.service.settings import ServiceSettings
+
+log = logging.getLogger("hexforge.service")
+
+Pool = AsyncConnectionPool[Any]
+Routers = Callable[[Any], Iterable[APIRouter]]
+
+# What any route may answer besides its own statuses.
+EVERY_ROUTE = problems.responses(HTTPStatus.INTERNAL_SERVER_ERROR, HTTPStatus.SERVICE_UNAVAILABLE)
+
+
+def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -> FastAPI:
+    """The FastAPI application serving ``routers(pool)`` as ``settings`` say: on
+    PostgreSQL when ``DATABASE_URL`` is set (pool None otherwise: in memory)."""
+    logs.configure(settings.log_level, settings.log_format)
+    url = settings.database_url
+    pool = new_pool(settings) if url else None
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if pool is None or url is None:
+            log.info("serving from memory: set DATABASE_URL to keep data")
+            yield
+            return
+        await asyncio.to_thread(check_schema, url, settings.hexforge_migrate_on_start)
+        await pool.open()
+        log.info("serving on %s", migrate.redact(url))
+        try:
+            yield  # SIGTERM: uvicorn lets requests in flight finish, then comes back here
+        finally:
+            await pool.close()
+            log.info("database pool closed")
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    problems.install(app)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
+    app.add_exception_handler(psycopg.DataError, _value_refused_by_the_database)
+    app.include_router(health.router(health.Readiness(url, pool)))
+    for router in routers(pool):
+        app.include_router(router, responses=EVERY_ROUTE)
+    # The last added runs first: the request id is set before anything logs.
+    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[problems.REQUEST_ID_HEADER],
+        )
+    app.add_middleware(
+        CorrelationIdMiddleware,
+        header_name=problems.REQUEST_ID_HEADER,
+        validator=is_sane_request_id,
+    )
+    telemetry.instrument_from_environment(app)
+    return app
+
+
+def new_pool(settings: ServiceSettings) -> Pool:
+    """The connection pool (opened by the app's start), each session limited to
+    ``DATABASE_STATEMENT_TIMEOUT_MS`` per statement."""
+    options = {}
+    if settings.database_statement_timeout_ms:
+        options["options"] = f"-c statement_timeout={settings.database_statement_timeout_ms}"
+    return AsyncConnectionPool(
+        settings.database_url or "",
+        min_size=settings.database_pool_min,
+        max_size=settings.database_pool_max,
+        kwargs=options,
+        open=False,
+    )
+
+
+def check_schema(url: str, apply: bool) -> None:
+    """Refuse to serve on a database the migrations have not brought up to date: every
+    request would fail. With ``apply`` (HEXFORGE_MIGRATE_ON_START) apply them instead,
+    under hexforge migrate's lock: replicas starting together apply each once."""
+    if apply:
+        migrate.apply(url)
+        return
+    pending = [migration.label for migration in migrate.pending(url)]
+    if pending:
+        raise migrate.MigrationError(
+            f"migrations pending: {', '.join(pending)}; "
+            "apply them with `hexforge migrate up` (the deploy step), "
+            "or set HEXFORGE_MIGRATE_ON_START=1 to apply them at start"
+        )
+
+
+async def _database_unavailable(request: Request, error: Exception) -> Response:
+    log.warning("database unavailable in %s %s: %s", request.method, request.url.path, error)
+    return problems.problem_response(
+        HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; try again later"
+    )
+
+
+async def _value_refused_by_the_database(request: Request, error: Exception) -> Response:
+    """A value the API's rules let through but PostgreSQL cannot store (a number past
+    numeric's range...): the request's fault, so 422, never 500. The detail is
+    PostgreSQL's one-line reason; the statement and its parameters stay in the log."""
+    assert isinstance(error, psycopg.DataError)
+    log.warning("value refused in %s %s: %s", request.method, request.url.path, error)
+    reason = error.diag.message_primary or "a value is out of the database's range"
+    return problems.problem_response(
+        HTTPStatus.UNPROCESSABLE_ENTITY, f"a value cannot be stored: {reason}"
+    )

@@ -1,0 +1,107 @@
+"""What every request passes through (SPEC §13): its id, its size limit, its log line.
+
+Plain ASGI, no per-request task or buffering: these run on every request of every
+route and must cost next to nothing (bench/ holds the service to a hand-written app).
+The request id itself is asgi-correlation-id's: it takes ``X-Request-ID`` when the
+value is sane, makes one otherwise, returns it and keeps it in a context variable
+that every log line of the request reads.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from http import HTTPStatus
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hexforge.service.problems import problem_response
+
+# A request id taken as given: short, printable, no separators a log reader splits on.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+
+access_log = structlog.get_logger("hexforge.access")
+
+
+def is_sane_request_id(value: str) -> bool:
+    return SANE_REQUEST_ID.fullmatch(value) is not None
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the limit while it was being read."""
+
+
+class ServiceMiddleware:
+    """Refuses a body over ``max_body_bytes`` with 413 and logs one line per request."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = HTTPStatus.INTERNAL_SERVER_ERROR.value
+        answered = False
+
+        async def sending(message: Message) -> None:
+            nonlocal status, answered
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                answered = True
+            await send(message)
+
+        try:
+            if self._declared_too_large(scope):
+                await self._refuse(scope, receive, sending)
+            else:
+                await self.app(scope, self._limited(receive), sending)
+        except BodyTooLarge:
+            if answered:
+                raise
+            await self._refuse(scope, receive, sending)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                "request",
+                method=scope["method"],
+                route=getattr(route, "path", None) or scope.get("path", ""),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+    def _declared_too_large(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    return int(value) > self.max_body_bytes
+                except ValueError:
+                    return False
+        return False
+
+    def _limited(self, receive: Receive) -> Receive:
+        seen = 0
+        limit = self.max_body_bytes
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge
+            return message
+
+        return limited
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+            f"the request body is larger than {self.max_body_bytes} bytes (MAX_BODY_BYTES)",
+        )
+        # Closing: the client's unread body must not be taken for the next request.
+        response.headers["connection"] = "close"
+        await response(scope, receive, send)
