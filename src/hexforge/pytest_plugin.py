@@ -158,9 +158,14 @@ class _Cluster:
             "--no-sync",
             as_user=as_user,
         )
+        self._serve()
+
+    def _serve(self) -> None:
+        bin_dir = _find_bin_dir()
+        as_user = _run_as(self.root)
         # The server itself, not `pg_ctl start`: pg_ctl detaches it into a session of
         # its own, where nothing that ends this test run would reach it.
-        with open(self.log, "wb") as log:
+        with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [
                     str(bin_dir / "postgres"),
@@ -189,6 +194,16 @@ class _Cluster:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise PostgresUnavailable(f"postgres did not start: {self._log_tail()}")
             time.sleep(0.05)
+
+    def suspend(self) -> None:
+        """Stop the server and keep its data: an outage, until :meth:`resume`."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # fast shutdown
+            self.process.wait(timeout=STOP_TIMEOUT_S)
+
+    def resume(self) -> None:
+        """Start the server again on the same data, socket and port."""
+        self._serve()
 
     def _ready(self) -> bool:
         """postmaster.pid's status line says "ready" once connections are accepted."""

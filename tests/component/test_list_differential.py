@@ -348,7 +348,9 @@ class Apps:
 
     def start(self) -> None:
         for name, url in self.urls.items():
-            self.clients[name] = AppClient(self.runner, self.generated.create_app(url))
+            self.clients[name] = AppClient(
+                self.runner, self.generated.create_app(self.generated.Settings(database_url=url))
+            )
 
     def reset(self) -> None:
         """Empty every app: a new in-memory app, emptied tables."""
@@ -357,7 +359,9 @@ class Apps:
         old = self.clients.pop("memory", None)
         if old is not None:
             old.close()
-        memory = AppClient(self.runner, self.generated.create_app(None))
+        memory = AppClient(
+            self.runner, self.generated.create_app(self.generated.Settings(database_url=None))
+        )
         self.clients = {"memory": memory, **self.clients}
         for url in self.urls.values():
             with psycopg.connect(url, autocommit=True) as connection:

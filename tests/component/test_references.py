@@ -41,9 +41,10 @@ SERVE = """
 import asyncio, json, sys
 import httpx
 from app.main import create_app
+from app.settings import Settings
 
 async def main() -> None:
-    app = create_app(sys.argv[1] or None)
+    app = create_app(Settings(database_url=sys.argv[1] or None))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:

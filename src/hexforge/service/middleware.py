@@ -14,6 +14,7 @@ import time
 from http import HTTPStatus
 
 import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hexforge.service.problems import problem_response
@@ -28,8 +29,18 @@ def is_sane_request_id(value: str) -> bool:
     return SANE_REQUEST_ID.fullmatch(value) is not None
 
 
-class BodyTooLarge(Exception):
-    """The request body passed the limit while it was being read."""
+# What a refused request's body may still be read to answer it: a client that sends
+# its whole body before it reads the answer gets the 413 instead of a broken pipe,
+# and one that sends more than this gets the 413 once the connection is closed.
+DRAIN_LIMIT = 64 * 1024 * 1024
+
+
+class BodyTooLarge(HTTPException):
+    """The request body passed the limit while it was being read. An HTTPException,
+    because FastAPI turns any other error of a body read into a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(limit))
 
 
 class ServiceMiddleware:
@@ -92,16 +103,32 @@ class ServiceMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         return limited
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await _drain(receive)
         response = problem_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-            f"the request body is larger than {self.max_body_bytes} bytes (MAX_BODY_BYTES)",
+            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, too_large(self.max_body_bytes)
         )
         # Closing: the client's unread body must not be taken for the next request.
         response.headers["connection"] = "close"
         await response(scope, receive, send)
+
+
+def too_large(limit: int) -> str:
+    return f"the request body is larger than {limit} bytes (MAX_BODY_BYTES)"
+
+
+async def _drain(receive: Receive) -> None:
+    """Read what is left of the request body, up to DRAIN_LIMIT bytes."""
+    drained = 0
+    while drained <= DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return

@@ -89,14 +89,14 @@ def problem_response(
     body = Problem(
         type=f"urn:problem:{name}" if name else BLANK,
         title=_words(name) if name else phrase,
-        status=status,
+        status=int(status),
         detail=clean(detail),
         errors=list(errors) if errors is not None else None,
         request_id=request_id,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True),
-        status_code=status,
+        status_code=int(status),
         media_type=MEDIA_TYPE,
         headers=dict(headers or {}),
     )
