@@ -104,6 +104,9 @@ def test_the_wheel_installs_alone_and_serves_from_any_folder(
         assert "pending" not in {m["state"] for m in json.loads(status.stdout)["migrations"]}
         uvicorn = venv / "bin" / "uvicorn"
         with uvicorn_serving(uvicorn, elsewhere, {**env, "PATH": "/usr/bin:/bin"}) as base:
+            # The container's steps: wheel, fresh venv, migrate, serve, probes.
+            assert call("GET", f"{base}/healthz") == (200, {"status": "ok"})
+            assert call("GET", f"{base}/readyz") == (200, {"status": "ready"})
             status_code, warehouse = call("POST", f"{base}/warehouses", {"name": "north"})
             assert status_code == 201, warehouse
             product = {"sku": "a-1", "warehouse": warehouse["id"]}
