@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 # Where hexforge's documentation shows app/main.py on hexforge.service.
-SERVICE_DOC = "hexforge's docs/service.md"
+SERVICE_DOC = "hexforge's docs/operations.md"
 IMPORTS = "component imports"
 REGISTRY = "component registry"
 

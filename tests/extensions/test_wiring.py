@@ -173,6 +173,22 @@ def test_app_main_is_the_users_once_written(tmp_path: Path) -> None:
     assert imported_components(project) == ["billing", "orders"]
 
 
+def test_a_main_off_the_service_is_kept_with_a_warning_saying_how_to_move(
+    tmp_path: Path,
+) -> None:
+    project = mark_wired(tmp_path / "shop")
+    add_component(project, "orders")
+    main_py = project / "app" / "main.py"
+    main_py.parent.mkdir(parents=True, exist_ok=True)
+    mine = "from fastapi import FastAPI\n\napp = FastAPI()  # mine, from scratch\n"
+    main_py.write_text(mine)
+    result = run_wiring(project)
+    assert result.returncode == 0, result.stderr
+    assert main_py.read_text() == mine
+    assert "app/main.py is yours and not as hexforge wrote it" in result.stderr
+    assert "create_service" in result.stderr and "docs/operations.md" in result.stderr
+
+
 def test_a_main_with_managed_blocks_moves_them_out_once(tmp_path: Path) -> None:
     project = mark_wired(tmp_path / "shop")
     add_component(project, "orders")

@@ -5,6 +5,7 @@ refused in one line, a graceful SIGTERM, spans exported; and the deploy files.""
 
 from __future__ import annotations
 
+import http.server
 import importlib
 import json
 import os
@@ -12,6 +13,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import yaml
@@ -383,3 +385,52 @@ def test_the_workflow_runs_the_gates_on_every_push_with_postgresql(shop: Path) -
     commands = [step.get("run", "") for step in job["steps"]]
     assert 'python -m pip install -e ".[dev]"' in commands
     assert "python tools/quality_gates.py" in commands
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[str, bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.received.append((self.path, body))
+        self.send_response(200)
+        self.send_header("content-type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+def test_with_an_otlp_endpoint_the_served_app_exports_its_spans(
+    shop: Path, generated_venv: Path, tmp_path: Path
+) -> None:
+    collector = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=collector.serve_forever, daemon=True).start()
+    endpoint = f"http://127.0.0.1:{collector.server_address[1]}"
+    try:
+        with serve(
+            shop,
+            generated_venv,
+            tmp_path / "log",
+            OTEL_EXPORTER_OTLP_ENDPOINT=endpoint,
+            OTEL_BSP_SCHEDULE_DELAY="100",
+        ) as served:
+            assert call("GET", f"{served.base}/orders").status == 200
+            assert wait_for(lambda: any(b"GET /orders" in body for _, body in _Collector.received))
+        assert {path for path, _ in _Collector.received} == {"/v1/traces"}
+    finally:
+        collector.shutdown()
+
+
+def test_without_an_endpoint_no_tracing_is_loaded(shop: Path, generated_venv: Path) -> None:
+    # FastAPI itself may import OpenTelemetry's API; the SDK, exporter and
+    # instrumentations are hexforge's to load, and only with an endpoint.
+    probe = (
+        "import sys\nfrom app.main import app\n"
+        "print(sorted(m for m in sys.modules if m.startswith(("
+        "'opentelemetry.sdk', 'opentelemetry.exporter', 'opentelemetry.instrumentation'))))"
+    )
+    env = {**os.environ, **gate_env(generated_venv, shop)}
+    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    done = run([generated_venv / "bin" / "python", "-c", probe], shop, env=env)
+    assert done.stdout.strip().splitlines()[-1] == "[]"

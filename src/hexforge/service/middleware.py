@@ -22,8 +22,6 @@ from hexforge.service.problems import problem_response
 # A request id taken as given: short, printable, no separators a log reader splits on.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
-access_log = structlog.get_logger("hexforge.access")
-
 
 def is_sane_request_id(value: str) -> bool:
     return SANE_REQUEST_ID.fullmatch(value) is not None
@@ -49,6 +47,9 @@ class ServiceMiddleware:
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Bound now, on the logging create_service configured (bound at import, it
+        # would keep structlog's defaults).
+        self.access_log = structlog.get_logger().bind(logger="hexforge.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,7 +77,7 @@ class ServiceMiddleware:
             await self._refuse(scope, receive, sending)
         finally:
             route = scope.get("route")
-            access_log.info(
+            self.access_log.info(
                 "request",
                 method=scope["method"],
                 route=getattr(route, "path", None) or scope.get("path", ""),
