@@ -64,7 +64,12 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 # What a decimal in a list query may be (a filter value or a position): PostgreSQL's
 # numeric refuses a literal beyond about 1e131072 or with more than 16383 places.
 # Its schema says number (as the request bodies do), which any JSON number keeps.
-DECIMAL_QUERY_LIMITS = 'ge=Decimal("-1e300"), le=Decimal("1e300"), decimal_places=16000'
+DECIMAL_API_LOWER = 'Decimal("-1e300")'
+DECIMAL_API_UPPER = 'Decimal("1e300")'
+DECIMAL_MAX_PLACES = 16000
+DECIMAL_QUERY_LIMITS = (
+    f"ge={DECIMAL_API_LOWER}, le={DECIMAL_API_UPPER}, decimal_places={DECIMAL_MAX_PLACES}"
+)
 DECIMAL_QUERY_SCHEMA = '{"type": "number", "minimum": -1e300, "maximum": 1e300}'
 
 Pair = tuple[str, str]  # (module, name) of an import
@@ -175,6 +180,12 @@ def _parse_str(text: str) -> str:
     if "\x00" in text:
         raise ValueError("text must not contain NUL characters")
     return text
+
+
+def _json_number(literal: str) -> str:
+    """A Python literal of a bound (``Decimal("1.5")``, ``-1e300``) as a number literal."""
+    found = re.fullmatch(r'Decimal\("([^"]+)"\)', literal)
+    return found.group(1) if found else literal
 
 
 def _py_str(value: str) -> str:
@@ -524,6 +535,14 @@ class Field:
         takes the integers every client can send; declared bounds lie within them.
         """
         bounds = [(key, self.type.py(value)) for key, value in self.bounds.items()]
+        if self.type.name == "decimal":
+            # PostgreSQL's numeric refuses a value past about 1e131072, and one past
+            # 1e300 would be served back as thousands of digits: the API stops there.
+            if not any(key in {"gt", "ge"} for key, _ in bounds):
+                bounds.insert(0, ("ge", DECIMAL_API_LOWER))
+            if not any(key in {"lt", "le"} for key, _ in bounds):
+                bounds.append(("le", DECIMAL_API_UPPER))
+            return bounds
         if self.type.name != "int":
             return bounds
         lower = [
@@ -545,6 +564,8 @@ class Field:
             kwargs.append(f'pattern=r"{NO_NUL_PATTERN}"')
         if self.type.name in {"float", "decimal"}:
             kwargs.append("allow_inf_nan=False")
+        if self.type.name == "decimal":
+            kwargs.append(f"decimal_places={DECIMAL_MAX_PLACES}")
         return kwargs
 
     def _schema_items(self) -> list[tuple[str, str]]:
@@ -570,7 +591,10 @@ class Field:
                 "le": "maximum",
             }
             items = [("type", f'"{self.type.json_schema}"')]
-            return items + [(names[key], str(value)) for key, value in self.bounds.items()]
+            bounds = [(key, str(value)) for key, value in self.bounds.items()]
+            if self.type.name == "decimal":
+                bounds = [(key, _json_number(value)) for key, value in self._api_bounds()]
+            return items + [(names[key], value) for key, value in bounds]
         if self.type.name in {"date", "datetime"} and self.bounds:
             names = {
                 "gt": "formatExclusiveMinimum",

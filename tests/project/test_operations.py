@@ -195,6 +195,9 @@ def test_every_error_is_a_problem_and_declared_so(
             b'{"customer": "c", "total": -Infinity}',
             b'{"customer": "\\ud800", "total": 1}',
             b'{"\\udfff": 1, "customer": "c", "total": 1}',
+            # Past what PostgreSQL's numeric holds, or would serve back sensibly.
+            b'{"customer": "c", "total": "1e200000"}',
+            b'{"customer": "c", "total": "1e-20000"}',
         ):
             problem = assert_problem(call("POST", orders, raw), 422)
             assert [error["loc"][0] for error in problem["errors"]] == ["body"]
