@@ -64,6 +64,8 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 # What a decimal in a list query may be (a filter value or a position): PostgreSQL's
 # numeric refuses a literal beyond about 1e131072 or with more than 16383 places.
 # Its schema says number (as the request bodies do), which any JSON number keeps.
+# Where a datetime of a request (body or query) becomes its UTC instant.
+IN_UTC = ("hexforge.service.values", "in_utc")
 DECIMAL_API_LOWER = 'Decimal("-1e300")'
 DECIMAL_API_UPPER = 'Decimal("1e300")'
 DECIMAL_MAX_PLACES = 16000
@@ -652,6 +654,8 @@ class Field:
         schema = self._json_schema()
         if schema:
             extras.append(f'WithJsonSchema({schema}, mode="validation")')
+        if self.type.name == "datetime":
+            extras.append("AfterValidator(in_utc)")  # both adapters store the UTC instant
         typed = f"Annotated[{base}, {', '.join(extras)}]" if extras else base
         return f"{typed} | None" if self.optional else typed
 
@@ -663,6 +667,8 @@ class Field:
             pairs += [("typing", "Annotated"), ("pydantic", "Field")]
         if self._json_schema():
             pairs.append(("pydantic", "WithJsonSchema"))
+        if self.type.name == "datetime":
+            pairs += [("typing", "Annotated"), ("pydantic", "AfterValidator"), IN_UTC]
         for value in [*self.bounds.values(), *([self.default] if self.has_default else [])]:
             pairs += self.type.value_imports(value)
         return pairs
@@ -755,9 +761,9 @@ class Field:
         rules, since a filter may ask for any value."""
         base = self.type.dto_python or self.type.python
         if self.type.name == "datetime":
-            # PostgreSQL takes UTC offsets up to 15:59 only: the list's module
-            # (adapters/inbound/list_params.py) defines _in_utc, which moves the instant to UTC.
-            return f"Annotated[{base}, AfterValidator(_in_utc)]"
+            # PostgreSQL takes UTC offsets up to 15:59 only: in_utc (hexforge.service.values)
+            # moves the instant to UTC.
+            return f"Annotated[{base}, AfterValidator(in_utc)]"
         limits = {
             "str": f'pattern=r"{NO_NUL_PATTERN}"',
             "int": "ge=-(2**63), le=2**63 - 1",
@@ -776,7 +782,7 @@ class Field:
         if self.type.name in {"str", "int", "float", "decimal"}:
             pairs += [("typing", "Annotated"), ("pydantic", "Field")]
         if self.type.name == "datetime":
-            pairs += [("typing", "Annotated"), ("pydantic", "AfterValidator")]
+            pairs += [("typing", "Annotated"), ("pydantic", "AfterValidator"), IN_UTC]
         if self.type.name == "decimal":
             pairs.append(("pydantic", "WithJsonSchema"))
         return pairs
