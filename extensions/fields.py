@@ -64,6 +64,8 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 # What a decimal in a list query may be (a filter value or a position): PostgreSQL's
 # numeric refuses a literal beyond about 1e131072 or with more than 16383 places.
 # Its schema says number (as the request bodies do), which any JSON number keeps.
+# The longest indexed text the API takes when its field declares no max_length.
+INDEXED_TEXT_MAX = 500
 # Where a datetime of a request (body or query) becomes its UTC instant.
 IN_UTC = ("hexforge.service.values", "in_utc")
 DECIMAL_API_LOWER = 'Decimal("-1e300")'
@@ -556,12 +558,21 @@ class Field:
             *((key, str(value)) for key, value in upper or [("le", "2**53 - 1")]),
         ]
 
+    @property
+    def _api_max_length(self) -> int | None:
+        """The longest text the API takes: the declared ``max_length``; for an indexed
+        text without one, INDEXED_TEXT_MAX, since a btree entry holds about 2.7 kB and
+        PostgreSQL refuses a longer value (500 characters of up to 4 UTF-8 bytes fit)."""
+        if self.max_length is not None or self.type.name != "str" or not self.sortable:
+            return self.max_length
+        return INDEXED_TEXT_MAX
+
     def _pydantic_kwargs(self) -> list[str]:
         kwargs = [f"{key}={value}" for key, value in self._api_bounds()]
         if self.min_length is not None:
             kwargs.append(f"min_length={self.min_length}")
-        if self.max_length is not None:
-            kwargs.append(f"max_length={self.max_length}")
+        if self._api_max_length is not None:
+            kwargs.append(f"max_length={self._api_max_length}")
         if self.type.name == "str":
             kwargs.append(f'pattern=r"{NO_NUL_PATTERN}"')
         if self.type.name in {"float", "decimal"}:
@@ -637,8 +648,8 @@ class Field:
             facts.append(("pattern", _py_str(NO_NUL_PATTERN)))
         if self.min_length is not None:
             facts.append(("minLength", str(self.min_length)))
-        if self.max_length is not None:
-            facts.append(("maxLength", str(self.max_length)))
+        if self._api_max_length is not None:
+            facts.append(("maxLength", str(self._api_max_length)))
         if self.is_enum:
             facts.append(("enum", "[" + ", ".join(_py_str(v) for v in self.type.values) + "]"))
         return facts
