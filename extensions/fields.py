@@ -575,6 +575,9 @@ class Field:
             kwargs.append(f"max_length={self._api_max_length}")
         if self.type.name == "str":
             kwargs.append(f'pattern=r"{NO_NUL_PATTERN}"')
+        if self.type.name in {"int", "bool"}:
+            # JSON's own true/false and integers only: not 2.0, not "7", not true for an int.
+            kwargs.append("strict=True")
         if self.type.name in {"float", "decimal"}:
             kwargs.append("allow_inf_nan=False")
         if self.type.name == "decimal":
