@@ -85,6 +85,7 @@ import json
 import os
 import re
 import sys
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,6 +125,7 @@ OWNED = "hexforge_owned"
 # One key for every hexforge migration run on a database: "hexforge" as a bigint.
 LOCK_KEY = int.from_bytes(b"hexforge", "big")
 DEFAULT_LOCK_TIMEOUT = 5.0
+LOCK_POLL_S = 0.2  # how often a waiting run tries the migration lock again
 CONNECT_TIMEOUT = 10  # seconds; an unreachable host fails instead of hanging
 KINDS = ("view", "table", "sequence", "type")  # also the order drop removes them in
 
@@ -645,11 +647,19 @@ def set_lock_timeout(connection: psycopg.Connection[Any], seconds: float) -> Non
 @contextmanager
 def locked(connection: psycopg.Connection[Any], on_wait: Callable[[str], None]) -> Iterator[None]:
     """Hold the migration lock of this database: one ``up`` or ``drop`` at a time."""
-    row = connection.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()
-    if not (row and row[0]):
-        on_wait("waiting for another migrate.py run on this database to finish")
-        set_lock_timeout(connection, 0)  # wait as long as the other run takes
-        connection.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+    # Polled, never waited for in one statement: a statement waiting holds a snapshot,
+    # and the other run's CREATE INDEX CONCURRENTLY waits for every older snapshot to
+    # end, while this one waits for its lock: a deadlock, which PostgreSQL breaks by
+    # failing one of the two. Between tries this session holds nothing.
+    waited = False
+    while True:
+        row = connection.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()
+        if row and row[0]:
+            break
+        if not waited:
+            on_wait("waiting for another migrate run on this database to finish")
+            waited = True
+        time.sleep(LOCK_POLL_S)
     try:
         yield
     finally:

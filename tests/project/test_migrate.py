@@ -407,7 +407,11 @@ def test_two_up_at_once_apply_each_migration_once(
         )
         for _ in range(2)
     ]
-    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    # A waiting run polls the lock, holding nothing between tries.
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND state = 'idle'"
+    )
     for _ in range(600):
         if cluster.query(dsn, waiting) == [["2"]]:
             break
@@ -420,7 +424,7 @@ def test_two_up_at_once_apply_each_migration_once(
 
     assert [run.returncode for run in runs] == [0, 0], outputs
     for _, err in outputs:
-        assert err == "migrate.py: waiting for another migrate.py run on this database to finish\n"
+        assert err == "migrate.py: waiting for another migrate run on this database to finish\n"
     applied = [
         line for out, _ in outputs for line in out.splitlines() if line.startswith("applied")
     ]
@@ -430,6 +434,44 @@ def test_two_up_at_once_apply_each_migration_once(
         ("alpha", 2),
         ("beta", 1),
     ]
+
+
+def test_a_run_waiting_for_the_lock_never_deadlocks_a_concurrent_index_build(
+    project: Path, generated_venv: Path, cluster: Cluster, dsn: str
+) -> None:
+    # A run waiting for the migration lock inside one statement held a snapshot that
+    # the running one's CREATE INDEX CONCURRENTLY waited for: PostgreSQL failed one.
+    write_migrations(project, {"alpha": {"0003_unique_label.sql": CONCURRENT_INDEX}})
+    holder = Session(cluster, dsn)
+    holder.run(f"SELECT pg_advisory_lock({migrate.LOCK_KEY});")
+    env = {**os.environ, "DATABASE_URL": dsn}
+    runs = [
+        subprocess.Popen(
+            [str(generated_venv / "bin" / "python"), "tools/migrate.py", "up"],
+            cwd=project,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    waiting = (
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_%advisory_lock(%' "
+        "AND query NOT LIKE '%;' AND pid <> pg_backend_pid()"
+    )
+    for _ in range(600):
+        if cluster.query(dsn, waiting) == [["3"]]:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the runs never waited for the lock")
+    holder.run(f"SELECT pg_advisory_unlock({migrate.LOCK_KEY});")
+    holder.close()
+    outputs = [run.communicate(timeout=120) for run in runs]
+
+    assert [run.returncode for run in runs] == [0, 0, 0], outputs
+    assert len(history(cluster, dsn)) == len(LABELS) + 1
 
 
 def test_a_migration_waiting_for_a_busy_table_gives_up_after_the_lock_timeout(
