@@ -5,7 +5,7 @@ component whose fields carry every type and modifier, and sends them to the
 service running under uvicorn, in memory and on PostgreSQL: no request may meet
 a server error, a status the document does not declare, or a refusal although it
 follows the schema. (A request that breaks the schema may still be accepted: the
-API is lenient in what it takes, "5" for 5, so that check is left out.)
+API is lenient in what it takes, "5" for a decimal, so that check is left out.)
 """
 
 from __future__ import annotations
