@@ -17,13 +17,19 @@ fi
 have_postgres() {
   command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 }
-if ! have_postgres; then
+# Debian packages the tests need: PostgreSQL's server binaries, and wrk, which drives
+# the served-service benchmark (bench/service_bench.py, smoke-tested by the suite).
+missing=()
+have_postgres || missing+=(postgresql)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "hexforge: installing Debian's postgresql (server binaries for the tests)" >&2
+    echo "hexforge: installing Debian's ${missing[*]} (for the tests)" >&2
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "hexforge: PostgreSQL server binaries not found; install postgresql or set TEST_DATABASE_URL" >&2
+    echo "hexforge: missing ${missing[*]}: install them (Debian: apt-get install ${missing[*]});" \
+      "instead of postgresql, TEST_DATABASE_URL may name a server" >&2
   fi
 fi
 export PATH="$VENV/bin:$PATH"

@@ -4,6 +4,7 @@ figures belong to the benchmark's report, not to the test suite."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -125,3 +126,38 @@ def test_timings_show_median_and_range() -> None:
 
     assert run.Timing([3.0, 1.0, 2.0]).cell() == "2.00 (1.00-3.00)"
     assert run.Timing([]).cell() == "—"
+
+
+SERVICE = REPO / "bench" / "service_bench.py"
+
+
+@pytest.mark.slow
+def test_the_service_bench_serves_both_apps_and_prints_its_table(generated_venv: Path) -> None:
+    command = [sys.executable, str(SERVICE), "--duration", "1", "--rounds", "1"]
+    command += ["--generated-venv", str(generated_venv)]
+
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[2:]] == ["| get", "| create", "| list"]
+    for row in rows[2:]:
+        assert re.search(r"\| \d+\.\d\dx \((meets|misses) 0\.9x\) \|", row), row
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--duration", "0"], ["--rounds", "x"], ["--connections", "-1"], ["--nope"]]
+)
+def test_the_service_bench_refuses_bad_arguments_with_exit_2(arguments: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SERVICE), *arguments],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("service_bench.py: error: ")
