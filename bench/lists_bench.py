@@ -172,7 +172,12 @@ async def measure_app(
     os.environ.pop("DATABASE_URL", None)  # app.main builds a module-level app too
     from app.main import create_app
 
-    app = create_app(database_url)
+    try:
+        from app.settings import Settings  # hexforge 0.9 on: the app takes its settings
+    except ImportError:
+        app = create_app(database_url)
+    else:
+        app = create_app(Settings(database_url=database_url, log_level="WARNING"))
     result: dict[str, Any] = {"size": size, "api": api, "walks": {}}
     ids = await _ids(database_url, rounds + 1, SEED)
     async with app.router.lifespan_context(app):

@@ -168,7 +168,7 @@ def test_removal_is_one_staged_change_equal_to_never_having_had_it(
     with serving(project, generated_venv, None) as base:
         paths = wait_for(base)["paths"]
         assert isinstance(paths, dict)
-        assert sorted(paths) == ["/customers", "/customers/{customer_id}"]
+        assert sorted(paths) == ["/customers", "/customers/{customer_id}", "/healthz", "/readyz"]
         with urllib.request.urlopen(f"{base}/customers", timeout=10) as response:
             assert response.status == 200
         with pytest.raises(urllib.error.HTTPError) as gone:
