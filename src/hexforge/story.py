@@ -11,6 +11,7 @@ coder works in chunks and records each one in ``BACKEND-LOG.md`` there::
                                                          write BLOCKERS.md, end with BLOCKED
     python tools/story_log.py tokens DIR --read FILE... --written FILE...
                                                          fill the Worker Token Summary
+    python tools/story_log.py complete DIR               check, then end with BACKEND COMPLETE
 
 ``chunk`` adds the next numbered chunk, or, while the last chunk is still the empty
 skeleton (a fresh log's chunk 1), fills that one. Each field's value may come from the
@@ -20,6 +21,11 @@ command line: ``--objective``, ``--summary``, ``--reused``, ``--new``, ``--why-n
 (what git shows changed since REF, default HEAD, untracked files included, the story's
 own folder left out) fill "Files changed". A field left out keeps its ``<hint>``; when
 filling, only the lines of the fields given change.
+
+``complete`` ends the log with ``BACKEND COMPLETE`` only when the log so ended passes
+``check`` and the plan files (IMPLEMENTATION-PLAN.md, SCOPE.md) hold none of their
+skeleton hints (hexforge.plans); otherwise it lists every problem and writes nothing.
+``check`` of a complete story reports those hints too.
 
 ``check`` holds a log to its structure while the story is in progress (headings,
 numbering, every field present, files that exist, no chunk after the summary, the
@@ -80,6 +86,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
+from hexforge import plans
 from hexforge.core import (
     ArgumentParser,
     Refused,
@@ -954,6 +961,7 @@ def cmd_check(directory: Path, root_option: str | None, as_json: bool) -> tuple[
     blockers = (directory / BLOCKERS_NAME).exists()
     log, problems = check_text(text, root, blockers=blockers)
     status = {"complete": "complete", "blocked": "blocked"}.get(log.signal or "", "in-progress")
+    unfilled = plans.placeholders(directory) if log.signal == "complete" else []
     log_path = directory / LOG_NAME
     if as_json:
         report = {
@@ -961,15 +969,53 @@ def cmd_check(directory: Path, root_option: str | None, as_json: bool) -> tuple[
             "root": str(root),
             "status": status,
             "chunks": len(log.chunks),
-            "ok": not problems,
+            "ok": not problems and not unfilled,
             "problems": [asdict(p) for p in problems],
+            "plan_placeholders": [
+                {"file": str(p.path), "line": p.line, "hint": p.hint} for p in unfilled
+            ],
         }
-        return (1 if problems else 0), json.dumps(report, indent=2)
-    if not problems:
+        return (1 if problems or unfilled else 0), json.dumps(report, indent=2)
+    if not problems and not unfilled:
         return 0, f"{log_path}: ok ({len(log.chunks)} chunks, {status})"
+    return 1, "\n".join(_problem_lines(log_path, problems, unfilled))
+
+
+def _problem_lines(
+    log_path: Path, problems: Sequence[Problem], unfilled: Sequence[plans.Placeholder]
+) -> list[str]:
     out = [f"{log_path}:{p.line}: {p.rule}: {p.message}" for p in problems]
-    out.append(f"{len(problems)} problem(s) in {log_path}")
-    return 1, "\n".join(out)
+    out += [placeholder.message() for placeholder in unfilled]
+    out.append(f"{len(problems) + len(unfilled)} problem(s) in {log_path.parent}")
+    return out
+
+
+def cmd_complete(directory: Path, root_option: str | None) -> tuple[int, str]:
+    """End the log with BACKEND COMPLETE once the log so ended passes the check and the
+    plan files are filled in; otherwise report every problem and write nothing."""
+    text, newline = read_log(directory)
+    log_path = directory / LOG_NAME
+    log = Log.parse(text)
+    if (directory / BLOCKERS_NAME).exists():
+        raise RefusedError(
+            f"{directory / BLOCKERS_NAME} exists: the story is blocked; resolve the blocker "
+            "and delete that file first"
+        )
+    if log.signal == "complete":
+        raise RefusedError(f"{log_path} already ends with '{COMPLETE}'")
+    if log.signal == "blocked":
+        raise RefusedError(f"{log_path} ends with a BLOCKED line: resume it with a chunk first")
+    lines = list(log.lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    completed = join_lines([*lines, "", COMPLETE])
+    _, problems = check_text(completed, project_root(directory, root_option), blockers=False)
+    unfilled = plans.placeholders(directory)
+    if problems or unfilled:
+        report = _problem_lines(log_path, problems, unfilled)
+        return 1, "\n".join([*report, f"not completed: {log_path} is unchanged"])
+    write_text_atomic(log_path, completed, newline)
+    return 0, f"{log_path} now ends with '{COMPLETE}'"
 
 
 def cmd_block(
@@ -1091,7 +1137,7 @@ def cmd_tokens(directory: Path, read: Sequence[str], written: Sequence[str]) -> 
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="story_log.py",
-        description="Add chunks to, check, block and size a story's BACKEND-LOG.md.",
+        description="Add chunks to, check, complete, block and size a story's BACKEND-LOG.md.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
     chunk = commands.add_parser(
@@ -1141,6 +1187,12 @@ def build_parser() -> argparse.ArgumentParser:
     block.add_argument("--recommendation", help="your recommendation, if any")
     block.add_argument("--blocked-steps", required=True, help="the plan steps that wait")
     block.add_argument("--reason", help="brief reason for the BLOCKED line (default: decision)")
+    complete = commands.add_parser(
+        "complete",
+        help="end the log with BACKEND COMPLETE once it and the plan files pass the check",
+    )
+    complete.add_argument("dir")
+    complete.add_argument("--root", help="project root for Files changed paths")
     tokens = commands.add_parser("tokens", help="fill the Worker Token Summary (bytes / 4)")
     tokens.add_argument("dir")
     tokens.add_argument("--read", nargs="+", action="extend", default=[], metavar="FILE")
@@ -1171,6 +1223,10 @@ def dispatch(args: argparse.Namespace) -> int:
         print(cmd_chunk(directory, chunk_values(args, directory)))
     elif command == "check":
         status, report = cmd_check(directory, args.root, args.format == "json")
+        print(report)
+        return status
+    elif command == "complete":
+        status, report = cmd_complete(directory, args.root)
         print(report)
         return status
     elif command == "block":
