@@ -72,7 +72,7 @@ def test_story_renders_exactly_its_files(template: Path, tmp_path: Path) -> None
 
 def test_rendered_log_works_with_the_tool(template: Path, tmp_path: Path) -> None:
     """The rendered skeleton passes check while the story is in progress; completed,
-    it fails for its placeholders; filled, it passes, with Files changed resolved
+    it fails for its placeholders and the plan's; filled, it passes, with Files changed resolved
     against the project (found from the answers file)."""
     project = tmp_path / "project"
     story = new_story(template, project)
@@ -84,6 +84,10 @@ def test_rendered_log_works_with_the_tool(template: Path, tmp_path: Path) -> Non
     assert story_log.main(["check", str(story)]) == 1
     log.write_text(fill_placeholders(log.read_text()), encoding="utf-8")
     assert story_log.main(["tokens", str(story), "--read", str(log)]) == 0
+    # The log is filled; the plan files are still the scaffold's hints.
+    assert story_log.main(["check", str(story)]) == 1
+    (story / "IMPLEMENTATION-PLAN.md").write_text("# Plan\n\nAdd a wish list.\n")
+    (story / "SCOPE.md").write_text("# Scope\n\n- Backend: yes\n")
     assert story_log.main(["check", str(story)]) == 0
     assert story_log.project_root(story, None) == project.resolve()
 
