@@ -770,12 +770,27 @@ def _failed(
     elif statement:
         where += f" line {line_of(migration.sql, statement.offset)}"
     message = _first_line(error)
+    detail = getattr(diag, "message_detail", None)
+    if detail:  # which row: "Key (sku)=(a-1) is duplicated."
+        message += f" ({' '.join(detail.split())})"
     if lock_timeout and getattr(error, "sqlstate", None) == "55P03":  # lock_not_available
         message += (
             f" (waited lock_timeout {lock_timeout:g}s for a table another session holds: run up "
             "again when it is quieter, or raise --lock-timeout)"
         )
     return MigrationError(f"{where}: {message}; {outcome}")
+
+
+def _left_invalid(connection: psycopg.Connection[Any], statement: Statement) -> str | None:
+    """The index a failed ``CREATE INDEX CONCURRENTLY`` left behind INVALID, if any."""
+    built = CONCURRENT_INDEX.match(statement.code)
+    if built is None or connection.broken:
+        return None
+    name = built.group(1)
+    row = connection.execute(
+        "SELECT NOT indisvalid FROM pg_index WHERE indexrelid = to_regclass(%s)", [name]
+    ).fetchone()
+    return name if row and row[0] else None
 
 
 def _record(connection: psycopg.Connection[Any], migration: Migration) -> None:
@@ -839,11 +854,15 @@ def apply_one(
         try:
             connection.execute(statement.text)
         except psycopg.Error as error:
+            left = _left_invalid(connection, statement)
             raise _failed(
                 migration,
                 error,
-                "it runs outside a transaction and is not recorded: fix the cause and run up "
-                "again, which runs it again from its first statement",
+                f"it left index {left} INVALID: fix the cause, run DROP INDEX CONCURRENTLY "
+                f"{left}; then run up again"
+                if left
+                else "it runs outside a transaction and is not recorded: fix the cause and run "
+                "up again, which runs it again from its first statement",
                 statement=statement,
             ) from None
     _check_indexes(connection, migration)

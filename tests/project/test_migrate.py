@@ -584,7 +584,10 @@ def test_a_failed_concurrent_build_is_resumed_after_its_invalid_index_is_named(
     assert failed.returncode == 1
     line = one_line(failed)
     assert "0003_unique_label.sql line 4: could not create unique index" in line
-    assert "run up again, which runs it again from its first statement" in line
+    # The first failure names the duplicated value and the index it left behind.
+    assert "(Key (label)=(same) is duplicated.)" in line
+    assert "it left index alpha_label_key INVALID" in line
+    assert "run DROP INDEX CONCURRENTLY alpha_label_key; then run up again" in line
     valid = (
         "SELECT indexrelid::regclass, indisvalid FROM pg_index WHERE indrelid = 'alpha'::regclass"
     )
