@@ -157,6 +157,12 @@ CONCURRENT_INDEX = re.compile(
     r'("(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)',
     re.IGNORECASE,
 )
+DO_BLOCK = re.compile(r"do\b", re.IGNORECASE)
+# Every CREATE of an owned kind, named or not (a name built by EXECUTE ... || ...).
+CREATES_KIND = re.compile(
+    r"\bcreate\s+(?:or\s+replace\s+)?(?:unlogged\s+)?(?:table|view|sequence|type)\b",
+    re.IGNORECASE,
+)
 TRANSACTION_CONTROL = re.compile(
     r"(?:begin|commit|rollback|end|abort|savepoint|release|start\s+transaction"
     r"|prepare\s+transaction)\b",
@@ -457,18 +463,29 @@ def _check_owned(component: str, found: list[Migration]) -> None:
     declared = {owned for migration in found for owned in migration.owns}
     for migration in found:
         for statement in migration.statements:
-            created = CREATES.match(statement.code)
-            if created is None:
-                continue
-            kind = created.group(1).lower()
-            name = _folded(created.group(2))
-            if (kind, name) not in declared:
-                line = line_of(migration.sql, statement.offset)
-                raise MigrationError(
-                    f"{migration.file} line {line}: creates {kind} {name}, which no "
-                    f"'-- hexforge: owns {kind} {name}' line of the {component} migrations "
-                    "declares; add it to this file's header (drop needs it once the code is gone)"
-                )
+            line = line_of(migration.sql, statement.offset)
+            if DO_BLOCK.match(statement.code):
+                # The body is a literal, blanked in ``code``: read what it creates.
+                creations = list(CREATES.finditer(statement.text))
+                named = sum(1 for _ in CREATES_KIND.finditer(statement.text))
+                if named > len(creations):
+                    raise MigrationError(
+                        f"{migration.file} line {line}: a DO block creates a table, view, "
+                        "sequence or type whose name is built at run time, which drop cannot "
+                        "know; write the CREATE statement out"
+                    )
+            else:
+                creations = [m for m in [CREATES.match(statement.code)] if m is not None]
+            for created in creations:
+                kind = created.group(1).lower()
+                name = _folded(created.group(2))
+                if (kind, name) not in declared:
+                    raise MigrationError(
+                        f"{migration.file} line {line}: creates {kind} {name}, which no "
+                        f"'-- hexforge: owns {kind} {name}' line of the {component} migrations "
+                        "declares; add it to this file's header (drop needs it once the code "
+                        "is gone)"
+                    )
 
 
 def order(migrations: Sequence[Migration]) -> list[Migration]:

@@ -717,6 +717,29 @@ def test_drop_refused_by_a_foreign_key_drops_nothing(
             "0003_x.sql line 1: creates table gamma, which no '-- hexforge: owns table gamma' line",
         ),
         (
+            {"alpha": {"0003_x.sql": "DO $$ BEGIN CREATE TABLE gamma (id int); END $$;"}},
+            "0003_x.sql line 1: creates table gamma, which no '-- hexforge: owns table gamma' line",
+        ),
+        (
+            {
+                "alpha": {
+                    "0003_x.sql": "SELECT 1;\nDO $body$\nBEGIN\n  EXECUTE 'create table ' || "
+                    "'gamma' || ' (id int)';\nEND\n$body$;"
+                }
+            },
+            "0003_x.sql line 2: a DO block creates a table, view, sequence or type whose name is "
+            "built at run time",
+        ),
+        (
+            {
+                "alpha": {
+                    "0003_x.sql": "DO $$ BEGIN EXECUTE format('CREATE VIEW %I AS SELECT 1', 'v'); "
+                    "END $$;"
+                }
+            },
+            "0003_x.sql line 1: a DO block creates a table, view, sequence or type",
+        ),
+        (
             {"alpha": {"0003_x.sql": "BEGIN;\nSELECT 1;\nCOMMIT;"}},
             "0003_x.sql line 1: 'BEGIN': each migration runs in its own transaction",
         ),
