@@ -121,7 +121,10 @@ def call(method: str, url: str, body: Any = None, headers: dict[str, str] | None
             raw, status, found = response.read(), response.status, response.headers
     except urllib.error.HTTPError as error:
         raw, status, found = error.read(), error.code, error.headers
-    return Answer(status, {k.lower(): v for k, v in found.items()}, json.loads(raw or b"null"))
+    headers = {k.lower(): v for k, v in found.items()}
+    if "json" not in headers.get("content-type", "json"):
+        return Answer(status, headers, raw.decode())
+    return Answer(status, headers, json.loads(raw or b"null"))
 
 
 def assert_problem(answer: Answer, status: int) -> dict[str, Any]:
@@ -437,3 +440,59 @@ def test_without_an_endpoint_no_tracing_is_loaded(shop: Path, generated_venv: Pa
     env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
     done = run([generated_venv / "bin" / "python", "-c", probe], shop, env=env)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_cors_answers_only_the_configured_origins(
+    shop: Path, generated_venv: Path, tmp_path: Path
+) -> None:
+    preflight = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
+    with serve(
+        shop,
+        generated_venv,
+        tmp_path / "log",
+        CORS_ORIGINS="https://app.example, https://b.example",
+    ) as served:
+        allowed = call("OPTIONS", f"{served.base}/orders", headers=preflight)
+        assert allowed.status == 200
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+        other = call("GET", f"{served.base}/orders", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+    with serve(shop, generated_venv, tmp_path / "log2") as served:
+        plain = call("GET", f"{served.base}/orders", headers={"Origin": "https://app.example"})
+        assert "access-control-allow-origin" not in plain.headers
+
+
+POOL = """
+import asyncio, sys
+from hexforge.service.app import new_pool
+from app.settings import Settings
+
+async def main() -> None:
+    settings = Settings(
+        database_url=sys.argv[1],
+        database_pool_min=2,
+        database_pool_max=3,
+        database_statement_timeout_ms=250,
+    )
+    pool = new_pool(settings)
+    await pool.open(wait=True)
+    async with pool.connection() as connection:
+        timeout = await (await connection.execute("SHOW statement_timeout")).fetchone()
+        try:
+            await connection.execute("SELECT pg_sleep(1)")
+            outcome = "ran"
+        except Exception as error:
+            outcome = type(error).__name__
+    print(timeout[0], pool.min_size, pool.max_size, outcome)
+    await pool.close()
+
+asyncio.run(main())
+"""
+
+
+def test_the_pool_is_sized_and_bounded_by_the_settings(
+    shop: Path, generated_venv: Path, cluster: Any
+) -> None:
+    env = {**os.environ, **gate_env(generated_venv, shop)}
+    done = run([generated_venv / "bin" / "python", "-c", POOL, cluster.dsn], shop, env=env)
+    assert done.stdout.split() == ["250ms", "2", "3", "QueryCanceled"]
