@@ -68,6 +68,7 @@ NO_NUL_PATTERN = r"^[^\x00]*$"
 INDEXED_TEXT_MAX = 500
 # Where a datetime of a request (body or query) becomes its UTC instant.
 IN_UTC = ("hexforge.service.values", "in_utc")
+JSON_INTEGER = ("hexforge.service.values", "json_integer")
 DECIMAL_API_LOWER = 'Decimal("-1e300")'
 DECIMAL_API_UPPER = 'Decimal("1e300")'
 DECIMAL_MAX_PLACES = 16000
@@ -575,9 +576,8 @@ class Field:
             kwargs.append(f"max_length={self._api_max_length}")
         if self.type.name == "str":
             kwargs.append(f'pattern=r"{NO_NUL_PATTERN}"')
-        if self.type.name in {"int", "bool"}:
-            # JSON's own true/false and integers only: not 2.0, not "7", not true for an int.
-            kwargs.append("strict=True")
+        if self.type.name == "bool":
+            kwargs.append("strict=True")  # JSON's true and false only, not 1 or "true"
         if self.type.name in {"float", "decimal"}:
             kwargs.append("allow_inf_nan=False")
         if self.type.name == "decimal":
@@ -670,6 +670,8 @@ class Field:
             extras.append(f'WithJsonSchema({schema}, mode="validation")')
         if self.type.name == "datetime":
             extras.append("AfterValidator(in_utc)")  # both adapters store the UTC instant
+        if self.type.name == "int":
+            extras.append("BeforeValidator(json_integer)")  # 7 or 7.0, not true or "7"
         typed = f"Annotated[{base}, {', '.join(extras)}]" if extras else base
         return f"{typed} | None" if self.optional else typed
 
@@ -683,6 +685,8 @@ class Field:
             pairs.append(("pydantic", "WithJsonSchema"))
         if self.type.name == "datetime":
             pairs += [("typing", "Annotated"), ("pydantic", "AfterValidator"), IN_UTC]
+        if self.type.name == "int":
+            pairs += [("typing", "Annotated"), ("pydantic", "BeforeValidator"), JSON_INTEGER]
         for value in [*self.bounds.values(), *([self.default] if self.has_default else [])]:
             pairs += self.type.value_imports(value)
         return pairs

@@ -39,7 +39,9 @@ def test_the_spec_example_with_modifiers_parses_into_every_layer() -> None:
     ]
     assert stock.default == 0 and stock.default_py == " = 0"
     assert stock.sql_column == '"stock" bigint NOT NULL DEFAULT 0'
-    assert stock.dto_annotation == "Annotated[int, Field(ge=0, le=2**53 - 1)]"
+    assert stock.dto_annotation == (
+        "Annotated[int, Field(ge=0, le=2**53 - 1), BeforeValidator(json_integer)]"
+    )
     assert status.annotation == "ProductStatus"
     assert status.enum_members == [("ACTIVE", "active"), ("DISCONTINUED", "discontinued")]
     assert status.default_py == " = ProductStatus.ACTIVE"

@@ -13,3 +13,11 @@ def in_utc(value: datetime) -> datetime:
         return value.astimezone(UTC)
     except OverflowError:
         raise ValueError("is outside the years 1 to 9999 in UTC") from None
+
+
+def json_integer(value: object) -> object:
+    """An integer as JSON Schema counts one: ``7`` or ``7.0``, never ``true`` or ``"7"``
+    (which Pydantic's lax mode would take); a fraction is refused by the int itself."""
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a JSON integer")
+    return value
