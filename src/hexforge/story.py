@@ -990,6 +990,14 @@ def _problem_lines(
     return out
 
 
+def ended_with(log: Log, signal: str) -> str:
+    """The log's text with ``signal`` as its last line, after one blank line."""
+    lines = list(log.lines)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return join_lines([*lines, "", signal])
+
+
 def cmd_complete(directory: Path, root_option: str | None) -> tuple[int, str]:
     """End the log with BACKEND COMPLETE once the log so ended passes the check and the
     plan files are filled in; otherwise report every problem and write nothing."""
@@ -1005,10 +1013,7 @@ def cmd_complete(directory: Path, root_option: str | None) -> tuple[int, str]:
         raise RefusedError(f"{log_path} already ends with '{COMPLETE}'")
     if log.signal == "blocked":
         raise RefusedError(f"{log_path} ends with a BLOCKED line: resume it with a chunk first")
-    lines = list(log.lines)
-    while lines and not lines[-1].strip():
-        lines.pop()
-    completed = join_lines([*lines, "", COMPLETE])
+    completed = ended_with(log, COMPLETE)
     _, problems = check_text(completed, project_root(directory, root_option), blockers=False)
     unfilled = plans.placeholders(directory)
     if problems or unfilled:
@@ -1062,11 +1067,8 @@ def cmd_block(
         f"**Blocked Steps**: {steps}",
     ]
     signal = f"{BLOCKED_PREFIX} {BLOCKED_REASON_PREFIX}{brief}"
-    lines = list(log.lines)
-    while lines and not lines[-1].strip():
-        lines.pop()
     write_text_atomic(blockers_path, join_lines(blockers), newline)
-    write_text_atomic(directory / LOG_NAME, join_lines([*lines, "", signal]), newline)
+    write_text_atomic(directory / LOG_NAME, ended_with(log, signal), newline)
     return f"wrote {blockers_path}; {directory / LOG_NAME} now ends with: {signal}"
 
 

@@ -389,38 +389,45 @@ def test_a_pending_migration_numbered_before_an_applied_one_is_refused(
     assert "0001_create_alpha.sql is pending but alpha/0002 is already applied" in one_line(refused)
 
 
-def test_two_up_at_once_apply_each_migration_once(
-    project: Path, generated_venv: Path, cluster: Cluster, dsn: str
-) -> None:
-    # Hold the migration lock, start two runs, let go once both wait for it.
+def ups_released_together(
+    project: Path, venv: Path, cluster: Cluster, dsn: str, count: int
+) -> tuple[list[subprocess.Popen[str]], list[tuple[str, str]]]:
+    """``count`` runs of ``up``, started while the test holds the migration lock and let
+    go once every one waits for it; each run's process and (stdout, stderr)."""
     holder = Session(cluster, dsn)
     holder.run(f"SELECT pg_advisory_lock({migrate.LOCK_KEY});")
     env = {**os.environ, "DATABASE_URL": dsn}
     runs = [
         subprocess.Popen(
-            [str(generated_venv / "bin" / "python"), "tools/migrate.py", "up"],
+            [str(venv / "bin" / "python"), "tools/migrate.py", "up"],
             cwd=project,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for _ in range(count)
     ]
-    # A waiting run polls the lock, holding nothing between tries.
+    # A run's last statement tried or took the lock (the holder's psql ends with ';').
     waiting = (
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE query LIKE 'SELECT pg_try_advisory_lock%' AND state = 'idle'"
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_%advisory_lock(%' "
+        "AND query NOT LIKE '%;' AND pid <> pg_backend_pid()"
     )
     for _ in range(600):
-        if cluster.query(dsn, waiting) == [["2"]]:
+        if cluster.query(dsn, waiting) == [[str(count)]]:
             break
         time.sleep(0.05)
     else:
-        raise AssertionError("the two runs never waited for the lock")
+        raise AssertionError("the runs never waited for the lock")
     holder.run(f"SELECT pg_advisory_unlock({migrate.LOCK_KEY});")
     holder.close()
-    outputs = [run.communicate(timeout=120) for run in runs]
+    return runs, [run.communicate(timeout=120) for run in runs]
+
+
+def test_two_up_at_once_apply_each_migration_once(
+    project: Path, generated_venv: Path, cluster: Cluster, dsn: str
+) -> None:
+    runs, outputs = ups_released_together(project, generated_venv, cluster, dsn, 2)
 
     assert [run.returncode for run in runs] == [0, 0], outputs
     for _, err in outputs:
@@ -442,33 +449,7 @@ def test_a_run_waiting_for_the_lock_never_deadlocks_a_concurrent_index_build(
     # A run waiting for the migration lock inside one statement held a snapshot that
     # the running one's CREATE INDEX CONCURRENTLY waited for: PostgreSQL failed one.
     write_migrations(project, {"alpha": {"0003_unique_label.sql": CONCURRENT_INDEX}})
-    holder = Session(cluster, dsn)
-    holder.run(f"SELECT pg_advisory_lock({migrate.LOCK_KEY});")
-    env = {**os.environ, "DATABASE_URL": dsn}
-    runs = [
-        subprocess.Popen(
-            [str(generated_venv / "bin" / "python"), "tools/migrate.py", "up"],
-            cwd=project,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(3)
-    ]
-    waiting = (
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_%advisory_lock(%' "
-        "AND query NOT LIKE '%;' AND pid <> pg_backend_pid()"
-    )
-    for _ in range(600):
-        if cluster.query(dsn, waiting) == [["3"]]:
-            break
-        time.sleep(0.05)
-    else:
-        raise AssertionError("the runs never waited for the lock")
-    holder.run(f"SELECT pg_advisory_unlock({migrate.LOCK_KEY});")
-    holder.close()
-    outputs = [run.communicate(timeout=120) for run in runs]
+    runs, outputs = ups_released_together(project, generated_venv, cluster, dsn, 3)
 
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
     assert len(history(cluster, dsn)) == len(LABELS) + 1
