@@ -33,16 +33,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--component", default="")
     parser.add_argument("--operation", default="copy")
     args, wiring_args = parser.parse_known_args(argv)
+    starters: list[Path] = []
     if args.kind == "component" and args.component:
         import schema_migrations  # the real project only: Copier's copies never hold them
+        import starters as starter_modules
 
         schema_migrations.main(Path.cwd(), args.component, adopt=args.operation == "update")
+        starters = starter_modules.main(Path.cwd(), args.component)
     import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
 
     status = wiring.main([f"--kind={args.kind}", *wiring_args])
     # After the wiring: it may add the [tool.ruff] settings the layout follows.
     if args.kind == "component" and args.component:
-        format_component.main([f"--component={args.component}"])
+        format_component.main([f"--component={args.component}", *map(str, starters)])
     elif args.kind == "project":
         format_component.main([])
     return status

@@ -78,11 +78,13 @@ def format_files(files: list[Path], project: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--component", default="", help="also lay out this component")
+    parser.add_argument("written", nargs="*", type=Path, help="modules written this run")
     args = parser.parse_args(argv)
     project = Path.cwd()
     files = project_python_files(project)
     if args.component:
         files += rendered_python_files(args.component, project)
+    files += args.written
     status = format_files(files, project)
     if status != 0:
         what = f"components/{args.component}" if args.component else "the project's tools"

@@ -211,11 +211,14 @@ ENTITY_RESERVED = frozenset(
     | {"CheckViolation", "Field", "StrEnum", "WithJsonSchema"}
     | {"AfterValidator", "BeforeValidator", "Callable", "TypeAdapter", "ValidationError", "Value"}
     | {"Iterable", "UseCases"}  # UseCases: the public API's entity-independent alias
+    | {"Actor", "Awaitable", "Serial", "T", "TypeVar"}
+    # a use-case module's parameters are named <entity_snake>, command and actor
+    | {"Command"}
     # builtins the list's module names beside the enum classes it imports
     | {"OverflowError", "UnicodeDecodeError", "ValueError"}
     # module constants of the generated modules (an all-caps name is valid PascalCase)
     | {"COLUMNS", "CONSTRAINTS", "FIELDS", "FILTERABLE", "FRAMEWORKS", "INDEXES", "PROJECT"}
-    | {"RANGED", "SORTABLE", "SORTS", "UNKNOWN"}
+    | {"RANGED", "SORTABLE", "SORTS", "UNKNOWN", "ANONYMOUS", "MAX_PAGE_SIZE"}
 )
 
 # Names ruff rejects as variables (E741) or classes (E742), since they read like
@@ -334,7 +337,9 @@ class ComponentNames:
     already_exists: str  # OrderAlreadyExists
     stale: str  # StaleOrder
     invalid: str  # InvalidOrder
-    conflict: str  # OrderConflict (what a use case raises when its rule refuses)
+    conflict: str  # OrderConflict (what a business rule raises when it refuses)
+    view: str  # OrderView (what an invariant reads the stored entities through)
+    check: str  # check_order (the invariant, in domain/invariants.py)
 
 
 def component_names(component_name: str, entity_name: str) -> ComponentNames:
@@ -367,6 +372,8 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         stale=f"Stale{entity_name}",
         invalid=f"Invalid{entity_name}",
         conflict=f"{entity_name}Conflict",
+        view=f"{entity_name}View",
+        check=f"check_{entity_snake}",
     )
 
 

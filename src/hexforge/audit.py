@@ -34,7 +34,8 @@ HEX402  a public port method is not decorated with @abstractmethod
 HEX403  a public port method lacks a parameter or return annotation
 HEX501  a public class of ports/outbound.py has no in-memory implementation: no class in
         adapters/outbound/memory_*.py names it among its bases
-HEX601  a use case is not implemented: a method of domain/service.py still raises
+HEX601  a use case is not implemented: its rule in domain/use_cases/<name>.py (or, in
+        a component from before 0.10, its method in domain/service.py) still raises
         NotImplementedError (the body hexforge generates for each answer of `usecases`)
 
 What each layer may import (HEX201-HEX206 and HEX301 together)::
@@ -43,6 +44,9 @@ What each layer may import (HEX201-HEX206 and HEX301 together)::
     domain/service.py  the standard library, its own domain/ and ports/
     domain/ (other)    the standard library, its own domain/
     ports/             the standard library, its own domain/ and ports/
+
+hexforge.actor (the acting principal, a stdlib-only value) counts as standard
+library for domain/ and ports/.
     adapters/inbound/  anything but adapters/outbound/ (HEX203)
     adapters/outbound/ and only it: another component's public API (HEX207)
 
@@ -190,8 +194,8 @@ RULES: dict[str, Rule] = {
         Rule(
             "HEX601",
             "use case is not implemented",
-            "write its rule in place of the raise NotImplementedError (the comment above it "
-            "says what to write) and test it; copier update keeps the body you write",
+            "write its rule in place of the raise NotImplementedError (the module's docstring "
+            "says what to write) and test it; copier update never rewrites that module",
         ),
     )
 }
@@ -265,6 +269,10 @@ SKIPPED_DIRS = frozenset({"__pycache__"})
 Target = tuple[str, ...]
 _IMPORTER = {"HEX201": "domain module", "HEX202": "port module", "HEX203": "inbound adapter"}
 SERVICE = "domain/service.py"
+USE_CASES = "domain/use_cases"
+# Modules of the hexforge package a domain or port module may import: plain values
+# of the standard library only (hexforge.actor's Actor).
+DOMAIN_VALUES = frozenset({("hexforge", "actor")})
 
 
 class Finding(NamedTuple):
@@ -830,6 +838,9 @@ class ComponentAudit:
             self.check_memory_twins(ports, self.source("ports/outbound.py"), memory)
         if SERVICE in files:
             self.check_use_cases(self.source(SERVICE))
+        for relative in sorted(files):
+            if _is_use_case_module(relative):
+                self.check_use_case_module(self.source(relative))
         return self.findings
 
     def listing(self) -> tuple[set[str], set[str]]:
@@ -891,7 +902,7 @@ class ComponentAudit:
             return "HEX205"  # a relative import that climbs out of the components package
         where = locate(target, self.root)
         if where is None:
-            if target[0] in STDLIB:
+            if target[0] in STDLIB or target[:2] in DOMAIN_VALUES:
                 return None
             return "HEX205" if target[0] == self.root else "HEX204"
         component, layer, _ = where
@@ -1146,6 +1157,27 @@ class ComponentAudit:
 
     # Use cases
 
+    def check_use_case_module(self, source: Source) -> None:
+        """HEX601: each function of a use case's module whose body still raises
+        NotImplementedError (the starter hexforge writes)."""
+        data = self.read(source)
+        if data is None or b"NotImplementedError" not in data:
+            return
+        tree = self.parse(source, data)
+        if tree is None:
+            return
+        for node in tree.body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                line = _raises_not_implemented(node.body)
+                if line is not None:
+                    self.report(
+                        "HEX601",
+                        source.shown,
+                        line,
+                        f"use case {node.name} is not implemented: its rule still raises "
+                        "NotImplementedError",
+                    )
+
     def check_use_cases(self, source: Source) -> None:
         """HEX601: each service method whose body still raises NotImplementedError.
 
@@ -1164,6 +1196,12 @@ class ComponentAudit:
                 line,
                 f"use case {name} is not implemented: {name}() still raises NotImplementedError",
             )
+
+
+def _is_use_case_module(relative: str) -> bool:
+    """domain/use_cases/<name>.py: the module holding one use case's rule."""
+    folder, _, name = relative.rpartition("/")
+    return folder == USE_CASES and name.endswith(".py") and name != "__init__.py"
 
 
 def _unimplemented_methods(tree: ast.Module) -> Iterator[tuple[str, int]]:

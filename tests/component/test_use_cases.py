@@ -1,11 +1,12 @@
 """Use cases (SPEC section 9, `usecases`), as issue 15 asks them to be shown.
 
-A component is copied with two use cases, the user writes both bodies (one refusing
-with the conflict exception) and commits, then a third use case is added with
-`copier update -d usecases=...`. Copier's three-way merge must keep both bodies;
-the gates then pass except the audit, which names exactly the third use case; once
-its body is written every gate passes, and the routes answer 404, 409 and 422 as
-the OpenAPI document declares, in memory and on PostgreSQL.
+A component is copied with two use cases, the user writes both rules (one refusing
+with the conflict exception) in the modules hexforge started in domain/use_cases/
+and commits, then a third use case is added with `copier update -d usecases=...`.
+The update must leave both modules as they are and start the third; the gates then
+pass except the audit, which names exactly the third use case; once its rule is
+written every gate passes, and the routes answer 404, 409 and 422 as the OpenAPI
+document declares, in memory and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -44,68 +45,66 @@ FIELDS = (
 )
 TWO = "reserve(quantity:int:gt=0), discontinue()"
 THREE = f"{TWO}, restock(quantity:int:gt=0, note:str?:max_length=80)"
-SERVICE = Path("components/products/domain/service.py")
-
-# The bodies a user writes; reserve refuses with the conflict exception.
-RESERVE = """\
-        product = await self.get_product(product_id)
-        if product.status is ProductStatus.DISCONTINUED:
-            raise ProductConflict(f"product {product_id} is discontinued")
-        if product.stock < command.quantity:
-            raise ProductConflict(f"only {product.stock} left, {command.quantity} asked")
-        reserved = replace(
-            product, stock=product.stock - command.quantity, version=product.version + 1
-        )
-        await self._repository.update(reserved)
-        return reserved
-"""
-DISCONTINUE = """\
-        product = await self.get_product(product_id)
-        discontinued = replace(
-            product, status=ProductStatus.DISCONTINUED, version=product.version + 1
-        )
-        await self._repository.update(discontinued)
-        return discontinued
-"""
-RESTOCK = """\
-        product = await self.get_product(product_id)
-        restocked = replace(
-            product, stock=product.stock + command.quantity, version=product.version + 1
-        )
-        await self._repository.update(restocked)
-        return restocked
-"""
+USE_CASES = Path("components/products/domain/use_cases")
 
 
-def write_body(project: Path, name: str, body: str) -> None:
-    """Replace the generated body of use case ``name`` with ``body``, as a user does:
-    from the comment above the lookup to the raise, the comment that says what to write
-    included."""
-    path = project / SERVICE
-    text = path.read_text()
-    generated = re.compile(
-        r"        # ProductNotFound .*\n        await self\.get_product\(product_id\)\n"
-        rf"(?:        #.*\n)*        raise NotImplementedError\(\"ProductService\.{name} .*\"\)\n"
-    )
-    assert len(generated.findall(text)) == 1, text
-    path.write_text(generated.sub(lambda _match: body, text))
+def rule_module(
+    name: str, command: str, body: str, *, imports: str = "", model: str = "Product"
+) -> str:
+    """A use case's module as a user writes it: the rule, its imports, nothing else."""
+    return f"""\
+\"\"\"{name}: the rule of the use case.\"\"\"
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hexforge.actor import Actor
+
+from components.products.domain.commands import {command}
+{imports}from components.products.domain.model import {model}
 
 
-def import_what_the_bodies_use(project: Path) -> None:
-    path = project / SERVICE
-    text = path.read_text()
-    text = text.replace(
-        "from __future__ import annotations\n",
-        "from __future__ import annotations\n\nfrom dataclasses import replace\n",
-    )
-    text = text.replace(
-        "domain.exceptions import ProductNotFound",
-        "domain.exceptions import ProductConflict, ProductNotFound",
-    )
-    text = text.replace(
-        "domain.model import Product,", "domain.model import Product, ProductStatus,"
-    )
-    path.write_text(text)
+def {name}(product: Product, command: {command}, actor: Actor) -> Product:
+{body}"""
+
+
+# The rules a user writes; reserve refuses with the conflict exception.
+RESERVE = rule_module(
+    "reserve",
+    "ReserveProduct",
+    """\
+    if product.status is ProductStatus.DISCONTINUED:
+        raise ProductConflict(f"product {product.id} is discontinued")
+    if product.stock < command.quantity:
+        raise ProductConflict(f"only {product.stock} left, {command.quantity} asked")
+    return replace(product, stock=product.stock - command.quantity)
+""",
+    imports="from components.products.domain.exceptions import ProductConflict\n",
+    model="Product, ProductStatus",
+)
+DISCONTINUE = rule_module(
+    "discontinue",
+    "DiscontinueProduct",
+    """\
+    return replace(product, status=ProductStatus.DISCONTINUED)
+""",
+    model="Product, ProductStatus",
+)
+RESTOCK = rule_module(
+    "restock",
+    "RestockProduct",
+    """\
+    return replace(product, stock=product.stock + command.quantity)
+""",
+)
+
+
+def write_rule(project: Path, name: str, module: str) -> None:
+    """Write the rule of use case ``name`` over the module hexforge started it with."""
+    path = project / USE_CASES / f"{name}.py"
+    assert 'raise NotImplementedError("' in path.read_text(), path.read_text()
+    path.write_text(module)
 
 
 def failing_gates(project: Path, venv: Path) -> dict[str, str]:
@@ -136,24 +135,24 @@ def inventory(
         },
     )
     commit_all(project, "products with two use cases")
-    write_body(project, "reserve", RESERVE)
-    write_body(project, "discontinue", DISCONTINUE)
-    import_what_the_bodies_use(project)
-    env = gate_env(generated_venv, project)
-    run(["ruff", "check", "--fix", "--quiet", str(SERVICE)], project, env=env)
-    run(["ruff", "format", "--quiet", str(SERVICE)], project, env=env)
+    write_rule(project, "reserve", RESERVE)
+    write_rule(project, "discontinue", DISCONTINUE)
     commit_all(project, "reserve and discontinue written")
     copier_update(project, "components/products/.copier-answers.yml", data={"usecases": THREE})
     return project
 
 
-def test_the_update_keeps_the_written_bodies_and_adds_the_third(inventory: Path) -> None:
-    service = (inventory / SERVICE).read_text()
-
-    for body in (RESERVE, DISCONTINUE):
-        assert body in service, service
-    assert "<<<<<<<" not in service and ">>>>>>>" not in service
-    assert 'raise NotImplementedError("ProductService.restock is not written yet")' in service
+def test_the_update_keeps_the_written_rules_and_adds_the_third(inventory: Path) -> None:
+    assert (inventory / USE_CASES / "reserve.py").read_text() == RESERVE
+    assert (inventory / USE_CASES / "discontinue.py").read_text() == DISCONTINUE
+    started = (inventory / USE_CASES / "restock.py").read_text()
+    assert 'raise NotImplementedError("restock is not written yet")' in started
+    assert "def restock(product: Product, command: RestockProduct, actor: Actor)" in started
+    service = (inventory / "components/products/domain/service.py").read_text()
+    for name in ("reserve", "discontinue", "restock"):
+        assert f"use_cases.{name}(current, command, actor)" in service
+    for path in inventory.rglob("*.py"):
+        assert "<<<<<<<" not in path.read_text(), path
     assert not list(inventory.rglob("*.rej"))
     unmerged = [
         line for line in git(inventory, "status", "--porcelain").splitlines() if "U" in line[:2]
@@ -193,7 +192,7 @@ def test_the_gates_pass_but_the_audit_which_names_exactly_the_third(
     assert set(failed) == {"audit"}, failed
     findings = [line for line in failed["audit"].splitlines() if " HEX" in line]
     assert len(findings) == 1, failed["audit"]
-    assert findings[0].startswith(f"{SERVICE.as_posix()}:"), findings
+    assert findings[0].startswith(f"{(USE_CASES / 'restock.py').as_posix()}:"), findings
     assert "HEX601 use case restock is not implemented" in findings[0]
 
 
@@ -203,7 +202,7 @@ def test_once_the_third_is_written_every_gate_passes_and_the_routes_answer(
     # Written in a copy, so the other tests of this module see the update's result.
     project = tmp_path / "inventory"
     shutil.copytree(inventory, project, symlinks=True)
-    write_body(project, "restock", RESTOCK)
+    write_rule(project, "restock", RESTOCK)
 
     run_gates(project, generated_venv)
     for database in (nullcontext(None), postgres_server(project)):
@@ -277,7 +276,7 @@ def test_use_cases_with_every_input_type_pass_every_gate_but_the_audit(
 
     assert set(failed) == {"audit"}, failed
     named = re.findall(r"HEX601 use case (\w+) is not implemented", failed["audit"])
-    assert named == ["adjust", "reprice", "schedule", "tag", "archive"]
+    assert named == ["adjust", "archive", "reprice", "schedule", "tag"]
     http = (project / "__http__" / "order_items.http").read_text()
     for segment in ("adjust", "reprice", "schedule", "tag", "archive"):
         assert (

@@ -26,6 +26,7 @@ from hexforge import migrate
 from hexforge.service import health, logs, problems, telemetry
 from hexforge.service.middleware import ServiceMiddleware, is_sane_request_id
 from hexforge.service.settings import ServiceSettings
+from hexforge.transactions import Contention
 
 log = logging.getLogger("hexforge.service")
 
@@ -63,6 +64,7 @@ def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -
     app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(psycopg.DataError, _value_refused_by_the_database)
+    app.add_exception_handler(Contention, _too_much_contention)
     app.include_router(health.router(health.Readiness(url, pool)))
     for router in routers(pool):
         app.include_router(router, responses=EVERY_ROUTE)
@@ -120,6 +122,17 @@ async def _database_unavailable(request: Request, error: Exception) -> Response:
     log.warning("database unavailable in %s %s: %s", request.method, request.url.path, error)
     return problems.problem_response(
         HTTPStatus.SERVICE_UNAVAILABLE, "the database is unavailable; try again later"
+    )
+
+
+async def _too_much_contention(request: Request, error: Exception) -> Response:
+    """A write aborted by concurrent ones every time it ran: nothing was stored, and
+    the same request may well pass a moment later."""
+    log.warning("gave up in %s %s: %s", request.method, request.url.path, error)
+    return problems.problem_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        "too many concurrent writes to the same data; try again",
+        headers={"Retry-After": "1"},
     )
 
 

@@ -1,0 +1,68 @@
+"""The modules hexforge writes once and then leaves to the user: a component's
+domain/invariants.py and one module per use case in domain/use_cases/.
+
+They cannot be template files: Copier renders one file per template file, not
+one per use case, and an update would merge the template's later changes into
+code that is the user's alone. So after every render (in the real project only,
+never in Copier's temporary copies) each one that is missing is written, and an
+existing one is never touched: adding a use case by update adds its module, and
+the rules already written stay as they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from naming import component_names
+from usecases import parse_use_cases
+
+STARTERS = Path(__file__).resolve().parent / "starters"
+_jinja = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(STARTERS),
+    autoescape=False,  # Python source, not HTML
+    keep_trailing_newline=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def write_missing(project: Path, component: str, answers: dict[str, object]) -> list[Path]:
+    """Write each starter module of ``component`` that does not exist; return them."""
+    entity = str(answers["entity_name"])
+    names = component_names(component, entity)
+    domain = project / "components" / component / "domain"
+    if not domain.is_dir():
+        return []
+    wanted: dict[Path, tuple[str, dict[str, object]]] = {
+        domain / "invariants.py": ("invariants.py.jinja", {})
+    }
+    for use_case in parse_use_cases(str(answers.get("usecases") or ""), entity, component):
+        module = domain / "use_cases" / f"{use_case.name}.py"
+        wanted[module] = ("use_case.py.jinja", {"uc": use_case})
+    written = []
+    for path, (template, extra) in wanted.items():
+        if path.exists():
+            continue
+        text = _jinja.get_template(template).render(n=names, **extra)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # "x": a module that appeared meanwhile (a user, a parallel run) is theirs.
+        try:
+            with path.open("x", encoding="utf-8", newline="\n") as handle:
+                handle.write(text)
+        except FileExistsError:
+            continue
+        written.append(path)
+    return written
+
+
+def main(project: Path, component: str) -> list[Path]:
+    """After a render: the starter modules written this time, for the layout step."""
+    from ruamel.yaml import YAML  # needed next to Copier (copier_hooks.py checks)
+
+    answers_path = project / "components" / component / ".copier-answers.yml"
+    answers = YAML(typ="safe", pure=True).load(answers_path.read_text(encoding="utf-8")) or {}
+    written = write_missing(project, component, answers)
+    for path in written:
+        print(f"hexforge: wrote {path.relative_to(project).as_posix()} (yours from now on)")
+    return written

@@ -1,0 +1,111 @@
+"""One transaction per write: the unit a business rule that reads and then writes
+runs in, on PostgreSQL and in the in-memory twin, with the same outcomes.
+
+PostgreSQL runs each unit at ``SERIALIZABLE``: whatever the unit read (a row, a
+range a rule scanned) cannot change under it before it commits; when a
+concurrent unit made the result impossible to serialize, PostgreSQL aborts one
+of them (SQLSTATE 40001, or 40P01 for a deadlock) and it is run again from the
+start, up to ``ATTEMPTS`` times with a short random pause. The repository's
+methods find the unit's connection through :func:`connection`, so a rule's
+reads and the final write share one snapshot.
+
+The in-memory twin runs its units one at a time (:class:`Serial`): the outcome
+of any interleaving of serializable transactions is that of some serial order,
+which is what a lock gives by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import AsyncConnection, IsolationLevel
+from psycopg.errors import DeadlockDetected, SerializationFailure
+from psycopg_pool import AsyncConnectionPool
+
+T = TypeVar("T")
+
+# Runs of one unit before it gives up; a unit loses a round only to one that
+# commits, so under N contenders the last one needs at most N rounds.
+ATTEMPTS = 32
+# The longest pause between two runs, in seconds (each pause is random below
+# a bound that doubles from 1 ms).
+MAX_PAUSE_S = 0.05
+
+
+class Contention(Exception):
+    """A unit was aborted by concurrent ones ``ATTEMPTS`` times: the service answers
+    503 with Retry-After, and nothing was written."""
+
+
+# The connection of the unit running in this task, and the pool it came from.
+_unit: ContextVar[tuple[AsyncConnectionPool[Any], AsyncConnection[Any]] | None] = ContextVar(
+    "hexforge_unit", default=None
+)
+
+
+@asynccontextmanager
+async def connection(pool: AsyncConnectionPool[Any]) -> AsyncIterator[AsyncConnection[Any]]:
+    """The connection of the unit in progress on ``pool``, else one of the pool's
+    (committed when the block ends, as a statement outside any unit is)."""
+    unit = _unit.get()
+    if unit is not None and unit[0] is pool:
+        yield unit[1]
+        return
+    async with pool.connection() as fresh:
+        yield fresh
+
+
+async def serializable(pool: AsyncConnectionPool[Any], work: Callable[[], Awaitable[T]]) -> T:
+    """Run ``work`` in one SERIALIZABLE transaction on ``pool``, again from the
+    start when PostgreSQL aborts it for a concurrent one; :class:`Contention` after
+    ``ATTEMPTS`` runs. Inside a unit already, ``work`` joins it."""
+    unit = _unit.get()
+    if unit is not None and unit[0] is pool:
+        return await work()
+    for attempt in range(ATTEMPTS):
+        try:
+            async with pool.connection() as held:
+                # BEGIN ISOLATION LEVEL SERIALIZABLE, in the one round trip of BEGIN;
+                # the connection goes back to the pool at its default level.
+                await held.set_isolation_level(IsolationLevel.SERIALIZABLE)
+                token = _unit.set((pool, held))
+                try:
+                    async with held.transaction():
+                        return await work()
+                finally:
+                    _unit.reset(token)
+                    # A broken connection is the pool's to discard, not this reset's.
+                    with contextlib.suppress(psycopg.Error):
+                        await held.set_isolation_level(None)
+        except (SerializationFailure, DeadlockDetected):
+            await asyncio.sleep(random.uniform(0, min(MAX_PAUSE_S, 0.001 * 2**attempt)))
+    raise Contention(f"gave up after {ATTEMPTS} runs aborted by concurrent writes")
+
+
+# The Serial units the running task is inside of (their ids), for re-entry.
+_inside: ContextVar[frozenset[int]] = ContextVar("hexforge_serial", default=frozenset())
+
+
+class Serial:
+    """The in-memory twin's units: one at a time, a unit inside another joining it."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+
+    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        inside = _inside.get()
+        if id(self) in inside:
+            return await work()
+        async with self._lock:
+            token = _inside.set(inside | {id(self)})
+            try:
+                return await work()
+            finally:
+                _inside.reset(token)
