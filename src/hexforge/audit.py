@@ -840,7 +840,7 @@ class ComponentAudit:
             self.check_use_cases(self.source(SERVICE))
         for relative in sorted(files):
             if _is_use_case_module(relative):
-                self.check_use_case_module(self.source(relative))
+                self.check_use_cases(self.source(relative), module=True)
         return self.findings
 
     def listing(self) -> tuple[set[str], set[str]]:
@@ -1157,29 +1157,10 @@ class ComponentAudit:
 
     # Use cases
 
-    def check_use_case_module(self, source: Source) -> None:
-        """HEX601: each function of a use case's module whose body still raises
-        NotImplementedError (the starter hexforge writes)."""
-        data = self.read(source)
-        if data is None or b"NotImplementedError" not in data:
-            return
-        tree = self.parse(source, data)
-        if tree is None:
-            return
-        for node in tree.body:
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                line = _raises_not_implemented(node.body)
-                if line is not None:
-                    self.report(
-                        "HEX601",
-                        source.shown,
-                        line,
-                        f"use case {node.name} is not implemented: its rule still raises "
-                        "NotImplementedError",
-                    )
-
-    def check_use_cases(self, source: Source) -> None:
-        """HEX601: each service method whose body still raises NotImplementedError.
+    def check_use_cases(self, source: Source, *, module: bool = False) -> None:
+        """HEX601: each use case whose body still raises NotImplementedError: a method of
+        domain/service.py (components from before 0.10) or, with ``module``, a function
+        of a use case's own module (the starter hexforge writes in domain/use_cases/).
 
         Only a file that mentions NotImplementedError is parsed (most never do).
         """
@@ -1189,7 +1170,8 @@ class ComponentAudit:
         tree = self.parse(source, data)
         if tree is None:
             return
-        for name, line in _unimplemented_methods(tree):
+        found = _unimplemented_functions(tree) if module else _unimplemented_methods(tree)
+        for name, line in found:
             self.report(
                 "HEX601",
                 source.shown,
@@ -1202,6 +1184,16 @@ def _is_use_case_module(relative: str) -> bool:
     """domain/use_cases/<name>.py: the module holding one use case's rule."""
     folder, _, name = relative.rpartition("/")
     return folder == USE_CASES and name.endswith(".py") and name != "__init__.py"
+
+
+def _unimplemented_functions(tree: ast.Module) -> Iterator[tuple[str, int]]:
+    """(function, line of its raise) for each module-level function of ``tree`` that
+    raises NotImplementedError in its own body."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            line = _raises_not_implemented(node.body)
+            if line is not None:
+                yield node.name, line
 
 
 def _unimplemented_methods(tree: ast.Module) -> Iterator[tuple[str, int]]:
