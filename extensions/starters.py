@@ -1,5 +1,6 @@
 """The modules hexforge writes once and then leaves to the user: a component's
-domain/invariants.py and one module per use case in domain/use_cases/.
+domain/invariants.py, one module per use case in domain/use_cases/, and
+tests/factories.py (how the tests build valid entities).
 
 They cannot be template files: Copier renders one file per template file, not
 one per use case, and an update would merge the template's later changes into
@@ -35,7 +36,8 @@ def write_missing(project: Path, component: str, answers: dict[str, object]) -> 
     if not domain.is_dir():
         return []
     wanted: dict[Path, tuple[str, dict[str, object]]] = {
-        domain / "invariants.py": ("invariants.py.jinja", {})
+        domain / "invariants.py": ("invariants.py.jinja", {}),
+        domain.parent / "tests" / "factories.py": ("factories.py.jinja", {}),
     }
     for use_case in parse_use_cases(str(answers.get("usecases") or ""), entity, component):
         module = domain / "use_cases" / f"{use_case.name}.py"

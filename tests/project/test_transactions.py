@@ -1,0 +1,163 @@
+"""hexforge.transactions: the unit every generated write runs in (SPEC §15).
+
+On a real PostgreSQL cluster: a unit that a concurrent one made unsafe runs again
+and both land as if one came after the other; one that keeps failing gives up with
+Contention and writes nothing; a refusal raised inside a unit rolls it back and is
+not retried; a unit inside a unit joins it. The twin's Serial runs units one at a
+time and lets a unit re-enter itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from hexforge import transactions
+from tests.project.test_migrate import Cluster
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[Cluster]:
+    server = Cluster()
+    try:
+        yield server
+    finally:
+        server.server.stop()
+
+
+@pytest.fixture
+def dsn(cluster: Cluster) -> str:
+    url = cluster.new_database()
+    cluster.query(url, "CREATE TABLE counter (n integer NOT NULL); INSERT INTO counter VALUES (0)")
+    return url
+
+
+def on_pool(dsn: str, test: Callable[[AsyncConnectionPool[Any]], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with AsyncConnectionPool(dsn, min_size=1, max_size=4, open=False) as pool:
+            await test(pool)
+
+    asyncio.run(main())
+
+
+async def read(pool: AsyncConnectionPool[Any], sql: str) -> Any:
+    async with transactions.connection(pool) as connection:
+        row = await (await connection.execute(sql)).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_two_units_that_read_then_write_one_row_both_land_one_after_the_other(
+    dsn: str,
+) -> None:
+    runs = 0
+
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        both_read = asyncio.Barrier(2)
+
+        async def increment() -> None:
+            nonlocal runs
+            runs += 1
+            seen = await read(pool, "SELECT n FROM counter")
+            if runs <= 2:  # the first two runs read before either writes
+                await both_read.wait()
+            async with transactions.connection(pool) as connection:
+                await connection.execute("UPDATE counter SET n = %s", (seen + 1,))
+
+        await asyncio.gather(
+            transactions.serializable(pool, increment), transactions.serializable(pool, increment)
+        )
+        assert await read(pool, "SELECT n FROM counter") == 2
+
+    on_pool(dsn, test)
+    assert runs == 3  # the loser ran again, from the start, and read 1
+
+
+def test_a_unit_aborted_every_time_gives_up_with_contention_and_writes_nothing(
+    dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(transactions, "ATTEMPTS", 3)
+    runs = 0
+
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def doomed() -> None:
+            nonlocal runs
+            runs += 1
+            async with transactions.connection(pool) as connection:
+                await connection.execute("UPDATE counter SET n = n + 1")
+            raise psycopg.errors.SerializationFailure("could not serialize access")
+
+        with pytest.raises(transactions.Contention, match="after 3 runs"):
+            await transactions.serializable(pool, doomed)
+        assert await read(pool, "SELECT n FROM counter") == 0
+
+    on_pool(dsn, test)
+    assert runs == 3
+
+
+def test_a_refusal_inside_a_unit_rolls_it_back_and_is_not_retried(dsn: str) -> None:
+    runs = 0
+
+    class Refused(Exception):
+        pass
+
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def refuse() -> None:
+            nonlocal runs
+            runs += 1
+            async with transactions.connection(pool) as connection:
+                await connection.execute("UPDATE counter SET n = 7")
+            raise Refused
+
+        with pytest.raises(Refused):
+            await transactions.serializable(pool, refuse)
+        assert await read(pool, "SELECT n FROM counter") == 0
+
+    on_pool(dsn, test)
+    assert runs == 1
+
+
+def test_a_unit_is_serializable_and_a_unit_inside_it_joins_it(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def inner() -> tuple[Any, Any]:
+            return await read(pool, "SELECT txid_current()"), await read(
+                pool, "SHOW transaction_isolation"
+            )
+
+        async def outer() -> tuple[Any, Any, Any]:
+            mine = await read(pool, "SELECT txid_current()")
+            return mine, *await transactions.serializable(pool, inner)
+
+        mine, joined, isolation = await transactions.serializable(pool, outer)
+        assert (joined, isolation) == (mine, "serializable")
+        # Outside a unit, the pool's connections are back at the default level.
+        assert await read(pool, "SHOW transaction_isolation") == "read committed"
+
+    on_pool(dsn, test)
+
+
+def test_the_twin_runs_units_one_at_a_time_and_a_unit_may_reenter() -> None:
+    serial = transactions.Serial()
+    trace: list[str] = []
+
+    async def unit(name: str) -> str:
+        trace.append(f"{name} in")
+        await asyncio.sleep(0.01)  # a chance for the other to interleave, if it could
+        inner = await serial.run(lambda: asyncio.sleep(0, result=f"{name} inner"))
+        trace.append(f"{name} out")
+        return inner
+
+    async def main() -> list[str]:
+        return list(
+            await asyncio.gather(serial.run(lambda: unit("a")), serial.run(lambda: unit("b")))
+        )
+
+    assert asyncio.run(main()) == ["a inner", "b inner"]
+    assert trace == ["a in", "a out", "b in", "b out"]
