@@ -14,11 +14,9 @@ one item against a stock of 10 give ten 200s, twenty 409s and a stock of 0.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import urllib.error
-import urllib.request
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -30,6 +28,7 @@ import pytest
 from tests.component.gates import run_gates
 from tests.component.test_openapi_fuzz import serving
 from tests.component.test_update import postgres_server
+from tests.component.test_use_cases import request
 from tests.helpers import commit_all, copier_copy, git, init_repo
 
 pytestmark = pytest.mark.slow
@@ -151,25 +150,13 @@ def test_the_rules_are_written_without_editing_a_generated_line_and_every_gate_p
     run_gates(clinic, generated_venv)
 
 
-def call(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=120) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def together(count: int, url: str, body: Any) -> list[tuple[int, Any]]:
     """``count`` POSTs of ``body`` to ``url``, all sent at once."""
     start = threading.Barrier(count)
 
     def post(_: int) -> tuple[int, Any]:
         start.wait()
-        return call(url, "POST", body)
+        return request(url, "POST", body)
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(post, range(count)))
@@ -178,21 +165,21 @@ def together(count: int, url: str, body: Any) -> list[tuple[int, Any]]:
 def race(url: str) -> dict[str, Any]:
     for _ in range(600):  # uvicorn takes a moment to start
         try:
-            call(f"{url}/healthz")
+            request(f"{url}/healthz", "GET")
             break
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.1)
     bookings = together(20, f"{url}/bookings", SLOT)
-    _, created = call(f"{url}/products", "POST", {"sku": "A-1", "stock": 10})
+    _, created = request(f"{url}/products", "POST", {"sku": "A-1", "stock": 10})
     item = f"{url}/products/{created['id']}"
     reserved = together(30, f"{item}/reserve", {"quantity": 1})
-    _, listed = call(f"{url}/bookings?room=blue")
+    _, listed = request(f"{url}/bookings?room=blue", "GET")
     return {
         "bookings": Counter(status for status, _ in bookings),
         "booking problems": {answer["type"] for status, answer in bookings if status == 409},
         "stored bookings": len(listed["items"]),
         "reservations": Counter(status for status, _ in reserved),
-        "stock": call(item)[1]["stock"],
+        "stock": request(item, "GET")[1]["stock"],
     }
 
 
