@@ -486,6 +486,19 @@ class Field:
             parts.append(f"default `{self._literal(self.default)}`")
         return "; ".join(parts)
 
+    @property
+    def constants(self) -> list[tuple[str, str]]:
+        """(NAME, Python literal) of each declared bound, for domain/rules.py: a rule
+        written by hand names the bound (STOCK_GE) instead of restating it."""
+        found = [
+            (f"{self.name.upper()}_{key.upper()}", self.type.py(value))
+            for key, value in self.bounds.items()
+        ]
+        for key, length in (("min_length", self.min_length), ("max_length", self.max_length)):
+            if length is not None:
+                found.append((f"{self.name.upper()}_{key.upper()}", str(length)))
+        return found
+
     def _literal(self, value: Any) -> str:
         if isinstance(value, bool):
             return "true" if value else "false"
