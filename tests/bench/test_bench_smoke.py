@@ -162,3 +162,44 @@ def test_the_service_bench_refuses_bad_arguments_with_exit_2(arguments: list[str
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith("service_bench.py: error: ")
+
+
+RULES = REPO / "bench" / "rules_bench.py"
+
+
+@pytest.mark.slow
+def test_the_rules_bench_runs_its_three_scenarios_and_prints_its_table(
+    generated_venv: Path,
+) -> None:
+    command = [sys.executable, str(RULES), "--calls", "40", "--workers", "4", "--rounds", "1"]
+    command += ["--generated-venv", str(generated_venv)]
+
+    result = subprocess.run(
+        command, cwd=REPO, capture_output=True, text=True, timeout=900, check=False
+    )
+
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| scenario | calls/s | x baseline | runs per call |"
+    assert [row.split(" | ")[0] for row in rows[1:]] == ["| baseline", "| spread", "| contended"]
+    assert rows[1].endswith("| 1.00x | 1.00 |")
+    # Without contention a unit runs once; every contended call runs at least once.
+    assert rows[2].endswith("| 1.00 |")
+    assert float(rows[3].split(" | ")[3]) >= 1.0
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [["--calls", "0"], ["--workers", "x"], ["--calls", "2", "--workers", "3"], ["--no"]],
+)
+def test_the_rules_bench_refuses_bad_arguments_with_exit_2(arguments: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, str(RULES), *arguments],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("rules_bench.py: error: ")
