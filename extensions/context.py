@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import auth
 from fields import FieldsError, parse_fields
 from naming import (
     answers_file,
@@ -42,6 +43,10 @@ def derive(context: dict[str, Any]) -> None:
     if isinstance(component, str) and isinstance(entity, str):
         context.update(_derived(component, entity, str(context.get("fields", ""))))
         context.update(_use_cases(component, entity, str(context.get("usecases") or "")))
+        context["access_rules"] = auth.rules(
+            context.get("auth"), context.get("access"), context.get("usecases"), entity
+        )
+        context["access_roles"] = auth.roles(context["access_rules"])
 
 
 @functools.lru_cache(maxsize=64)

@@ -22,6 +22,7 @@ _SIBLINGS = (
     "pycode",
     "fields",
     "usecases",
+    "auth",
     "validation",
     "copier_internals",
     "atomic",
@@ -91,6 +92,7 @@ copier_internals.print_refusals_alone()
 from copier_template_extensions import ContextHook  # noqa: E402
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
 
+import auth  # noqa: E402
 import context as derived_context  # noqa: E402
 import fields  # noqa: E402
 import gitignore  # noqa: E402
@@ -129,6 +131,8 @@ class Globals(Extension):
             hx_fields_change_error=schema_migrations.change_error_at,
             hx_references_error=references.references_error,
             hx_usecases_error=usecases.use_cases_error,
+            hx_access_error=auth.answer_error,
+            hx_default_auth=auth.default_auth,
             hx_story_id_error=validation.story_id_error,
             hx_feature_dir_error=validation.feature_dir_error,
             hx_default_entity_name=naming.default_entity_name,

@@ -36,6 +36,12 @@ SETTINGS = (
     ("LOG_FORMAT", "console", "`json`: one JSON object per line; `console`: for people"),
     ("CORS_ORIGINS", "none", "comma-separated origins browsers may call the API from"),
     ("MAX_BODY_BYTES", "1048576", "a larger request body is answered 413 (1 MiB by default)"),
+    ("AUTH_ISSUER", "unset", "`iss` every bearer token must carry (required with auth=jwt)"),
+    ("AUTH_AUDIENCE", "unset", "`aud` every bearer token must carry (required with auth=jwt)"),
+    ("AUTH_JWKS_URL", "unset", "the identity provider's JWKS: RS256/ES256 tokens, keys cached"),
+    ("AUTH_HS256_SECRET", "unset", "shared secret (32+ characters) for HS256 tokens: development"),
+    ("AUTH_LEEWAY_S", "30", "clock skew allowed on `exp`, `nbf` and `iat`, in seconds"),
+    ("AUTH_ROLES_CLAIM", "roles", "the claim listing the actor's roles"),
 )
 
 

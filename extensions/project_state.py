@@ -154,8 +154,9 @@ def project_answers(copier_answers: object, project_name: object) -> dict[str, o
     """The answers a `copier copy` of kind=project records, for the bootstrap render.
 
     The template's own keys (``_commit``, ``_src_path``) are this run's; the answers
-    are the project's two. Copier sorts the keys when it writes them.
+    are the project's: its name, and the first component's ``auth``, which becomes
+    the project's. Copier sorts the keys when it writes them.
     """
     own = dict(copier_answers) if isinstance(copier_answers, dict) else {}
-    recorded = {key: value for key, value in own.items() if key in {"_commit", "_src_path"}}
+    recorded = {key: value for key, value in own.items() if key in {"_commit", "_src_path", "auth"}}
     return {**recorded, "kind": "project", "project_name": project_name}

@@ -25,9 +25,11 @@ def generated_project_requirements() -> list[str]:
     """What `pip install -e ".[dev]"` installs in a generated project, from one source."""
     config = tomllib.loads((EXTENSIONS / "project_pyproject.toml").read_text())
     project = config["project"]
-    # hexforge itself from this checkout (a project pins the template's git URL).
+    # hexforge itself from this checkout (a project pins the template's git URL); its
+    # own requirements listed too, so that a new one rebuilds the venv.
     extras = project["optional-dependencies"]
-    return [*project["dependencies"], *extras["dev"], *extras["otel"], "-e", str(REPO)]
+    package = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    return [*project["dependencies"], *extras["dev"], *extras["otel"], *package, "-e", str(REPO)]
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.responses import Response
 
 from hexforge import migrate
-from hexforge.service import health, logs, problems, telemetry
+from hexforge.service import access, health, logs, problems, telemetry
 from hexforge.service.middleware import ServiceMiddleware, is_sane_request_id
 from hexforge.service.settings import ServiceSettings
 from hexforge.transactions import Contention
@@ -68,6 +68,10 @@ def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -
     app.include_router(health.router(health.Readiness(url, pool)))
     for router in routers(pool):
         app.include_router(router, responses=EVERY_ROUTE)
+    # Checked here, before serving: a route that needs tokens with no way to verify
+    # them would answer every request 500.
+    if access.routes_need_tokens(app.routes):
+        app.state.hexforge_verifier = access.verifier_from(settings)
     # The last added runs first: the request id is set before anything logs.
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -54,8 +54,14 @@ class Problem(BaseModel):
 class ProblemError(HTTPException):
     """An HTTP error with its problem type: ``name`` is the domain error's class name."""
 
-    def __init__(self, status: HTTPStatus, name: str, detail: str) -> None:
-        super().__init__(status_code=status, detail=detail)
+    def __init__(
+        self,
+        status: HTTPStatus,
+        name: str,
+        detail: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(status_code=status, detail=detail, headers=dict(headers or {}) or None)
         self.name = name
 
     @classmethod

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
+# Settings whose value a refusal never repeats.
+SECRETS = frozenset({"auth_hs256_secret"})
 
 
 class ServiceSettings(BaseSettings):
@@ -53,10 +55,39 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=MIB, ge=1, description="a request body larger than this is answered 413"
     )
+    auth_issuer: str | None = Field(
+        default=None, description="`iss` every token must carry (required with auth=jwt)"
+    )
+    auth_audience: str | None = Field(
+        default=None, description="`aud` every token must carry (required with auth=jwt)"
+    )
+    auth_jwks_url: str | None = Field(
+        default=None,
+        description="the identity provider's JWKS URL: tokens signed RS256 or ES256 with its keys",
+    )
+    auth_hs256_secret: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="a shared secret of 32 characters or more: tokens signed HS256 "
+        "(development and tests; set this or AUTH_JWKS_URL)",
+    )
+    auth_leeway_s: int = Field(
+        default=30, ge=0, le=600, description="clock skew allowed on `exp`, `nbf`, `iat` (seconds)"
+    )
+    auth_roles_claim: str = Field(
+        default="roles", min_length=1, description="the claim holding the actor's roles"
+    )
 
-    @field_validator("database_url", mode="before")
+    @field_validator(
+        "database_url",
+        "auth_issuer",
+        "auth_audience",
+        "auth_jwks_url",
+        "auth_hs256_secret",
+        mode="before",
+    )
     @classmethod
-    def _empty_url_is_unset(cls, value: Any) -> Any:
+    def _empty_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level", mode="before")
@@ -85,6 +116,21 @@ class ServiceSettings(BaseSettings):
             )
         return self
 
+    def auth_problem(self) -> str | None:
+        """Why these settings cannot verify tokens, or None: what a service whose routes
+        need tokens checks at start."""
+        missing = [
+            name.upper() for name in ("auth_issuer", "auth_audience") if not getattr(self, name)
+        ]
+        if (self.auth_jwks_url is None) == (self.auth_hs256_secret is None):
+            missing.append("exactly one of AUTH_JWKS_URL and AUTH_HS256_SECRET")
+        if not missing:
+            return None
+        return (
+            f"invalid settings: {', '.join(missing)} required: routes of this service "
+            "need bearer tokens (auth=jwt)"
+        )
+
 
 class SettingsError(SystemExit):
     """A setting's value breaks its rule; the message is one line for the operator."""
@@ -111,7 +157,7 @@ def describe(error: ValidationError) -> str:
         if not field:
             problems.append(message)
             continue
-        shown = _shown(item.get("input"))
+        shown = "'***'" if field in SECRETS else _shown(item.get("input"))
         problems.append(f"{field.upper()}={shown}: {message}")
     return "invalid settings: " + "; ".join(problems)
 
