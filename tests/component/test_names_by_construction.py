@@ -18,7 +18,6 @@ from __future__ import annotations
 import itertools
 import os
 import random
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -38,7 +37,14 @@ from tests.component.candidates import (
     snake_forms,
 )
 from tests.component.gates import run_gates
-from tests.helpers import commit_all, copier_copy, init_repo, refusal_line, tree_bytes
+from tests.helpers import (
+    commit_all,
+    copier_copy,
+    init_repo,
+    refusal_line,
+    tree_bytes,
+    write_use_case_rules,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -187,17 +193,11 @@ def scaffold_batch(template: Path, project: Path, batch: list[Component]) -> Non
 
 
 def write_use_cases(project: Path, component: Component) -> None:
-    """Write each use case's body (return the entity unchanged), as its user would: the
-    audit reports a body that is still the generated one (HEX601)."""
+    """Write each use case's rule (return the entity unchanged), as its user would: the
+    audit reports a rule that is still the starter hexforge wrote (HEX601)."""
     names = naming.component_names(component.name, component.entity)
-    service = project / "components" / component.name / "domain" / "service.py"
-    text, count = re.subn(
-        r'raise NotImplementedError\(\s*"[^"]*? is not written yet",?\s*\)',  # ruff may wrap it
-        f"return await self.get_{names.entity_snake}({names.id_param})",
-        service.read_text(),
-    )
-    assert count == len(component.usecases.split(", ")), service.read_text()
-    service.write_text(text)
+    written = write_use_case_rules(project, component.name, names.entity_snake)
+    assert written == len(component.usecases.split(", ")), component
 
 
 @pytest.mark.parametrize("batch_index", SAMPLED_BATCHES, ids=lambda i: f"batch{i}")

@@ -96,7 +96,7 @@ from components.bookings.domain.model import BookingDraft
 from components.bookings.tests.samples import sample_values
 
 
-def booking_draft(index: int = 0, **changes: Any) -> BookingDraft:
+def make_draft(index: int = 0, **changes: Any) -> BookingDraft:
     """The draft of set ``index``, an hour long, with ``changes`` over it."""
     values = sample_values(index)
     values["ends_at"] = values["starts_at"] + timedelta(hours=1)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import commit_all, copier_copy, init_repo, run
+from tests.helpers import commit_all, copier_copy, init_repo, run, write_use_case_rules
 from tests.project.test_serve import call, uvicorn_serving
 
 pytestmark = pytest.mark.slow
@@ -35,14 +35,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Path:
     project = init_repo(tmp_path_factory.mktemp("installed") / "shop")
     copier_copy(template_v1, project, WAREHOUSES)
     copier_copy(template_v1, project, PRODUCTS)
-    service = project / "components" / "products" / "domain" / "service.py"
-    body, count = re.subn(
-        r"raise NotImplementedError\(.*\)",
-        "return await self.get_product(product_id)",
-        service.read_text(encoding="utf-8"),
-    )
-    assert count == 1
-    service.write_text(body, encoding="utf-8")
+    assert write_use_case_rules(project, "products", "product") == 1
     commit_all(project, "two components, a use case written")
     return project
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.component.gates import gate_env, run_gates
 from tests.component.test_migrations import template_at, to_this_version
-from tests.helpers import commit_all, copier_copy, git, init_repo, run
+from tests.helpers import commit_all, copier_copy, git, init_repo, run, write_use_case_rules
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,15 @@ BEFORE_THE_PACKAGE = "5e721253a9bd1e506e802124eea42fddd323d5d8"
 
 ORDERS = Path("components/orders")
 USER_MAIN_LINE = 'logging.getLogger(__name__).info("routes mounted")\n'
-USER_BODY = "return await self.get_order(order_id)  # the team's rule: paying is a no-op"
+# The team's own helper at the end of domain/service.py. (A use-case body written in
+# service.py, the layout before 0.10, meets the generated method there in a conflict
+# to resolve by hand: docs/rules.md. Here the use case is written after the sync.)
+USER_BODY = '''
+
+def order_line(order: Order) -> str:
+    """The team's helper: one line about an order."""
+    return f"{order.customer}: {order.total}"
+'''
 USER_TEST = """\
 from decimal import Decimal
 
@@ -68,9 +76,7 @@ def test_a_project_from_before_the_package_syncs_onto_it_keeping_every_edit(
         main.read_text().replace("import os\n", "import logging\nimport os\n", 1) + USER_MAIN_LINE
     )
     service = project / ORDERS / "domain" / "service.py"
-    text = service.read_text()
-    stub = next(line for line in text.splitlines() if "raise NotImplementedError" in line)
-    service.write_text(text.replace(stub.strip(), USER_BODY, 1))
+    service.write_text(service.read_text() + USER_BODY)
     (project / ORDERS / "tests" / "unit" / "test_team.py").write_text(USER_TEST)
     commit_all(project, "the team's edits")
     run(["ruff", "format", "."], project, env=gate_env(generated_venv, project))
@@ -99,6 +105,9 @@ def test_a_project_from_before_the_package_syncs_onto_it_keeping_every_edit(
     assert [d for d in dependencies if d.startswith("hexforge @ git+file://localhost")]
     assert python_lines_outside(project, ORDERS) <= 300
 
+    # The rule of the use case, where it now lives.
+    assert write_use_case_rules(project, "orders", "order") == 1
+    commit_all(project, "pay written")
     run_gates(project, generated_venv)
     # The entry point and the package's command: the same gates, the same result.
     env = gate_env(generated_venv, project)
