@@ -37,6 +37,8 @@ HEX501  a public class of ports/outbound.py has no in-memory implementation: no 
 HEX601  a use case is not implemented: its rule in domain/use_cases/<name>.py (or, in
         a component from before 0.10, its method in domain/service.py) still raises
         NotImplementedError (the body hexforge generates for each answer of `usecases`)
+HEX701  a route of adapters/inbound/api_handler.py declares no access rule, in a component
+        with access control (its answers say auth: jwt, or its handler uses access.rule)
 
 What each layer may import (HEX201-HEX206 and HEX301 together)::
 
@@ -197,6 +199,12 @@ RULES: dict[str, Rule] = {
             "write its rule in place of the raise NotImplementedError (the module's docstring "
             "says what to write) and test it; copier update never rewrites that module",
         ),
+        Rule(
+            "HEX701",
+            "route has no access rule",
+            'give it one: a parameter `actor: Annotated[Actor, access.rule("...")]` (public, '
+            "authenticated or role:NAME), as `copier update -d access=...` writes them",
+        ),
     )
 }
 
@@ -270,6 +278,8 @@ Target = tuple[str, ...]
 _IMPORTER = {"HEX201": "domain module", "HEX202": "port module", "HEX203": "inbound adapter"}
 SERVICE = "domain/service.py"
 USE_CASES = "domain/use_cases"
+HANDLER = "adapters/inbound/api_handler.py"
+ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 # Modules of the hexforge package a domain or port module may import: plain values
 # of the standard library only (hexforge.actor's Actor).
 DOMAIN_VALUES = frozenset({("hexforge", "actor")})
@@ -841,6 +851,8 @@ class ComponentAudit:
         for relative in sorted(files):
             if _is_use_case_module(relative):
                 self.check_use_cases(self.source(relative), module=True)
+        if HANDLER in files:
+            self.check_access(self.source(HANDLER), ".copier-answers.yml" in files)
         return self.findings
 
     def listing(self) -> tuple[set[str], set[str]]:
@@ -1155,6 +1167,34 @@ class ComponentAudit:
                 f"port {name} has no in-memory implementation in adapters/outbound/memory_*.py",
             )
 
+    # Access control
+
+    def check_access(self, source: Source, has_answers: bool) -> None:
+        """HEX701: with access control on (the component answered auth=jwt, or its
+        handler declares a rule anywhere), each route declares its access rule, an
+        ``access.rule(...)`` parameter or dependency: no route nobody decided about."""
+        data = self.read(source)
+        if data is None:
+            return
+        required = b"access.rule(" in data or (has_answers and _answered_jwt(self.directory))
+        if not required:
+            return
+        tree = self.parse(source, data)
+        if tree is None:
+            return
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            if any(_is_route(decorator) for decorator in function.decorator_list) and not (
+                _declares_rule(function)
+            ):
+                self.report(
+                    "HEX701",
+                    source.shown,
+                    function.lineno,
+                    f"route {function.name} has no access rule",
+                )
+
     # Use cases
 
     def check_use_cases(self, source: Source, *, module: bool = False) -> None:
@@ -1178,6 +1218,52 @@ class ComponentAudit:
                 line,
                 f"use case {name} is not implemented: {name}() still raises NotImplementedError",
             )
+
+
+def _answered_jwt(component: str) -> bool:
+    """Whether the component's answers file says ``auth: jwt`` (read as text: the
+    audit needs nothing beyond the standard library)."""
+    try:
+        with open(os.path.join(component, ".copier-answers.yml"), encoding="utf-8") as answers:
+            text = answers.read(100_000)
+    except (OSError, UnicodeDecodeError):
+        return False
+    return re.search(r"""^auth:\s*['"]?jwt['"]?\s*$""", text, re.MULTILINE) is not None
+
+
+def _is_route(decorator: ast.expr) -> bool:
+    """``@<router>.get(...)`` and the other HTTP methods, ``@<router>.api_route(...)``."""
+    call = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return isinstance(call, ast.Attribute) and (
+        call.attr in ROUTE_METHODS or call.attr == "api_route"
+    )
+
+
+def _is_rule_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "rule"
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "access"
+    )
+
+
+def _declares_rule(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether a route states its access rule: in a parameter's annotation or default,
+    or in its decorator's ``dependencies``."""
+    arguments = function.args
+    places: list[ast.AST] = [
+        *(
+            argument.annotation
+            for argument in (*arguments.args, *arguments.kwonlyargs)
+            if argument.annotation is not None
+        ),
+        *arguments.defaults,
+        *(default for default in arguments.kw_defaults if default is not None),
+        *function.decorator_list,
+    ]
+    return any(_is_rule_call(node) for place in places for node in ast.walk(place))
 
 
 def _is_use_case_module(relative: str) -> bool:

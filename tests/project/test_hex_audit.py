@@ -1760,3 +1760,66 @@ def test_the_cli_names_the_unwritten_use_case_and_fails(project: Path) -> None:
     assert f"{SHOWN}/domain/service.py:{line}: HEX601 use case reserve is not implemented" in (
         result.stdout
     )
+
+
+# --- access control (HEX701) and the actor -----------------------------------------------
+
+GUARDED_ROUTES = """\
+from typing import Annotated
+
+from fastapi import APIRouter
+from hexforge.actor import Actor
+from hexforge.service import access
+
+router = APIRouter()
+
+
+@router.get("/orders")
+async def list_orders(actor: Annotated[Actor, access.rule("public")]) -> list[str]:
+    return []
+
+
+@router.delete("/orders/{order_id}", dependencies=[access.rule("role:admin")])
+async def delete_order(order_id: str) -> None:
+    return None
+
+
+@router.post("/orders")
+async def create_order() -> None:  # nobody decided
+    return None
+"""
+
+
+def test_a_route_without_an_access_rule_is_found_where_access_control_is_on(
+    project: Path,
+) -> None:
+    (ORDERS / "adapters/inbound/api_handler.py").write_text(GUARDED_ROUTES, encoding="utf-8")
+
+    assert findings() == [expect("HEX701", "adapters/inbound/api_handler.py", "nobody decided")]
+
+
+def test_with_auth_jwt_answered_a_handler_without_any_rule_is_found_route_by_route(
+    project: Path,
+) -> None:
+    handler = GUARDED_ROUTES.replace('access.rule("public")', "None").replace(
+        ', dependencies=[access.rule("role:admin")]', ""
+    )
+    (ORDERS / "adapters/inbound/api_handler.py").write_text(handler, encoding="utf-8")
+    assert findings() == []  # no rule anywhere and no answer: access control is off
+
+    (ORDERS / ".copier-answers.yml").write_text("auth: jwt\nkind: component\n", encoding="utf-8")
+
+    assert [rule for rule, _, _ in findings()] == ["HEX701"] * 3
+
+
+def test_the_domain_may_import_the_actor_and_nothing_else_of_hexforge(project: Path) -> None:
+    plant(
+        "domain/rules.py",
+        "from hexforge.actor import Actor\n",
+        after="from __future__ import annotations\n",
+    )
+    assert findings() == []
+
+    plant("domain/rules.py", "from hexforge.service import access  # not a domain value\n")
+
+    assert findings() == [expect("HEX204", "domain/rules.py", "not a domain value")]
