@@ -1,6 +1,7 @@
 """The ``hexforge`` command: one subcommand per tool.
 
     hexforge gates | audit | migrate | sync | remove | preflight | report | story | tasks
+        | token
 
 Each subcommand takes the arguments, prints the output and exits with the codes of
 the tool it runs (``hexforge audit --help``); a project's ``tools/<tool>.py`` is the
@@ -27,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("hexforge.report", "write the completion report from tasks and evidence"),
     "story": ("hexforge.story", "story logs: chunk, check, block, tokens"),
     "tasks": ("hexforge.tasks", "the manifest's tasks: list, claim, complete, fail; the phase"),
+    "token": ("hexforge.token", "a bearer token the service accepts, for local runs"),
 }
 
 

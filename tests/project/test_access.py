@@ -355,3 +355,50 @@ def test_public_routes_alone_need_no_verifier() -> None:
         return actor == ANONYMOUS
 
     assert not access.routes_need_tokens(app.routes)
+
+
+# -- hexforge token ---------------------------------------------------------------------
+
+
+def test_hexforge_token_mints_what_the_service_accepts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    from hexforge import token
+
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name, value in (("ISSUER", ISSUER), ("AUDIENCE", AUDIENCE), ("HS256_SECRET", SECRET)):
+        monkeypatch.setenv(f"AUTH_{name}", value)
+
+    assert token.main(["--role", "admin", "--role", "clerk", "--subject", "ann"]) == 0
+
+    minted = capsys.readouterr().out.strip()
+    assert verify(shared(), minted) == Actor(subject="ann", roles=frozenset({"admin", "clerk"}))
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--minutes", "0"], "--minutes 0: from 1 to 1440"),
+        (["--role", "a-b"], "--role 'a-b': role name 'a-b'"),
+        (["--subject", " "], "--subject must not be empty"),
+        (["--nope"], "unrecognized arguments: --nope"),
+        ([], "set AUTH_HS256_SECRET, AUTH_ISSUER and AUTH_AUDIENCE"),
+    ],
+)
+def test_hexforge_token_exits_2_with_one_line_on_bad_arguments_or_settings(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Any,
+    arguments: list[str],
+    message: str,
+) -> None:
+    from hexforge import token
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("ISSUER", "AUDIENCE", "HS256_SECRET", "JWKS_URL"):
+        monkeypatch.delenv(f"AUTH_{name}", raising=False)
+
+    assert token.main(arguments) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("hexforge token: error: ") and message in error, error
+    assert error.count("\n") == 1
