@@ -6,13 +6,17 @@ loads two template versions in one process, which only the CLI exercises faithfu
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -126,7 +130,11 @@ def copier_copy(
     args: list[str | Path] = [COPIER, "copy", "--trust", "--defaults", "--quiet"]
     if vcs_ref:
         args += ["--vcs-ref", vcs_ref]
-    elif data.get("kind", "component") in {"component", "project"} and "auth" not in data:
+    elif (
+        data.get("kind", "component") in {"component", "project"}
+        and "auth" not in data
+        and not (project / ".copier-answers.yml").exists()  # later ones take the project's
+    ):
         # A new project defaults to auth=jwt; the scenarios about other things serve
         # and call their routes without tokens. Access control has tests of its own
         # (tests/component/test_access_control.py), which ask for jwt.
@@ -193,3 +201,20 @@ def write_use_case_rules(project: Path, component: str, entity_snake: str) -> in
         module.write_text(text, encoding="utf-8")
         written += count
     return written
+
+
+def http(
+    url: str, method: str = "GET", body: Any = None, headers: Mapping[str, str] | None = None
+) -> tuple[int, Any, dict[str, str]]:
+    """One HTTP request with the standard library: status, JSON body, headers (their
+    names in lower case)."""
+    data = None if body is None else json.dumps(body).encode()
+    sent = {**({"Content-Type": "application/json"} if data else {}), **(headers or {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.loads(response.read() or b"null")
+            return response.status, body, {k.lower(): v for k, v in response.headers.items()}
+    except urllib.error.HTTPError as error:
+        body = json.loads(error.read() or b"null")
+        return error.code, body, {k.lower(): v for k, v in error.headers.items()}

@@ -245,7 +245,7 @@ def app_with(settings: ServiceSettings | None = None) -> FastAPI:
     async def admin(actor: Annotated[Actor, access.rule("role:admin")]) -> dict[str, Any]:
         return await described(actor)
 
-    if access.routes_need_tokens(app.routes):
+    if access.needs_tokens(app):
         app.state.hexforge_verifier = access.verifier_from(
             settings
             or ServiceSettings(
@@ -354,7 +354,7 @@ def test_public_routes_alone_need_no_verifier() -> None:
     async def route(actor: Annotated[Actor, access.rule("public")]) -> bool:
         return actor == ANONYMOUS
 
-    assert not access.routes_need_tokens(app.routes)
+    assert not access.needs_tokens(app)
 
 
 # -- hexforge token ---------------------------------------------------------------------
@@ -402,3 +402,15 @@ def test_hexforge_token_exits_2_with_one_line_on_bad_arguments_or_settings(
     error = capsys.readouterr().err
     assert error.startswith("hexforge token: error: ") and message in error, error
     assert error.count("\n") == 1
+
+
+@given(st.text(min_size=32, max_size=64))
+def test_the_test_issuer_s_refused_tokens_are_refused_whatever_its_secret(secret: str) -> None:
+    issuer = access.TestIssuer(secret=secret)
+    verifier = issuer.verifier()
+
+    assert verify(verifier, issuer.token("a")).roles == frozenset({"a"})
+    for kind, token in issuer.refused().items():
+        with pytest.raises(access.Unauthorized):
+            verify(verifier, token)
+        assert kind

@@ -32,10 +32,8 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request
-from fastapi.routing import APIRoute
+from fastapi import Depends, FastAPI, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.routing import BaseRoute
 
 from hexforge.access import AccessError, Rule, parse_rule
 from hexforge.actor import ANONYMOUS, Actor
@@ -50,7 +48,10 @@ REFETCH_AFTER_S = 30.0
 JWKS_TIMEOUT_S = 5.0
 
 # Declares the scheme in the OpenAPI document; the rule answers a missing token itself.
-bearer = HTTPBearer(auto_error=False, description="a JWT issued for this API")
+BEARER_SCHEME = "HTTPBearer"
+bearer = HTTPBearer(
+    auto_error=False, scheme_name=BEARER_SCHEME, description="a JWT issued for this API"
+)
 
 
 class Unauthorized(Exception):
@@ -216,7 +217,6 @@ def _dependency(parsed: Rule) -> Callable[..., Awaitable[Actor]]:
             )
         return actor
 
-    signed_in.needs_tokens = True  # type: ignore[attr-defined]
     return signed_in
 
 
@@ -231,15 +231,12 @@ def rule(text: str) -> Any:
     return Depends(enforce)
 
 
-def routes_need_tokens(routes: Iterable[BaseRoute]) -> bool:
-    """Whether any of ``routes`` has a rule that verifies tokens (not ``public``)."""
-    pending = [route.dependant for route in routes if isinstance(route, APIRoute)]
-    while pending:
-        dependant = pending.pop()
-        if getattr(dependant.call, "needs_tokens", False):
-            return True
-        pending.extend(dependant.dependencies)
-    return False
+def needs_tokens(app: FastAPI) -> bool:
+    """Whether any route of ``app`` has a rule that verifies tokens (not ``public``):
+    read from its OpenAPI document, where each such route declares the bearer scheme
+    (the routes themselves may sit behind included routers FastAPI builds lazily)."""
+    schemes = app.openapi().get("components", {}).get("securitySchemes", {})
+    return BEARER_SCHEME in schemes
 
 
 def verifier_from(settings: ServiceSettings) -> Verifier:
@@ -302,6 +299,6 @@ class TestIssuer:
             "expired": self.token(exp=past, iat=past - 60),
             "wrong_issuer": self.token(iss="https://someone-else.test"),
             "wrong_audience": self.token(aud="another-api"),
-            "bad_signature": jwt.encode(self.claims(), self.secret[::-1], algorithm="HS256"),
+            "bad_signature": jwt.encode(self.claims(), self.secret + "!", algorithm="HS256"),
             "alg_none": unsigned + ".",
         }

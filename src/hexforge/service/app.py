@@ -70,7 +70,7 @@ def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -
         app.include_router(router, responses=EVERY_ROUTE)
     # Checked here, before serving: a route that needs tokens with no way to verify
     # them would answer every request 500.
-    if access.routes_need_tokens(app.routes):
+    if access.needs_tokens(app):
         app.state.hexforge_verifier = access.verifier_from(settings)
     # The last added runs first: the request id is set before anything logs.
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
