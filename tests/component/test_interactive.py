@@ -61,6 +61,12 @@ def test_a_person_scaffolds_a_component_and_a_bad_name_is_asked_again(
     answer(child, "Use cases beyond create", "create()")
     child.expect("collides with the generated create")  # the rule, and still at the prompt
     child.send(BACKSPACES + "close()\r")
+    child.expect("Access control: jwt")
+    child.expect("jwt")  # a new project's default, highlighted
+    child.send("\r")
+    answer(child, "Who may call each operation", "list=everyone")
+    child.expect("unknown rule 'everyone'")  # the rule, and still at the prompt
+    child.send(BACKSPACES + "*=authenticated, close=role:clerk\r")
     child.expect(pexpect.EOF, timeout=180)
     child.close()
 
@@ -68,6 +74,7 @@ def test_a_person_scaffolds_a_component_and_a_bad_name_is_asked_again(
     answers = (project / "components" / "orders" / ".copier-answers.yml").read_text()
     assert "component_name: orders\n" in answers
     assert "entity_name: Order\n" in answers
+    assert "auth: jwt\n" in answers and "access: '*=authenticated, close=role:clerk'\n" in answers
     assert "fields: customer:str, total:decimal?:ge=0\n" in answers
     assert "usecases: close()\n" in answers
     assert (project / "components" / "orders" / "domain" / "model.py").is_file()
