@@ -220,6 +220,9 @@ def render(project: Path) -> Path:
             "component_name=items",
             "-d",
             f"fields={FIELDS}",
+            # Like the minimal app: no access control (a token check is its own cost).
+            "-d",
+            "auth=none",
             str(REPO),
             str(project),
         ],

@@ -212,8 +212,6 @@ ENTITY_RESERVED = frozenset(
     | {"AfterValidator", "BeforeValidator", "Callable", "TypeAdapter", "ValidationError", "Value"}
     | {"Iterable", "UseCases"}  # UseCases: the public API's entity-independent alias
     | {"Actor", "Awaitable", "Serial", "T", "TypeVar"}
-    # a use-case module's parameters are named <entity_snake>, command and actor
-    | {"Command"}
     # builtins the list's module names beside the enum classes it imports
     | {"OverflowError", "UnicodeDecodeError", "ValueError"}
     # module constants of the generated modules (an all-caps name is valid PascalCase)
@@ -339,6 +337,7 @@ class ComponentNames:
     invalid: str  # InvalidOrder
     conflict: str  # OrderConflict (what a business rule raises when it refuses)
     view: str  # OrderView (what an invariant reads the stored entities through)
+    entity_var: str  # order: a use case's parameter (and_ for an entity And: not a keyword)
     check: str  # check_order (the invariant, in domain/invariants.py)
 
 
@@ -373,8 +372,19 @@ def component_names(component_name: str, entity_name: str) -> ComponentNames:
         invalid=f"Invalid{entity_name}",
         conflict=f"{entity_name}Conflict",
         view=f"{entity_name}View",
+        entity_var=_variable(entity_snake),
         check=f"check_{entity_snake}",
     )
+
+
+# The other parameters of a use case's rule: an entity named like one gets an underscore.
+RULE_PARAMETERS = frozenset({"command", "actor"})
+
+
+def _variable(snake: str) -> str:
+    """``snake`` as a parameter name: ``and_`` for a keyword, ``command_`` for a name
+    the rule's other parameters hold."""
+    return f"{snake}_" if keyword.iskeyword(snake) or snake in RULE_PARAMETERS else snake
 
 
 def plural_of_snake(snake: str) -> str:

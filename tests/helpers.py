@@ -130,14 +130,15 @@ def copier_copy(
     args: list[str | Path] = [COPIER, "copy", "--trust", "--defaults", "--quiet"]
     if vcs_ref:
         args += ["--vcs-ref", vcs_ref]
-    elif (
+    if (
         data.get("kind", "component") in {"component", "project"}
         and "auth" not in data
         and not (project / ".copier-answers.yml").exists()  # later ones take the project's
     ):
         # A new project defaults to auth=jwt; the scenarios about other things serve
         # and call their routes without tokens. Access control has tests of its own
-        # (tests/component/test_access_control.py), which ask for jwt.
+        # (tests/component/test_access_control.py), which ask for jwt. (A template
+        # version without the question ignores the answer.)
         data = {**data, "auth": "none"}
     for key, value in data.items():
         args += ["-d", f"{key}={value}"]
@@ -185,7 +186,7 @@ def refusal_line(result: subprocess.CompletedProcess[str]) -> str:
     return result.stderr.strip().splitlines()[-1]
 
 
-def write_use_case_rules(project: Path, component: str, entity_snake: str) -> int:
+def write_use_case_rules(project: Path, component: str, entity_var: str) -> int:
     """Write each use case's rule of ``component`` as the simplest a user could: the
     entity, unchanged. Returns how many starters it replaced (the audit reports a
     rule still raising NotImplementedError, HEX601)."""
@@ -195,7 +196,7 @@ def write_use_case_rules(project: Path, component: str, entity_snake: str) -> in
     ):
         text, count = re.subn(
             r'raise NotImplementedError\(\s*"[^"]*? is not written yet",?\s*\)',  # ruff may wrap
-            f"return {entity_snake}",
+            f"return {entity_var}",
             module.read_text(encoding="utf-8"),
         )
         module.write_text(text, encoding="utf-8")

@@ -196,7 +196,7 @@ def write_use_cases(project: Path, component: Component) -> None:
     """Write each use case's rule (return the entity unchanged), as its user would: the
     audit reports a rule that is still the starter hexforge wrote (HEX601)."""
     names = naming.component_names(component.name, component.entity)
-    written = write_use_case_rules(project, component.name, names.entity_snake)
+    written = write_use_case_rules(project, component.name, names.entity_var)
     assert written == len(component.usecases.split(", ")), component
 
 
