@@ -51,7 +51,18 @@ TYPE_NAMES = (
     "enum[a|b]",
     "ref[component]",
 )
-MODIFIERS = ("unique", "index", "gt", "ge", "lt", "le", "min_length", "max_length", "default")
+MODIFIERS = (
+    "unique",
+    "index",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+    "min_length",
+    "max_length",
+    "default",
+    "backfill",
+)
 BOUNDS = ("gt", "ge", "lt", "le")
 
 # How many distinct values a unique field must allow: the generated tests store up
@@ -448,6 +459,9 @@ class Field:
     min_length: int | None = None
     max_length: int | None = None
     default: Any = _MISSING
+    # The value a migration writes into the rows already stored when the field is added
+    # (or made required); never a column default.
+    backfill: Any = _MISSING
     table: str = ""  # for constraint names; set when the component is known
 
     # -- answers
@@ -463,6 +477,8 @@ class Field:
             parts.append(f"max_length={self.max_length}")
         if self.has_default:
             parts.append(f"default={self._literal(self.default)}")
+        if self.has_backfill:
+            parts.append(f"backfill={self._literal(self.backfill)}")
         return ":".join(parts)
 
     @property
@@ -513,6 +529,10 @@ class Field:
     @property
     def has_default(self) -> bool:
         return self.default is not _MISSING
+
+    @property
+    def has_backfill(self) -> bool:
+        return self.backfill is not _MISSING
 
     @property
     def default_py(self) -> str:
@@ -1204,7 +1224,8 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
         if key not in MODIFIERS:
             raise FieldsError(
                 f"field {name!r} has unknown modifier {modifier!r}: use unique, index, "
-                "gt= ge= lt= le= (ordered types), min_length= max_length= (str), default="
+                "gt= ge= lt= le= (ordered types), min_length= max_length= (str), default=, "
+                "backfill="
             )
         if key in seen:
             raise FieldsError(f"field {name!r}: modifier {key!r} appears twice")
@@ -1239,28 +1260,29 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
         if key == "default" and t.ref:
             raise FieldsError(
                 f"field {name!r}: a ref takes no default (an id fixed in advance may not "
-                "exist); make it optional with ? instead"
+                "exist); make it optional with ? instead, or give the rows already stored "
+                "an id with backfill="
             )
-        if key == "default" and t.values:
+        if key in {"default", "backfill"} and t.values:
             if literal not in t.values:
                 raise FieldsError(
-                    f"field {name!r}: default={literal} is not one of {', '.join(t.values)}"
+                    f"field {name!r}: {key}={literal} is not one of {', '.join(t.values)}"
                 )
-            options["default"] = literal
+            options[key] = literal
             continue
         try:
             value = t.parse(literal)
         except ValueError as error:
             raise FieldsError(f"field {name!r}: {key}={literal}: {error}") from None
-        if t.name == "datetime" and key != "default" and value.microsecond:
+        if t.name == "datetime" and key in BOUNDS and value.microsecond:
             raise FieldsError(f"field {name!r}: {key}={literal}: datetime bounds are whole seconds")
         if t.name == "int" and abs(value) > JSON_SAFE_INT:
             raise FieldsError(
                 f"field {name!r}: {key}={literal} is beyond ±(2**53 - 1), the integers "
                 "JSON carries exactly"
             )
-        if key == "default":
-            options["default"] = value
+        if key in {"default", "backfill"}:
+            options[key] = value
         else:
             options["bounds"][key] = value
 
@@ -1295,6 +1317,15 @@ def _check_consistency(f: Field) -> None:
     if f.has_default and (broken := f.broken_rule(f.default)) is not None:
         literal = f._literal(f.default)
         raise FieldsError(f"field {name!r}: default={literal} breaks a rule: {broken.message}")
+    if f.has_backfill and (f.optional or f.has_default):
+        raise FieldsError(
+            f"field {name!r}: backfill= fills the stored rows of a required field without a "
+            "default; "
+            + ("an optional field leaves them NULL" if f.optional else "its default fills them")
+        )
+    if f.has_backfill and (broken := f.broken_rule(f.backfill)) is not None:
+        literal = f._literal(f.backfill)
+        raise FieldsError(f"field {name!r}: backfill={literal} breaks a rule: {broken.message}")
 
 
 def _check_name(name: str) -> None:

@@ -224,16 +224,18 @@ def _parse_pair(
                 f"field {name!r} changes type from {before.type.spec} to {f.type.spec}: "
                 "hexforge cannot migrate a column's type safely; add a new field instead"
             )
-        if before is None and not f.optional and not f.has_default:
+        filled = f.optional or f.has_default or f.has_backfill
+        if before is None and not filled:
             raise ChangeRefused(
                 f"field {name!r} is new and required without a default: the rows already "
-                f"stored have no value for it; give it a default ({name}:...:default=...) "
-                f"or make it optional ({name}:{f.type.spec}?)"
+                f"stored have no value for it; give them one ({name}:...:backfill=...), "
+                f"give it a default ({name}:...:default=...) or make it optional "
+                f"({name}:{f.type.spec}?)"
             )
-        if before is not None and before.optional and not f.optional and not f.has_default:
+        if before is not None and before.optional and not filled:
             raise ChangeRefused(
                 f"field {name!r} becomes required without a default: rows may hold NULL; "
-                "give it a default or keep it optional"
+                "give them a value with backfill=, give it a default or keep it optional"
             )
     return old, new
 
@@ -364,11 +366,16 @@ def next_migrations(
     for name, f in new.items():
         c = _q(name)
         before = old.get(name)
-        if before is None:
+        old_checks: dict[str, str] = {} if before is None else _checks(before)
+        if before is None and f.has_backfill:
+            # The stored rows get the value at once, without a rewrite or a scan (a
+            # constant default is kept in the catalog); then it stops being a default.
+            value = f.type.sql_literal(f.backfill)
+            locked.append(f"ALTER TABLE {t} ADD COLUMN {c} {f.type.sql} NOT NULL DEFAULT {value};")
+            locked.append(f"ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;")
+        elif before is None:
             locked.append(f"ALTER TABLE {t} ADD COLUMN {f.sql_added_column};")
-            old_checks: dict[str, str] = {}
         else:
-            old_checks = _checks(before)
             if before.sql_default != f.sql_default:
                 locked.append(
                     f"ALTER TABLE {t} ALTER COLUMN {c} SET{f.sql_default};"
@@ -381,8 +388,9 @@ def next_migrations(
                 # SET NOT NULL scans the table under an exclusive lock unless a valid
                 # CHECK already proves it: validate one first, without blocking writes.
                 check = _q(f"{name}_not_null")
+                value = f.backfill if f.has_backfill else f.default
                 backfill.append(
-                    f"UPDATE {t} SET {c} = {f.type.sql_literal(f.default)} WHERE {c} IS NULL;"
+                    f"UPDATE {t} SET {c} = {f.type.sql_literal(value)} WHERE {c} IS NULL;"
                 )
                 locked.append(
                     f"ALTER TABLE {t} ADD CONSTRAINT {check} CHECK ({c} IS NOT NULL) NOT VALID;"

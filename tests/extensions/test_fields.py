@@ -299,3 +299,25 @@ def test_referenced_components_are_read_once_each_in_field_order() -> None:
 def test_a_ref_whose_names_clash_with_the_entitys_own_is_refused() -> None:
     assert "cannot be told apart" in fields.fields_error("parent:ref[products]", "Product")
     assert fields.fields_error("parent:ref[categories]", "Product") == ""
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("q:int:ge=1:backfill=0", "field 'q': backfill=0 breaks a rule: q must be at least 1"),
+        ("q:int?:backfill=1", "an optional field leaves them NULL"),
+        ("q:int:default=1:backfill=2", "its default fills them"),
+        ("q:enum[a|b]:backfill=c", "field 'q': backfill=c is not one of a, b"),
+        ("w:ref[x]:backfill=nope", "field 'w': backfill=nope: 'nope' is not a UUID"),
+    ],
+)
+def test_a_backfill_is_refused_where_it_cannot_fill_the_rows(spec: str, message: str) -> None:
+    with pytest.raises(fields.FieldsError, match=re.escape(message)):
+        fields.parse_fields(spec, "E", "c")
+
+
+def test_a_backfill_round_trips_through_the_spec() -> None:
+    (field,) = fields.parse_fields("at:datetime:backfill=2024-01-31T12:00:00Z", "E", "c")
+
+    assert field.has_backfill and not field.has_default
+    assert fields.parse_fields(field.spec, "E", "c") == [field]

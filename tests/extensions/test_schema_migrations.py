@@ -113,3 +113,33 @@ def test_a_field_comes_back_only_once_its_old_column_is_dropped(tmp_path: Path) 
     )
     assert [p.name for p in written] == ["0004_add_total.sql"]
     assert schema_migrations.retired_columns(folder) == {}
+
+
+def test_a_required_field_with_a_backfill_is_added_with_its_value_and_no_default_left() -> None:
+    ref = "6f1c4d2e-8b1a-4c3e-9d5f-0a1b2c3d4e5f"
+    new = f"sku:str, warehouse:ref[warehouses]:backfill={ref}, qty:int:ge=1:backfill=5"
+
+    (migration,) = [
+        m
+        for m in schema_migrations.next_migrations("products", "Product", "sku:str", new, 2)
+        if "concurrently" not in m.name
+    ]
+
+    assert (
+        f'ALTER TABLE "products" ADD COLUMN "warehouse" uuid NOT NULL DEFAULT \'{ref}\';\n'
+        'ALTER TABLE "products" ALTER COLUMN "warehouse" DROP DEFAULT;\n'
+    ) in migration.sql
+    assert 'ADD COLUMN "qty" bigint NOT NULL DEFAULT 5;' in migration.sql
+    assert schema_migrations.change_error("sku:str", new, "Product", "products") == ""
+    without = "sku:str, warehouse:ref[warehouses]"
+    assert "give them one (warehouse:...:backfill=...)" in schema_migrations.change_error(
+        "sku:str", without, "Product", "products"
+    )
+
+
+def test_a_field_made_required_is_filled_with_its_backfill() -> None:
+    (first, *_) = schema_migrations.next_migrations(
+        "products", "Product", "note:str?", "note:str:backfill=none yet", 2
+    )
+
+    assert 'UPDATE "products" SET "note" = \'none yet\' WHERE "note" IS NULL;' in first.sql
