@@ -379,6 +379,9 @@ def test_compose_runs_the_migrations_once_before_the_app(shop: Path) -> None:
     assert "/readyz" in " ".join(services["app"]["healthcheck"]["test"])
     urls = {services[name]["environment"]["DATABASE_URL"] for name in ("migrate", "app")}
     assert len(urls) == 1 and "@db:5432/" in urls.pop()
+    # The token settings come from the operator's environment, never from the file.
+    for name in ("AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_JWKS_URL", "AUTH_HS256_SECRET"):
+        assert services["app"]["environment"][name] == f"${{{name}:-}}"
 
 
 def test_the_workflow_runs_the_gates_on_every_push_with_postgresql(shop: Path) -> None:
