@@ -14,6 +14,7 @@ one item against a stock of 10 give ten 200s, twenty 409s and a stock of 0.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import urllib.error
@@ -25,11 +26,11 @@ from typing import Any
 
 import pytest
 
-from tests.component.gates import run_gates
+from tests.component.gates import gate_env, run_gates
 from tests.component.test_openapi_fuzz import serving
 from tests.component.test_update import postgres_server
 from tests.component.test_use_cases import request
-from tests.helpers import commit_all, copier_copy, git, init_repo
+from tests.helpers import commit_all, copier_copy, git, init_repo, run
 
 pytestmark = pytest.mark.slow
 
@@ -198,3 +199,30 @@ def test_racing_requests_cannot_break_a_rule(
         "reservations": Counter({200: 10, 409: 20}),
         "stock": 0,
     }
+
+
+FACTORY_CHECK = """
+import json
+
+from components.products.tests.factories import make_draft, make_entity, make_payload
+
+entity = make_entity(1, stock=3)
+print(json.dumps({
+    "payload": make_payload(2, stock=4),
+    "entity": [entity.version, entity.stock, entity.sku == make_draft(1).sku],
+    "distinct": len({make_draft(index).sku for index in range(6)}),
+}))
+"""
+
+
+def test_the_factory_gives_valid_drafts_entities_and_payloads_field_by_field(
+    clinic: Path, generated_venv: Path
+) -> None:
+    output = run(
+        ["python", "-c", FACTORY_CHECK], clinic, env=gate_env(generated_venv, clinic)
+    ).stdout
+
+    built = json.loads(output)
+    assert built["payload"]["stock"] == 4 and isinstance(built["payload"]["sku"], str)
+    assert built["entity"] == [1, 3, True]
+    assert built["distinct"] == 6  # sku is unique: six drafts, six values
