@@ -34,8 +34,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from service_bench import render_component  # the same copy, another component
+
 REPO = Path(__file__).resolve().parent.parent
-COPIER = Path(sys.executable).parent / "copier"
 GENERATED_VENV = Path(os.environ.get("HEXFORGE_GENERATED_VENV", REPO / ".cache" / "generated-venv"))
 SCENARIOS = ("baseline", "spread", "contended")
 
@@ -160,33 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def render(project: Path) -> Path:
-    project.mkdir(parents=True)
-    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@hexforge.invalid"]
-    subprocess.run([*git, "init", "-q", "-b", "main"], cwd=project, check=True)
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "empty"], cwd=project, check=True)
     answers = {
         "kind": "component",
         "component_name": "products",
         "fields": "sku:str:unique:max_length=60, stock:int:ge=0",
         "usecases": "reserve(quantity:int:gt=0)",
     }
-    data = [item for key, value in answers.items() for item in ("-d", f"{key}={value}")]
-    subprocess.run(
-        [
-            COPIER,
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "--vcs-ref=HEAD",
-            *data,
-            REPO,
-            project,
-        ],
-        cwd=project,
-        check=True,
-        capture_output=True,
-    )
+    render_component(project, answers, "--vcs-ref=HEAD")
     (project / "components/products/domain/use_cases/reserve.py").write_text(RESERVE)
     return project
 

@@ -203,29 +203,20 @@ def measure(work: Path, args: argparse.Namespace, wrk: str) -> dict[str, dict[st
 
 
 def render(project: Path) -> Path:
+    # Like the minimal app: no access control (a token check is its own cost).
+    answers = {"kind": "component", "component_name": "items", "fields": FIELDS, "auth": "none"}
+    return render_component(project, answers)
+
+
+def render_component(project: Path, answers: dict[str, str], *copier_options: str) -> Path:
+    """A new git project at ``project`` with one component copied from this checkout."""
     project.mkdir(parents=True)
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@hexforge.invalid"]
     subprocess.run([*git, "init", "-q", "-b", "main"], cwd=project, check=True)
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "empty"], cwd=project, check=True)
+    data = [item for key, value in answers.items() for item in ("-d", f"{key}={value}")]
     subprocess.run(
-        [
-            COPIER,
-            "copy",
-            "--trust",
-            "--defaults",
-            "--quiet",
-            "-d",
-            "kind=component",
-            "-d",
-            "component_name=items",
-            "-d",
-            f"fields={FIELDS}",
-            # Like the minimal app: no access control (a token check is its own cost).
-            "-d",
-            "auth=none",
-            str(REPO),
-            str(project),
-        ],
+        [COPIER, "copy", "--trust", "--defaults", "--quiet", *copier_options, *data, REPO, project],
         cwd=project,
         check=True,
         capture_output=True,

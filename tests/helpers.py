@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
@@ -219,3 +220,14 @@ def http(
     except urllib.error.HTTPError as error:
         body = json.loads(error.read() or b"null")
         return error.code, body, {k.lower(): v for k, v in error.headers.items()}
+
+
+def wait_until_up(url: str, attempts: int = 600) -> None:
+    """Wait for the service at ``url`` to answer /healthz (uvicorn takes a moment)."""
+    for _ in range(attempts):
+        try:
+            http(f"{url}/healthz")
+            return
+        except OSError:  # refused while it starts
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not start")

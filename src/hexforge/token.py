@@ -11,6 +11,7 @@ provider's tokens only: ask the provider. Exit 2 on bad arguments or settings.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 from hexforge.core import ArgumentParser, UsageError, cli
@@ -53,14 +54,9 @@ def run(argv: Sequence[str] | None) -> int:
         audience=settings.auth_audience,
         secret=secret.get_secret_value(),
     )
-    print(issuer.token(*args.role, sub=args.subject.strip(), exp=_expiry(args.minutes)))
+    expiry = int(time.time()) + args.minutes * 60
+    print(issuer.token(*args.role, sub=args.subject.strip(), exp=expiry))
     return 0
-
-
-def _expiry(minutes: int) -> int:
-    import time
-
-    return int(time.time()) + minutes * 60
 
 
 def main(argv: Sequence[str] | None = None) -> int:

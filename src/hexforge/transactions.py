@@ -85,7 +85,8 @@ async def serializable(pool: AsyncConnectionPool[Any], work: Callable[[], Awaita
                     with contextlib.suppress(psycopg.Error):
                         await held.set_isolation_level(None)
         except (SerializationFailure, DeadlockDetected):
-            await asyncio.sleep(random.uniform(0, min(MAX_PAUSE_S, 0.001 * 2**attempt)))
+            if attempt + 1 < ATTEMPTS:
+                await asyncio.sleep(random.uniform(0, min(MAX_PAUSE_S, 0.001 * 2**attempt)))
     raise Contention(f"gave up after {ATTEMPTS} runs aborted by concurrent writes")
 
 

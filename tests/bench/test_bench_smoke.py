@@ -148,22 +148,6 @@ def test_the_service_bench_serves_both_apps_and_prints_its_table(generated_venv:
         assert re.search(r"\| \d+\.\d\dx \((meets|misses) 0\.9x\) \|", row), row
 
 
-@pytest.mark.parametrize(
-    "arguments", [["--duration", "0"], ["--rounds", "x"], ["--connections", "-1"], ["--nope"]]
-)
-def test_the_service_bench_refuses_bad_arguments_with_exit_2(arguments: list[str]) -> None:
-    result = subprocess.run(
-        [sys.executable, str(SERVICE), *arguments],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("service_bench.py: error: ")
-
-
 RULES = REPO / "bench" / "rules_bench.py"
 
 
@@ -189,12 +173,21 @@ def test_the_rules_bench_runs_its_three_scenarios_and_prints_its_table(
 
 
 @pytest.mark.parametrize(
-    "arguments",
-    [["--calls", "0"], ["--workers", "x"], ["--calls", "2", "--workers", "3"], ["--no"]],
+    ("script", "arguments"),
+    [
+        (SERVICE, ["--duration", "0"]),
+        (SERVICE, ["--rounds", "x"]),
+        (SERVICE, ["--connections", "-1"]),
+        (SERVICE, ["--nope"]),
+        (RULES, ["--calls", "0"]),
+        (RULES, ["--workers", "x"]),
+        (RULES, ["--calls", "2", "--workers", "3"]),
+        (RULES, ["--no"]),
+    ],
 )
-def test_the_rules_bench_refuses_bad_arguments_with_exit_2(arguments: list[str]) -> None:
+def test_a_bench_refuses_bad_arguments_with_exit_2(script: Path, arguments: list[str]) -> None:
     result = subprocess.run(
-        [sys.executable, str(RULES), *arguments],
+        [sys.executable, str(script), *arguments],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -202,4 +195,4 @@ def test_the_rules_bench_refuses_bad_arguments_with_exit_2(arguments: list[str])
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("rules_bench.py: error: ")
+    assert result.stderr.strip().splitlines()[-1].startswith(f"{script.name}: error: ")

@@ -16,7 +16,6 @@ audit. A project from before (auth=none) opts in by update and keeps its edits.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import nullcontext
 from pathlib import Path
@@ -26,9 +25,18 @@ import pytest
 
 from hexforge.service.access import TestIssuer
 from tests.component.gates import gate_env, run_gates
-from tests.component.test_openapi_fuzz import CHECKS, CONFIG, SCHEMATHESIS, serving
+from tests.component.test_openapi_fuzz import fuzz, serving
 from tests.component.test_update import postgres_server
-from tests.helpers import commit_all, copier_copy, copier_update, git, http, init_repo, run
+from tests.helpers import (
+    commit_all,
+    copier_copy,
+    copier_update,
+    git,
+    http,
+    init_repo,
+    run,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -108,18 +116,6 @@ def call(
     return status, answer
 
 
-def wait_until_up(url: str) -> None:
-    import time
-    import urllib.error
-
-    for _ in range(600):
-        try:
-            call(f"{url}/healthz")
-            return
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
-
-
 @pytest.mark.parametrize("adapter", ["memory", "postgres"])
 def test_every_route_answers_as_its_rule_declares(
     clinic: Path, generated_venv: Path, auth_env: None, adapter: str
@@ -193,28 +189,8 @@ def test_schemathesis_signed_in_finds_nothing(
 ) -> None:
     token = ISSUER.token("patient", "clerk", "admin", sub="ann")
     with serving(clinic, generated_venv, None) as url:
-        config = tmp_path / "schemathesis.toml"
-        config.write_text(CONFIG)
-        result = subprocess.run(
-            [
-                str(SCHEMATHESIS),
-                f"--config-file={config}",
-                "run",
-                f"{url}/openapi.json",
-                "--wait-for-schema=60",
-                f"--checks={CHECKS}",
-                "--max-examples=25",
-                "--seed=20261206",
-                "--workers=1",
-                "-H",
-                f"Authorization: Bearer {token}",
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=900,
-        )
+        headers = [f"Authorization: Bearer {token}"]
+        result = fuzz(url, tmp_path, max_examples=25, seed=20261206, headers=headers)
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 

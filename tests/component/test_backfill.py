@@ -16,7 +16,14 @@ import pytest
 from tests.component.gates import run_gates
 from tests.component.test_openapi_fuzz import serving
 from tests.component.test_update import migrate, new_project, postgres_server, run_script
-from tests.helpers import commit_all, copier_update, http, refusal_line, tree_bytes
+from tests.helpers import (
+    commit_all,
+    copier_update,
+    http,
+    refusal_line,
+    tree_bytes,
+    wait_until_up,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -82,14 +89,7 @@ def test_a_required_ref_is_added_to_a_table_with_rows_through_a_backfill(
         }
 
         with serving(project, generated_venv, dsn) as url:
-            for _ in range(600):
-                try:
-                    http(f"{url}/healthz")
-                    break
-                except OSError:
-                    import time
-
-                    time.sleep(0.1)
+            wait_until_up(url)
             status, problem, _ = http(f"{url}/products", "POST", {"sku": "d-4"})
             assert status == 422, problem
             assert problem["errors"][0]["loc"] == ["body", "warehouse"]

@@ -14,7 +14,7 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -82,32 +82,29 @@ def inventory(tmp_path_factory: pytest.TempPathFactory, template_v1: Path) -> Pa
     return project
 
 
+def fuzz(
+    url: str, folder: Path, *, max_examples: int, seed: int, headers: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """schemathesis on the service at ``url``, every check above, each header sent."""
+    config = folder / "schemathesis.toml"
+    config.write_text(CONFIG)
+    command = [str(SCHEMATHESIS), f"--config-file={config}", "run", f"{url}/openapi.json"]
+    command += ["--wait-for-schema=60", f"--checks={CHECKS}", f"--max-examples={max_examples}"]
+    command += [f"--seed={seed}", "--workers=1"]
+    for header in headers:
+        command += ["-H", header]
+    return subprocess.run(
+        command, cwd=folder, capture_output=True, text=True, check=False, timeout=900
+    )
+
+
 @pytest.mark.parametrize("adapter", ["memory", "postgres"])
 def test_a_schema_driven_fuzzer_finds_nothing_the_document_does_not_say(
     inventory: Path, generated_venv: Path, tmp_path: Path, adapter: str
 ) -> None:
     database = postgres_server(inventory) if adapter == "postgres" else nullcontext(None)
     with database as dsn, serving(inventory, generated_venv, dsn) as url:
-        config = tmp_path / "schemathesis.toml"
-        config.write_text(CONFIG)
-        result = subprocess.run(
-            [
-                str(SCHEMATHESIS),
-                f"--config-file={config}",
-                "run",
-                f"{url}/openapi.json",
-                "--wait-for-schema=60",
-                f"--checks={CHECKS}",
-                "--max-examples=40",
-                "--seed=20261130",
-                "--workers=1",
-            ],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=900,
-        )
+        result = fuzz(url, tmp_path, max_examples=40, seed=20261130)
 
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
     assert "7 selected / 7 total" in result.stdout  # 5 routes, /healthz, /readyz

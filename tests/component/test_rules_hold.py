@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-import urllib.error
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
@@ -30,7 +28,7 @@ from tests.component.gates import gate_env, run_gates
 from tests.component.test_openapi_fuzz import serving
 from tests.component.test_update import postgres_server
 from tests.component.test_use_cases import request
-from tests.helpers import commit_all, copier_copy, git, init_repo, run
+from tests.helpers import commit_all, copier_copy, git, init_repo, run, wait_until_up
 
 pytestmark = pytest.mark.slow
 
@@ -164,12 +162,7 @@ def together(count: int, url: str, body: Any) -> list[tuple[int, Any]]:
 
 
 def race(url: str) -> dict[str, Any]:
-    for _ in range(600):  # uvicorn takes a moment to start
-        try:
-            request(f"{url}/healthz", "GET")
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.1)
+    wait_until_up(url)
     bookings = together(20, f"{url}/bookings", SLOT)
     _, created = request(f"{url}/products", "POST", {"sku": "A-1", "stock": 10})
     item = f"{url}/products/{created['id']}"

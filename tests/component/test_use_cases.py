@@ -11,7 +11,6 @@ document declares, in memory and on PostgreSQL.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import time
@@ -31,6 +30,7 @@ from tests.helpers import (
     copier_copy,
     copier_update,
     git,
+    http,
     init_repo,
     refusal_line,
     run,
@@ -211,15 +211,8 @@ def test_once_the_third_is_written_every_gate_passes_and_the_routes_answer(
 
 
 def request(url: str, method: str = "POST", body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    headers = {"Content-Type": "application/json"} if data else {}
-    try:
-        with urllib.request.urlopen(
-            urllib.request.Request(url, data=data, method=method, headers=headers), timeout=30
-        ) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    status, answer, _ = http(url, method, body)
+    return status, answer
 
 
 def check_routes(url: str) -> None:

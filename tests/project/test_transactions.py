@@ -10,7 +10,7 @@ time and lets a unit re-enter itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
@@ -18,24 +18,21 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from hexforge import transactions
+from tests.project import test_migrate
 from tests.project.test_migrate import Cluster
 
 pytestmark = pytest.mark.postgres
 
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[Cluster]:
-    server = Cluster()
-    try:
-        yield server
-    finally:
-        server.server.stop()
+# test_migrate's "cluster" fixture: one throwaway cluster for the module.
+shared_cluster = test_migrate.cluster
 
 
 @pytest.fixture
-def dsn(cluster: Cluster) -> str:
-    url = cluster.new_database()
-    cluster.query(url, "CREATE TABLE counter (n integer NOT NULL); INSERT INTO counter VALUES (0)")
+def dsn(shared_cluster: Cluster) -> str:
+    url = shared_cluster.new_database()
+    shared_cluster.query(
+        url, "CREATE TABLE counter (n integer NOT NULL); INSERT INTO counter VALUES (0)"
+    )
     return url
 
 

@@ -180,12 +180,9 @@ def _verifier(request: Request) -> Verifier:
     return verifier
 
 
-def _unauthorized(reason: str) -> ProblemError:
+def _unauthorized(reason: str, challenge: str = 'Bearer error="invalid_token"') -> ProblemError:
     return ProblemError(
-        HTTPStatus.UNAUTHORIZED,
-        "Unauthorized",
-        reason,
-        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        HTTPStatus.UNAUTHORIZED, "Unauthorized", reason, headers={"WWW-Authenticate": challenge}
     )
 
 
@@ -199,12 +196,7 @@ def _dependency(parsed: Rule) -> Callable[..., Awaitable[Actor]]:
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Actor:
         if credentials is None:
-            raise ProblemError(
-                HTTPStatus.UNAUTHORIZED,
-                "Unauthorized",
-                "a bearer token is required",
-                headers={"WWW-Authenticate": "Bearer"},
-            )
+            raise _unauthorized("a bearer token is required", "Bearer")
         try:
             actor = await _verifier(request).actor(credentials.credentials)
         except Unauthorized as error:

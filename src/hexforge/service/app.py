@@ -69,8 +69,9 @@ def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -
     for router in routers(pool):
         app.include_router(router, responses=EVERY_ROUTE)
     # Checked here, before serving: a route that needs tokens with no way to verify
-    # them would answer every request 500.
-    if access.needs_tokens(app):
+    # them would answer every request 500. Settings that describe a verifier give it
+    # at once; without them, the routes are asked (their OpenAPI document).
+    if settings.auth_problem() is None or access.needs_tokens(app):
         app.state.hexforge_verifier = access.verifier_from(settings)
     # The last added runs first: the request id is set before anything logs.
     app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
