@@ -1201,11 +1201,15 @@ def _parse_ref(name: str, spec: str, model_module: str) -> FieldType:
 
 
 def _parse_field(item: str, entity: str, component: str) -> Field:
-    name, colon, rest = (part.strip() for part in item.partition(":"))
-    if not colon or not name or not rest:
+    name, colon, rest = item.partition(":")
+    name = name.strip()
+    if not colon or not name or not rest.strip():
         raise FieldsError(f"{item!r} is not name:type: {SYNTAX}")
     _check_name(name)
-    type_spec, *tokens = (token.strip() for token in rest.split(":"))
+    # The modifiers stay as written until read: a str default's own spaces are not the
+    # spaces around it.
+    type_spec, *tokens = rest.split(":")
+    type_spec = type_spec.strip()
     optional = type_spec.endswith("?")
     type_spec = type_spec.removesuffix("?").strip()
     class_name = f"{entity}{snake_to_pascal(name)}"
@@ -1218,7 +1222,8 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
     seen: set[str] = set()
     options: dict[str, Any] = {"bounds": {}}
     for modifier in _split_modifiers(tokens):
-        key, equals, literal = (part.strip() for part in modifier.partition("="))
+        key, equals, written = modifier.partition("=")
+        key, literal = key.strip(), written.strip()
         if not key:
             raise FieldsError(f"field {name!r} has an empty modifier (a stray colon?): {SYNTAX}")
         if key not in MODIFIERS:
@@ -1230,7 +1235,7 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
         if key in seen:
             raise FieldsError(f"field {name!r}: modifier {key!r} appears twice")
         seen.add(key)
-        if control := next((c for c in literal if unicodedata.category(c) == "Cc"), None):
+        if control := next((c for c in written if unicodedata.category(c) == "Cc"), None):
             # A line break in a default would land as a line of SQL in the migration.
             raise FieldsError(
                 f"field {name!r}: {key}= holds the control character U+{ord(control):04X}: "
@@ -1262,6 +1267,12 @@ def _parse_field(item: str, entity: str, component: str) -> Field:
                 f"field {name!r}: a ref takes no default (an id fixed in advance may not "
                 "exist); make it optional with ? instead, or give the rows already stored "
                 "an id with backfill="
+            )
+        if key in {"default", "backfill"} and t.sized and written != literal:
+            raise FieldsError(
+                f"field {name!r}: {key}={written!r} starts or ends with a blank (a space, "
+                "a tab, a line break), which a field list cannot keep apart from the "
+                f"spaces around it: write {key}={literal} right up to the next : or ,"
             )
         if key in {"default", "backfill"} and t.values:
             if literal not in t.values:
@@ -1344,11 +1355,12 @@ def parse_fields(text: str, entity: str = "", component: str = "") -> list[Field
         raise FieldsError(f"must list at least one field: {SYNTAX}")
     fields: list[Field] = []
     seen: set[str] = set()
-    for raw in text.split(","):
-        item = raw.strip()
-        if not item:
+    # Each item as written (only the line breaks that end the answer trimmed): a str
+    # default ends where its item does, and the blanks there are not its to lose.
+    for raw in text.strip("\r\n").split(","):
+        if not raw.strip():
             raise FieldsError(f"{text!r} has an empty entry (a stray comma?): {SYNTAX}")
-        parsed = _parse_field(item, entity, component)
+        parsed = _parse_field(raw, entity, component)
         if parsed.name in seen:
             raise FieldsError(
                 f"field name {parsed.name!r} appears twice: field names must be unique"

@@ -134,6 +134,9 @@ def test_the_spec_example_parses() -> None:
         ("a:str:default=x\nCREATE TABLE t (id int)", "default= holds the control character U+000A"),
         ("a:str:default=x\ty", "default= holds the control character U+0009"),
         ("a:int:ge=1\x002", "ge= holds the control character U+0000"),
+        ("a:str:default= x", "default=' x' starts or ends with a blank"),
+        ("a:str:default=x :unique", "default='x ' starts or ends with a blank"),
+        ("a:str:backfill= x", "backfill=' x' starts or ends with a blank"),
         ("a:ref[customers]:gt=1", "gt applies to int, float, decimal, date and datetime"),
         ("a1b:enum[x], a_1b:enum[y]", "would both name their enum class A1b"),
     ],
@@ -321,3 +324,15 @@ def test_a_backfill_round_trips_through_the_spec() -> None:
 
     assert field.has_backfill and not field.has_default
     assert fields.parse_fields(field.spec, "E", "c") == [field]
+
+
+@given(text=st.text(min_size=1, max_size=12), last=st.booleans())
+def test_a_str_default_is_kept_as_written_or_refused_never_changed(text: str, last: bool) -> None:
+    spec = f"note:str:default={text}" if last else f"note:str:default={text}, other:int"
+    try:
+        parsed = fields.parse_fields(spec)
+    except fields.FieldsError:
+        return
+    # The answer's closing line breaks are its own (a YAML block ends with one).
+    written = text.rstrip("\r\n") if last else text
+    assert parsed[0].name == "note" and parsed[0].default == written, spec
