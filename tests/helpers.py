@@ -6,6 +6,7 @@ loads two template versions in one process, which only the CLI exercises faithfu
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -231,3 +232,46 @@ def wait_until_up(url: str, attempts: int = 600) -> None:
         except OSError:  # refused while it starts
             time.sleep(0.1)
     raise AssertionError(f"{url} did not start")
+
+
+class Answer:
+    """What an ASGI application answered: status, headers, body."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status_code, self.headers, self.body = status, headers, body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def asgi_get(app: Any, path: str, *, query: str = "", token: str | None = None) -> Answer:
+    """GET ``path?query`` straight through ``app``'s ASGI interface (no HTTP client,
+    no server), with ``token`` as its bearer token when given."""
+    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode("latin-1"),
+        "headers": headers,
+        "client": ("127.0.0.1", 1),
+        "server": ("test", 80),
+        "root_path": "",
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(app(scope, receive, send))
+    start = next(message for message in sent if message["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    decoded = {key.decode(): value.decode() for key, value in start["headers"]}
+    return Answer(start["status"], decoded, body)

@@ -27,6 +27,7 @@ from hexforge.access import AccessError, Rule, access_error, parse_access, parse
 from hexforge.actor import ANONYMOUS, Actor
 from hexforge.service import access, problems
 from hexforge.service.settings import ServiceSettings, SettingsError
+from tests.helpers import Answer, asgi_get
 
 ISSUER, AUDIENCE = "https://id.example", "shop-api"
 SECRET = "s" * 40
@@ -257,51 +258,11 @@ def app_with(settings: ServiceSettings | None = None) -> FastAPI:
     return app
 
 
-class Answer:
-    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
-        self.status_code, self.headers, self.body = status, headers, body
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-def call(app: FastAPI, path: str, token: str | None = None) -> Answer:
-    """GET ``path`` straight through the ASGI interface (no HTTP client needed)."""
-    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "headers": headers,
-        "client": ("127.0.0.1", 1),
-        "server": ("test", 80),
-        "root_path": "",
-    }
-    sent: list[dict[str, Any]] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(message)
-
-    asyncio.run(app(scope, receive, send))
-    start = next(message for message in sent if message["type"] == "http.response.start")
-    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
-    decoded = {key.decode(): value.decode() for key, value in start["headers"]}
-    return Answer(start["status"], decoded, body)
-
-
 def test_each_rule_answers_as_declared_and_says_so_in_openapi() -> None:
     app = app_with()
 
     def get(path: str, token: str | None = None) -> Answer:
-        return call(app, path, token)
+        return asgi_get(app, path, token=token)
 
     assert get("/open").json() == {"subject": None, "roles": []}
     assert get("/open", "garbage").status_code == 200  # public never reads a token
