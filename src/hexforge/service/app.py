@@ -16,15 +16,15 @@ from http import HTTPStatus
 from typing import Any
 
 import psycopg
-from asgi_correlation_id import CorrelationIdMiddleware
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.responses import Response
 
 from hexforge import migrate
 from hexforge.service import access, health, logs, problems, telemetry
-from hexforge.service.middleware import ServiceMiddleware, is_sane_request_id
+from hexforge.service.middleware import ServiceMiddleware
 from hexforge.service.settings import ServiceSettings
 from hexforge.transactions import Contention
 
@@ -65,16 +65,14 @@ def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -
     app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(psycopg.DataError, _value_refused_by_the_database)
     app.add_exception_handler(Contention, _too_much_contention)
-    app.include_router(health.router(health.Readiness(url, pool)))
     for router in routers(pool):
-        app.include_router(router, responses=EVERY_ROUTE)
+        serve_routes(app, router, EVERY_ROUTE)
+    serve_routes(app, health.router(health.Readiness(url, pool)), {})
     # Checked here, before serving: a route that needs tokens with no way to verify
     # them would answer every request 500. Settings that describe a verifier give it
     # at once; without them, the routes are asked (their OpenAPI document).
     if settings.auth_problem() is None or access.needs_tokens(app):
         app.state.hexforge_verifier = access.verifier_from(settings)
-    # The last added runs first: the request id is set before anything logs.
-    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -83,13 +81,50 @@ def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -
             allow_headers=["*"],
             expose_headers=[problems.REQUEST_ID_HEADER],
         )
-    app.add_middleware(
-        CorrelationIdMiddleware,
-        header_name=problems.REQUEST_ID_HEADER,
-        validator=is_sane_request_id,
-    )
+    # The last added runs first: the request id is set before anything logs, and a
+    # CORS preflight is logged too.
+    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
     telemetry.instrument_from_environment(app)
     return app
+
+
+def serve_routes(app: FastAPI, router: APIRouter, responses: dict[int | str, Any]) -> None:
+    """Serve ``router``'s routes from ``app``'s own router, each also declaring
+    ``responses``: what ``app.include_router`` did until FastAPI 0.16x, which now keeps
+    an included router as a node it walks on every request (about a tenth of a
+    component's request, in bench/service_bench.py). The routes are made again on the
+    app, so they answer to ``app.dependency_overrides`` as included ones do."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            app.router.routes.append(route)
+            continue
+        app.router.add_api_route(
+            route.path,
+            route.endpoint,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            tags=route.tags,
+            dependencies=route.dependencies,
+            summary=route.summary,
+            description=route.description,
+            response_description=route.response_description,
+            responses={**responses, **route.responses},
+            deprecated=route.deprecated,
+            methods=route.methods,
+            operation_id=route.operation_id,
+            response_model_include=route.response_model_include,
+            response_model_exclude=route.response_model_exclude,
+            response_model_by_alias=route.response_model_by_alias,
+            response_model_exclude_unset=route.response_model_exclude_unset,
+            response_model_exclude_defaults=route.response_model_exclude_defaults,
+            response_model_exclude_none=route.response_model_exclude_none,
+            include_in_schema=route.include_in_schema,
+            response_class=route.response_class,
+            name=route.name,
+            callbacks=route.callbacks,
+            openapi_extra=route.openapi_extra,
+            generate_unique_id_function=route.generate_unique_id_function,
+        )
 
 
 def new_pool(settings: ServiceSettings) -> Pool:

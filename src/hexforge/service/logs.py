@@ -8,20 +8,53 @@ the service writes its own (method, route, status, duration_ms, request_id).
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import structlog
-from asgi_correlation_id import correlation_id
 from structlog.typing import EventDict, Processor
+
+# The id of the request being served (hexforge.service.middleware sets it): every
+# line logged while serving it, and a 500's body, carry it.
+request_id: ContextVar[str | None] = ContextVar("hexforge_request_id", default=None)
 
 
 def add_request_id(_: Any, __: str, event: EventDict) -> EventDict:
-    request_id = correlation_id.get()
-    if request_id:
-        event.setdefault("request_id", request_id)
+    current = request_id.get()
+    if current:
+        event.setdefault("request_id", current)
     return event
+
+
+def add_time(_: Any, __: str, event: EventDict) -> EventDict:
+    """The time of a JSON line, left to :func:`dumps` to write (``...T02:21:36.771930Z``,
+    as structlog's TimeStamper writes it, at a fraction of the cost)."""
+    event["timestamp"] = datetime.now(UTC)
+    return event
+
+
+def dumps(event: EventDict, **options: Any) -> str:
+    """A log line's JSON: orjson's, in a few microseconds (json.dumps took a third of
+    a request's access line); the standard library's for what orjson refuses (an
+    integer past 64 bits, a lone surrogate), so that no value breaks a log call."""
+    fallback = options.get("default", repr)
+    try:
+        return orjson.dumps(
+            event, default=fallback, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z
+        ).decode()
+    except TypeError:
+        return json.dumps(event, default=lambda value: _plain(value, fallback))
+
+
+def _plain(value: Any, fallback: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return fallback(value)
 
 
 def configure(level: str, fmt: str) -> None:
@@ -37,10 +70,10 @@ def configure(level: str, fmt: str) -> None:
         structlog.contextvars.merge_contextvars,
         add_request_id,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        add_time if fmt == "json" else structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: list[Processor] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer(dumps)]
         if fmt == "json"
         else [structlog.dev.ConsoleRenderer(colors=False)]
     )

@@ -1,14 +1,16 @@
 """What every request passes through (SPEC §13): its id, its size limit, its log line.
 
-Plain ASGI, no per-request task or buffering: these run on every request of every
-route and must cost next to nothing (bench/ holds the service to a hand-written app).
-The request id itself is asgi-correlation-id's: it takes ``X-Request-ID`` when the
-value is sane, makes one otherwise, returns it and keeps it in a context variable
-that every log line of the request reads.
+One plain ASGI middleware, no per-request task or buffering: it runs on every request
+of every route and must cost next to nothing (bench/ holds the service to a
+hand-written app; a middleware per concern, the request id from asgi-correlation-id,
+cost about 20 µs a request more). The request id is the client's ``X-Request-ID``
+when it is sane, else a new one; it is answered back and kept in
+:data:`hexforge.service.logs.request_id` for every line the request logs.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from http import HTTPStatus
@@ -17,14 +19,21 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hexforge.service.problems import problem_response
+from hexforge.service import logs
+from hexforge.service.problems import REQUEST_ID_HEADER, problem_response
 
 # A request id taken as given: short, printable, no separators a log reader splits on.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_ID_HEADER = REQUEST_ID_HEADER.lower().encode("latin-1")
 
 
 def is_sane_request_id(value: str) -> bool:
     return SANE_REQUEST_ID.fullmatch(value) is not None
+
+
+def new_request_id() -> str:
+    """32 random hex digits, as unlikely to repeat as a UUID4 and cheaper to make."""
+    return os.urandom(16).hex()
 
 
 # What a refused request's body may still be read to answer it: a client that sends
@@ -42,7 +51,8 @@ class BodyTooLarge(HTTPException):
 
 
 class ServiceMiddleware:
-    """Refuses a body over ``max_body_bytes`` with 413 and logs one line per request."""
+    """Gives each request its id, refuses a body over ``max_body_bytes`` with 413 and
+    logs one line per request."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -56,7 +66,11 @@ class ServiceMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = HTTPStatus.INTERNAL_SERVER_ERROR.value
+        given, length = _read_headers(scope["headers"])
+        request_id = given if given is not None and is_sane_request_id(given) else new_request_id()
+        token = logs.request_id.set(request_id)
+        id_header = (_ID_HEADER, request_id.encode("latin-1"))
+        status = 500  # until the application answers
         answered = False
 
         async def sending(message: Message) -> None:
@@ -64,10 +78,11 @@ class ServiceMiddleware:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 answered = True
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
         try:
-            if self._declared_too_large(scope):
+            if length is not None and length > self.max_body_bytes:
                 await self._refuse(scope, receive, sending)
             else:
                 await self.app(scope, self._limited(receive), sending)
@@ -84,15 +99,7 @@ class ServiceMiddleware:
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
-
-    def _declared_too_large(self, scope: Scope) -> bool:
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                try:
-                    return int(value) > self.max_body_bytes
-                except ValueError:
-                    return False
-        return False
+            logs.request_id.reset(token)
 
     def _limited(self, receive: Receive) -> Receive:
         seen = 0
@@ -133,3 +140,19 @@ async def _drain(receive: Receive) -> None:
         drained += len(message.get("body", b""))
         if not message.get("more_body", False):
             return
+
+
+def _read_headers(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, int | None]:
+    """The request's X-Request-ID and Content-Length (None: absent or not a number), in
+    one pass over its headers."""
+    given: str | None = None
+    length: int | None = None
+    for name, value in headers:
+        if name == _ID_HEADER:
+            given = value.decode("latin-1")
+        elif name == b"content-length":
+            try:
+                length = int(value)
+            except ValueError:
+                length = None
+    return given, length

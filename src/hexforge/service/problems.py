@@ -16,12 +16,13 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
-from asgi_correlation_id import correlation_id
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
+
+from hexforge.service import logs
 
 MEDIA_TYPE = "application/problem+json"
 BLANK = "about:blank"  # RFC 9457: no more meaning than the status code's
@@ -161,7 +162,7 @@ async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     """A failure nobody planned for: logged with its traceback; the answer holds the
     request id only (no traceback, SQL or connection string leaves the service)."""
-    request_id = correlation_id.get() or ""
+    request_id = logs.request_id.get() or ""
     log.error("unexpected failure in %s %s", request.method, request.url.path, exc_info=error)
     return problem_response(
         HTTPStatus.INTERNAL_SERVER_ERROR,
