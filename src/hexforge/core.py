@@ -242,6 +242,23 @@ def status_entries(root: Path) -> list[tuple[str, str]]:
     return entries
 
 
+# Written in the project before `copier update` writes anything, removed by the task
+# that ends it: still there, the update was stopped half-way (killed, the terminal
+# closed) and the tree holds part of it.
+UPDATE_MARKER = ".hexforge-update"
+
+
+def interrupted_update(root: Path) -> str | None:
+    """One line saying an update was stopped half-way in ``root``; None if not."""
+    if not (root / UPDATE_MARKER).exists():
+        return None
+    return (
+        f"an update was stopped half-way ({UPDATE_MARKER} is still in {root}): the "
+        "tree holds part of it; the update started from a clean tree, so "
+        "`git reset --hard && git clean -fd` puts the project back, then run it again"
+    )
+
+
 def dirty_summary(root: Path, shown: int = 10) -> str | None:
     """What `git status` lists, as `M a.py, ?? b.py and 3 more`; None when clean."""
     entries = status_entries(root)

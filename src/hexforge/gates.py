@@ -73,6 +73,7 @@ from hexforge.core import (
     UsageError,
     cli,
     git,
+    interrupted_update,
     positive_seconds,
     project_root,
     write_json_atomic,
@@ -1445,6 +1446,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     root: Path = (args.root or project_root()).resolve()
     if not root.is_dir():
         raise UsageError(f"--root: project root not found: {root}")
+    if (stopped := interrupted_update(root)) is not None:
+        print(f"quality_gates: {stopped}", file=sys.stderr)
+        return 1
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, interrupt)
 

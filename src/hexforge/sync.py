@@ -53,6 +53,7 @@ from hexforge.core import (
     cli,
     dirty_summary,
     git,
+    interrupted_update,
     one_line,
     project_root,
     read_answers,
@@ -169,6 +170,8 @@ def refuse_detached(root: Path) -> None:
 
 
 def refuse_dirty(root: Path) -> None:
+    if (stopped := interrupted_update(root)) is not None:
+        raise SyncError(stopped)
     dirty = dirty_summary(root, SHOWN_DIRTY)
     if dirty is None:
         return

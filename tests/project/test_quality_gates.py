@@ -23,9 +23,11 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from hexforge.core import UPDATE_MARKER
 from tests.helpers import GIT_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -1021,3 +1023,25 @@ def test_the_early_cluster_starts_once_the_conftest_is_all_defined() -> None:
     conftest = REPO / "src" / "hexforge" / "pytest_plugin.py"
     last = ast.parse(conftest.read_text(encoding="utf-8")).body[-1]
     assert ast.unparse(last) == "_EARLY = _start_early()"
+
+
+def test_an_update_stopped_half_way_fails_the_gates_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / UPDATE_MARKER).write_text("")
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--root", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "an update was stopped half-way" in done.stderr
+    assert not (tmp_path / ".claude").exists()  # no gate ran, no evidence written
+
+
+def test_the_update_marker_is_written_and_removed_by_the_name_the_tools_read() -> None:
+    migration = yaml.safe_load((REPO / "copier.yml").read_text())["_migrations"][0]
+    assert migration["command"][-1] == f"open('{UPDATE_MARKER}', 'w').close()"
+    assert "before" in migration["when"]
+    assert (
+        f'Path("{UPDATE_MARKER}").unlink' in (REPO / "extensions" / "after_render.py").read_text()
+    )

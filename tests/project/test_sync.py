@@ -16,10 +16,13 @@ from types import ModuleType
 
 import pytest
 
+from hexforge.core import UPDATE_MARKER
 from tests.helpers import (
+    COPIER,
     REPO,
     commit_all,
     copier_copy,
+    copier_update,
     git,
     init_repo,
     run,
@@ -392,3 +395,39 @@ def test_bad_arguments_exit_2_in_one_line(tmp_path: Path, args: list[str]) -> No
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and err.startswith("sync: error: ")
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_an_update_stopped_half_way_is_named_by_sync_and_the_gates(project: Path) -> None:
+    # Copier stopped after writing the update, before the task that ends it: what a
+    # kill -9 or a closed terminal leaves (--skip-tasks stops it there every time).
+    answers = "components/orders/.copier-answers.yml"
+    run(
+        [
+            COPIER,
+            "update",
+            "--trust",
+            "--defaults",
+            "--quiet",
+            "--skip-tasks",
+            "-a",
+            answers,
+            str(project),
+        ],
+        project,
+    )
+    assert (project / UPDATE_MARKER).exists()
+
+    code, out, err = sync(project)
+    assert code == 2 and out == ""
+    assert "an update was stopped half-way" in err and "git reset --hard" in err
+    assert len(err.strip().splitlines()) == 1
+    gates = run([sys.executable, "tools/quality_gates.py"], project, check=False)
+    assert gates.returncode == 1
+    assert "stopped half-way" in gates.stderr and "evidence" not in gates.stdout
+
+    # The recovery it names works, and an update that runs to its end leaves no marker.
+    run(["git", "reset", "--hard", "-q"], project)
+    run(["git", "clean", "-fdq"], project)
+    copier_update(project, answers)
+    assert not (project / UPDATE_MARKER).exists()
