@@ -38,6 +38,7 @@ class Params(BaseModel):
     name: Annotated[list[Annotated[str, Field(pattern=r"^[^\x00]*$")]], Field()] = []
     colour: Annotated[list[Colour], Field(description="Any of these colours.")] = []
     qty__gte: Annotated[int | None, BeforeValidator(_absent_if_empty)] = None
+    tags: list[str] | None = None
 
 
 READ = QueryParameters(Params)
@@ -71,7 +72,7 @@ def _where(body: Any) -> list[tuple[Any, ...]]:
 
 
 KEYS = st.sampled_from(
-    ["limit", "cursor", "sort", "count", "name", "colour", "qty__gte", "other", "Limit"]
+    ["limit", "cursor", "sort", "count", "name", "colour", "qty__gte", "tags", "other", "Limit"]
 )
 VALUES = st.one_of(
     st.sampled_from(["", "0", "1", "20", "100", "101", "-1", "true", "no", "red", "blue"]),

@@ -32,7 +32,7 @@ class QueryParameters(Generic[M]):
         properties: dict[str, Any] = schema.get("properties", {})
         # A parameter that takes many values takes them repeated (?tag=a&tag=b).
         self._repeatable = frozenset(
-            name for name, field in properties.items() if field.get("type") == "array"
+            name for name, field in properties.items() if _takes_many(field)
         )
         required = set(schema.get("required", ()))
         definitions = schema.get("$defs", {})
@@ -57,6 +57,12 @@ class QueryParameters(Generic[M]):
             raise RequestValidationError(
                 [{**item, "loc": ("query", *item["loc"])} for item in errors]
             ) from None
+
+
+def _takes_many(schema: dict[str, Any]) -> bool:
+    """Whether a field's schema takes a list (``list[str]``, ``list[str] | None``)."""
+    options = schema.get("anyOf", [schema])
+    return any(isinstance(option, dict) and option.get("type") == "array" for option in options)
 
 
 def _parameter(name: str, schema: dict[str, Any], required: bool) -> dict[str, Any]:
