@@ -244,10 +244,23 @@ class Answer:
         return json.loads(self.body)
 
 
-def asgi_get(app: Any, path: str, *, query: str = "", token: str | None = None) -> Answer:
+def asgi_get(
+    app: Any,
+    path: str,
+    *,
+    query: str = "",
+    token: str | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Answer:
     """GET ``path?query`` straight through ``app``'s ASGI interface (no HTTP client,
-    no server), with ``token`` as its bearer token when given."""
-    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    no server), with ``token`` as its bearer token and ``headers`` when given. An
+    error the application raises once it has answered (Starlette raises a 500's
+    cause again for the server to log) is left to the server: the answer counts."""
+    sent_headers = [
+        (name.lower().encode(), value.encode()) for name, value in (headers or {}).items()
+    ]
+    if token:
+        sent_headers.append((b"authorization", f"Bearer {token}".encode()))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -257,7 +270,7 @@ def asgi_get(app: Any, path: str, *, query: str = "", token: str | None = None) 
         "path": path,
         "raw_path": path.encode(),
         "query_string": query.encode("latin-1"),
-        "headers": headers,
+        "headers": sent_headers,
         "client": ("127.0.0.1", 1),
         "server": ("test", 80),
         "root_path": "",
@@ -270,7 +283,11 @@ def asgi_get(app: Any, path: str, *, query: str = "", token: str | None = None) 
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    try:
+        asyncio.run(app(scope, receive, send))
+    except Exception:
+        if not sent:
+            raise
     start = next(message for message in sent if message["type"] == "http.response.start")
     body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
     decoded = {key.decode(): value.decode() for key, value in start["headers"]}

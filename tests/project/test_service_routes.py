@@ -8,6 +8,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Annotated, Any
 
+import pytest
 from fastapi import APIRouter, Depends
 
 from hexforge.service import create_service, problems
@@ -25,6 +26,10 @@ def component_router() -> APIRouter:
     @router.get("", responses=problems.responses(HTTPStatus.UNPROCESSABLE_ENTITY))
     async def list_things(caller: Annotated[str, Depends(who)]) -> dict[str, Any]:
         return {"caller": caller}
+
+    @router.get("/broken")
+    async def broken() -> dict[str, Any]:
+        raise RuntimeError("a bug, with a secret: postgresql://user:pw@db/shop")
 
     @router.get("/{thing_id}", status_code=HTTPStatus.ACCEPTED, summary="One thing")
     async def get_thing(thing_id: int) -> dict[str, Any]:
@@ -62,3 +67,20 @@ def test_each_route_declares_its_own_answers_and_those_of_every_route() -> None:
     assert {"202", "500", "503"} <= one["responses"].keys()
     assert one["summary"] == "One thing" and one["tags"] == ["things"]
     assert listed["operationId"] != one["operationId"]
+
+
+def test_an_unexpected_failure_answers_500_with_the_request_id_and_nothing_else(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    answer = asgi_get(service(), "/things/broken", headers={"X-Request-ID": "abc-123"})
+    assert answer.status_code == HTTPStatus.INTERNAL_SERVER_ERROR
+    assert answer.headers["x-request-id"] == "abc-123"
+    body = answer.json()
+    assert body["detail"] == "the request failed unexpectedly; its id is abc-123"
+    assert "secret" not in answer.body.decode() and "postgresql" not in answer.body.decode()
+    # The traceback's log line and the access line both carry the id.
+    logged = capsys.readouterr().err
+    failure = [line for line in logged.splitlines() if "unexpected failure" in line]
+    access = [line for line in logged.splitlines() if "hexforge.access" in line]
+    assert failure and "abc-123" in failure[0]
+    assert access and "abc-123" in access[0] and "500" in access[0]

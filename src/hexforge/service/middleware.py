@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hexforge.service import logs
-from hexforge.service.problems import REQUEST_ID_HEADER, problem_response
+from hexforge.service.problems import REQUEST_ID_HEADER, REQUEST_ID_KEY, problem_response
 
 # A request id taken as given: short, printable, no separators a log reader splits on.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
@@ -69,6 +69,9 @@ class ServiceMiddleware:
         given, length = _read_headers(scope["headers"])
         request_id = given if given is not None and is_sane_request_id(given) else new_request_id()
         token = logs.request_id.set(request_id)
+        # For the 500 handler, which answers outside every middleware, after this one
+        # has reset the context variable.
+        scope[REQUEST_ID_KEY] = request_id
         id_header = (_ID_HEADER, request_id.encode("latin-1"))
         status = 500  # until the application answers
         answered = False

@@ -27,6 +27,8 @@ from hexforge.service import logs
 MEDIA_TYPE = "application/problem+json"
 BLANK = "about:blank"  # RFC 9457: no more meaning than the status code's
 REQUEST_ID_HEADER = "X-Request-ID"
+# Where hexforge.service.middleware leaves the request's id in the ASGI scope.
+REQUEST_ID_KEY = "hexforge.request_id"
 
 log = logging.getLogger("hexforge.service")
 
@@ -162,8 +164,13 @@ async def _invalid_request(_: Request, error: Exception) -> JSONResponse:
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     """A failure nobody planned for: logged with its traceback; the answer holds the
     request id only (no traceback, SQL or connection string leaves the service)."""
-    request_id = logs.request_id.get() or ""
-    log.error("unexpected failure in %s %s", request.method, request.url.path, exc_info=error)
+    request_id = request.scope.get(REQUEST_ID_KEY) or logs.request_id.get() or ""
+    # Set again for the traceback's line: the middleware that set it has returned.
+    token = logs.request_id.set(request_id or None)
+    try:
+        log.error("unexpected failure in %s %s", request.method, request.url.path, exc_info=error)
+    finally:
+        logs.request_id.reset(token)
     return problem_response(
         HTTPStatus.INTERNAL_SERVER_ERROR,
         f"the request failed unexpectedly; its id is {request_id or 'unknown'}",
