@@ -25,6 +25,7 @@ import bytecode
 bytecode.install([Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "src"])
 
 import format_component  # noqa: E402
+import project_state  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,10 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _finish(args, wiring_args)
     finally:
-        # The update's last step in the project: it ran to its end. The marker is
-        # hexforge.core.UPDATE_MARKER, written by copier.yml's first migration (named
-        # here, not imported: the package's core would cost this process 60 ms).
-        Path(".hexforge-update").unlink(missing_ok=True)
+        # The update's last step in the project: it ran to its end (the marker is
+        # written by copier_hooks.subdirectory as the update starts writing).
+        Path(project_state.UPDATE_MARKER).unlink(missing_ok=True)
 
 
 def _finish(args: argparse.Namespace, wiring_args: list[str]) -> int:

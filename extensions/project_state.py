@@ -40,6 +40,12 @@ REMOTE_PREFIXES = (
 )
 
 
+# Written in the project as an update starts writing, removed by the task that ends
+# it: hexforge.core.UPDATE_MARKER, named here too because Copier's process does not
+# load the package (it would cost every run 60 ms).
+UPDATE_MARKER = ".hexforge-update"
+
+
 def is_wired(root: Path) -> bool:
     """Whether ``root`` holds hexforge's project answers."""
     try:

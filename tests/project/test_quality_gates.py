@@ -23,7 +23,6 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1039,9 +1038,8 @@ def test_an_update_stopped_half_way_fails_the_gates_in_one_line(tmp_path: Path) 
 
 
 def test_the_update_marker_is_written_and_removed_by_the_name_the_tools_read() -> None:
-    migration = yaml.safe_load((REPO / "copier.yml").read_text())["_migrations"][0]
-    assert migration["command"][-1] == f"open('{UPDATE_MARKER}', 'w').close()"
-    assert "before" in migration["when"]
-    assert (
-        f'Path("{UPDATE_MARKER}").unlink' in (REPO / "extensions" / "after_render.py").read_text()
-    )
+    extensions = REPO / "extensions"
+    assert f'UPDATE_MARKER = "{UPDATE_MARKER}"' in (extensions / "project_state.py").read_text()
+    assert "project_state.UPDATE_MARKER).touch()" in (extensions / "copier_hooks.py").read_text()
+    removal = "Path(project_state.UPDATE_MARKER).unlink(missing_ok=True)"
+    assert removal in (extensions / "after_render.py").read_text()
