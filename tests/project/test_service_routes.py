@@ -5,6 +5,8 @@ router's routes do."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -84,3 +86,34 @@ def test_an_unexpected_failure_answers_500_with_the_request_id_and_nothing_else(
     access = [line for line in logged.splitlines() if "hexforge.access" in line]
     assert failure and "abc-123" in failure[0]
     assert access and "abc-123" in access[0] and "500" in access[0]
+
+
+def test_starting_freezes_what_lives_as_long_as_the_process() -> None:
+    # In a process of its own: another test's app may have frozen this one's heap.
+    script = """
+import asyncio, gc
+from hexforge.service import create_service
+from hexforge.service.settings import ServiceSettings
+
+async def main():
+    app = create_service(title="t", settings=ServiceSettings(), routers=lambda pool: [])
+    before = gc.get_freeze_count()
+    async with app.router.lifespan_context(app):
+        started = gc.get_freeze_count()
+    full = []
+    gc.callbacks.append(lambda phase, info: full.append(info["generation"] == 2))
+    async with app.router.lifespan_context(app):
+        again = sum(full)
+    print(before, started, again)
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    before, started, full_collections = map(int, done.stdout.split())
+    assert before == 0
+    # The modules, the app and its routes: tens of thousands of objects, not a few.
+    assert started > 10_000
+    # Started again in the same process: no second full collection.
+    assert full_collections == 0
