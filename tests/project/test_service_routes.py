@@ -14,6 +14,7 @@ import pytest
 from fastapi import APIRouter, Depends
 
 from hexforge.service import create_service, problems
+from hexforge.service.app import YOUNG_GENERATION_THRESHOLD
 from hexforge.service.settings import ServiceSettings
 from tests.helpers import asgi_get
 
@@ -88,7 +89,7 @@ def test_an_unexpected_failure_answers_500_with_the_request_id_and_nothing_else(
     assert access and "abc-123" in access[0] and "500" in access[0]
 
 
-def test_starting_freezes_what_lives_as_long_as_the_process() -> None:
+def test_starting_freezes_what_lives_as_long_as_the_process_and_eases_young_collections() -> None:
     # In a process of its own: another test's app may have frozen this one's heap.
     script = """
 import asyncio, gc
@@ -100,20 +101,42 @@ async def main():
     before = gc.get_freeze_count()
     async with app.router.lifespan_context(app):
         started = gc.get_freeze_count()
+        young = gc.get_threshold()[0]
     full = []
     gc.callbacks.append(lambda phase, info: full.append(info["generation"] == 2))
     async with app.router.lifespan_context(app):
         again = sum(full)
-    print(before, started, again)
+    print(before, started, young, again)
 
 asyncio.run(main())
 """
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
-    before, started, full_collections = map(int, done.stdout.split())
+    before, started, young, full_collections = map(int, done.stdout.split())
     assert before == 0
+    assert young == YOUNG_GENERATION_THRESHOLD
     # The modules, the app and its routes: tens of thousands of objects, not a few.
     assert started > 10_000
     # Started again in the same process: no second full collection.
     assert full_collections == 0
+
+
+def test_a_young_generation_threshold_the_application_raised_is_kept() -> None:
+    script = f"""
+import asyncio, gc
+from hexforge.service import create_service
+from hexforge.service.settings import ServiceSettings
+
+async def main():
+    gc.set_threshold({YOUNG_GENERATION_THRESHOLD * 5}, 10, 10)
+    app = create_service(title="t", settings=ServiceSettings(), routers=lambda pool: [])
+    async with app.router.lifespan_context(app):
+        print(*gc.get_threshold())
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == [str(YOUNG_GENERATION_THRESHOLD * 5), "10", "10"]
