@@ -131,7 +131,7 @@ def test_an_existing_pyproject_is_merged_not_replaced(tmp_path: Path) -> None:
     original = (CORPUS / "setuptools_comments.toml").read_text()
     (project / "pyproject.toml").write_text(original)
     result = run_wiring(project)
-    assert "wired pyproject.toml: added 3 dependencies, 8 dev dependencies" in result.stdout
+    assert "wired pyproject.toml: added 5 dependencies, 8 dev dependencies" in result.stdout
     merged = (project / "pyproject.toml").read_text()
     assert_only_additions(original, merged)
     assert "build-system" in tomllib.loads(merged)
