@@ -87,7 +87,11 @@ def create_service(*, title: str, settings: ServiceSettings, routers: Routers) -
         )
     # The last added runs first: the request id is set before anything logs, and a
     # CORS preflight is logged too.
-    app.add_middleware(ServiceMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ServiceMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        access_line=logs.access_line(settings.log_level, settings.log_format),
+    )
     telemetry.instrument_from_environment(app)
     return app
 
