@@ -140,6 +140,37 @@ def test_a_unit_is_serializable_and_a_unit_inside_it_joins_it(dsn: str) -> None:
     on_pool(dsn, test)
 
 
+def test_after_a_unit_the_connection_is_idle_and_at_the_default_level(dsn: str) -> None:
+    class Refused(Exception):
+        pass
+
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def refuse() -> None:
+            await read(pool, "SELECT n FROM counter")
+            raise Refused
+
+        async def write() -> None:
+            async with transactions.connection(pool) as connection:
+                await connection.execute("UPDATE counter SET n = 5")
+
+        await transactions.serializable(pool, write)
+        with pytest.raises(Refused):
+            await transactions.serializable(pool, refuse)
+        # One connection in the pool: the one each unit ran on.
+        async with pool.connection() as connection:
+            assert connection.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            assert connection.isolation_level is None
+            row = await (await connection.execute("SHOW transaction_isolation")).fetchone()
+            assert row == ("read committed",)
+        assert await read(pool, "SELECT n FROM counter") == 5
+
+    async def main() -> None:
+        async with AsyncConnectionPool(dsn, min_size=1, max_size=1, open=False) as pool:
+            await test(pool)
+
+    asyncio.run(main())
+
+
 def test_the_twin_runs_units_one_at_a_time_and_a_unit_may_reenter() -> None:
     serial = transactions.Serial()
     trace: list[str] = []
