@@ -9,7 +9,12 @@ OpenAPI parameters FastAPI would have declared, from the model's own JSON schema
     LIST_PARAMETERS = QueryParameters(ItemListParams)
 
     @router.get("", openapi_extra=LIST_PARAMETERS.openapi)
-    async def list_items(params: Annotated[ItemListParams, Depends(LIST_PARAMETERS)]): ...
+    async def list_items(request: Request):
+        params = LIST_PARAMETERS.read(request)
+
+It is also a dependency (``Depends(LIST_PARAMETERS)``); the generated routes call
+:meth:`QueryParameters.read` instead, since FastAPI's solving of one more dependency
+was about 3% of a list page.
 """
 
 from __future__ import annotations
@@ -44,6 +49,11 @@ class QueryParameters(Generic[M]):
         }
 
     async def __call__(self, request: Request) -> M:
+        return self.read(request)
+
+    def read(self, request: Request) -> M:
+        """The request's query parameters as the model; RequestValidationError (422,
+        each error located in the query) when they break it."""
         values: dict[str, Any] = {}
         for name, value in request.query_params.multi_items():
             if name in self._repeatable:
