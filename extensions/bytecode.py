@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import _imp
 import hashlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import marshal
@@ -57,7 +56,9 @@ class _CachedLoader(importlib.machinery.SourceFileLoader):
         return compiled
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:
+    # A meta path finder by its find_spec alone: importlib.abc would import
+    # importlib.resources, about 8 ms of every task's start.
     def __init__(self, folders: Sequence[Path], cache: Path) -> None:
         self.folders = [folder.resolve() for folder in folders]
         self.cache = cache
