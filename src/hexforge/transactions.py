@@ -73,24 +73,19 @@ async def serializable(pool: AsyncConnectionPool[Any], work: Callable[[], Awaita
     for attempt in range(ATTEMPTS):
         try:
             async with pool.connection() as held:
-                # The unit's first statement begins it, with BEGIN ISOLATION LEVEL
-                # SERIALIZABLE in the one round trip of BEGIN. Committed and rolled
-                # back here rather than by psycopg's transaction block, which cost
-                # about a twentieth of a served create; the connection goes back to
-                # the pool idle and at its default level.
+                # BEGIN ISOLATION LEVEL SERIALIZABLE, in the one round trip of BEGIN;
+                # the connection goes back to the pool at its default level. The
+                # block begins the transaction at once, so that a transaction block
+                # the work opens on this connection, even before its first
+                # statement, is a savepoint inside the unit, not a commit of its own.
                 await held.set_isolation_level(IsolationLevel.SERIALIZABLE)
                 token = _unit.set((pool, held))
                 try:
-                    result = await work()
-                    await held.commit()  # where a serialization failure may show
-                    return result
-                except BaseException:
-                    # A broken connection is the pool's to discard, not this rollback's.
-                    with contextlib.suppress(psycopg.Error):
-                        await held.rollback()
-                    raise
+                    async with held.transaction():
+                        return await work()
                 finally:
                     _unit.reset(token)
+                    # A broken connection is the pool's to discard, not this reset's.
                     with contextlib.suppress(psycopg.Error):
                         await held.set_isolation_level(None)
         except (SerializationFailure, DeadlockDetected):

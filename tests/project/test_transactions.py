@@ -140,6 +140,25 @@ def test_a_unit_is_serializable_and_a_unit_inside_it_joins_it(dsn: str) -> None:
     on_pool(dsn, test)
 
 
+def test_a_transaction_block_inside_a_unit_is_part_of_it(dsn: str) -> None:
+    # A repository may open its own block for a multi-statement write; inside a
+    # unit, even as the unit's first statement, it must not commit on its own.
+    class Refused(Exception):
+        pass
+
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def write_then_refuse() -> None:
+            async with transactions.connection(pool) as connection, connection.transaction():
+                await connection.execute("UPDATE counter SET n = 1")
+            raise Refused
+
+        with pytest.raises(Refused):
+            await transactions.serializable(pool, write_then_refuse)
+        assert await read(pool, "SELECT n FROM counter") == 0
+
+    on_pool(dsn, test)
+
+
 def test_after_a_unit_the_connection_is_idle_and_at_the_default_level(dsn: str) -> None:
     class Refused(Exception):
         pass
