@@ -36,9 +36,15 @@ def dsn(shared_cluster: Cluster) -> str:
     return url
 
 
-def on_pool(dsn: str, test: Callable[[AsyncConnectionPool[Any]], Awaitable[None]]) -> None:
+class Refused(Exception):
+    """A rule's refusal raised inside a unit."""
+
+
+def on_pool(
+    dsn: str, test: Callable[[AsyncConnectionPool[Any]], Awaitable[None]], max_size: int = 4
+) -> None:
     async def main() -> None:
-        async with AsyncConnectionPool(dsn, min_size=1, max_size=4, open=False) as pool:
+        async with AsyncConnectionPool(dsn, min_size=1, max_size=max_size, open=False) as pool:
             await test(pool)
 
     asyncio.run(main())
@@ -102,9 +108,6 @@ def test_a_unit_aborted_every_time_gives_up_with_contention_and_writes_nothing(
 def test_a_refusal_inside_a_unit_rolls_it_back_and_is_not_retried(dsn: str) -> None:
     runs = 0
 
-    class Refused(Exception):
-        pass
-
     async def test(pool: AsyncConnectionPool[Any]) -> None:
         async def refuse() -> None:
             nonlocal runs
@@ -143,9 +146,6 @@ def test_a_unit_is_serializable_and_a_unit_inside_it_joins_it(dsn: str) -> None:
 def test_a_transaction_block_inside_a_unit_is_part_of_it(dsn: str) -> None:
     # A repository may open its own block for a multi-statement write; inside a
     # unit, even as the unit's first statement, it must not commit on its own.
-    class Refused(Exception):
-        pass
-
     async def test(pool: AsyncConnectionPool[Any]) -> None:
         async def write_then_refuse() -> None:
             async with transactions.connection(pool) as connection, connection.transaction():
@@ -160,9 +160,6 @@ def test_a_transaction_block_inside_a_unit_is_part_of_it(dsn: str) -> None:
 
 
 def test_after_a_unit_the_connection_is_idle_and_at_the_default_level(dsn: str) -> None:
-    class Refused(Exception):
-        pass
-
     async def test(pool: AsyncConnectionPool[Any]) -> None:
         async def refuse() -> None:
             await read(pool, "SELECT n FROM counter")
@@ -183,11 +180,7 @@ def test_after_a_unit_the_connection_is_idle_and_at_the_default_level(dsn: str) 
             assert row == ("read committed",)
         assert await read(pool, "SELECT n FROM counter") == 5
 
-    async def main() -> None:
-        async with AsyncConnectionPool(dsn, min_size=1, max_size=1, open=False) as pool:
-            await test(pool)
-
-    asyncio.run(main())
+    on_pool(dsn, test, max_size=1)
 
 
 def test_the_twin_runs_units_one_at_a_time_and_a_unit_may_reenter() -> None:
