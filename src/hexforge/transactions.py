@@ -7,7 +7,8 @@ concurrent unit made the result impossible to serialize, PostgreSQL aborts one
 of them (SQLSTATE 40001, or 40P01 for a deadlock) and it is run again from the
 start, up to ``ATTEMPTS`` times with a short random pause. The repository's
 methods find the unit's connection through :func:`connection`, so a rule's
-reads and the final write share one snapshot.
+reads and the final write share one snapshot; outside a unit, a method of one
+statement runs it in autocommit through :func:`statement`.
 
 The in-memory twin runs its units one at a time (:class:`Serial`): the outcome
 of any interleaving of serializable transactions is that of some serial order,
@@ -61,6 +62,51 @@ def connection(
     if unit is not None and unit[0] is pool:
         return contextlib.nullcontext(unit[1])
     return pool.connection()
+
+
+def statement(
+    pool: AsyncConnectionPool[Any],
+) -> AbstractAsyncContextManager[AsyncConnection[Any]]:
+    """The connection for statements that each stand alone: the unit's when one is in
+    progress on ``pool`` (they join it), else one of the pool's in autocommit, where
+    every statement is its own transaction.
+
+    One statement is as atomic either way; autocommit saves psycopg's BEGIN and
+    COMMIT, two round trips of a read's three. Statements that must land together
+    belong in a unit, or in :func:`connection`'s block."""
+    unit = _unit.get()
+    if unit is not None and unit[0] is pool:
+        return contextlib.nullcontext(unit[1])
+    return _Autocommit(pool)
+
+
+class _Autocommit:
+    """A pool connection in autocommit for one block, given back out of it.
+
+    Neither switch is a round trip: psycopg only records the mode, and refuses to
+    change it while a transaction is open."""
+
+    __slots__ = ("_held", "_pool")
+
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self._pool = pool
+
+    async def __aenter__(self) -> AsyncConnection[Any]:
+        held: AsyncConnection[Any] = await self._pool.getconn()
+        await held.set_autocommit(True)
+        self._held = held
+        return held
+
+    async def __aexit__(self, *_: object) -> None:
+        held = self._held
+        try:
+            await held.set_autocommit(False)
+        except psycopg.Error:
+            # A transaction the block began and left open, or a broken connection:
+            # closed, so that the pool replaces it rather than lend it out in
+            # autocommit, where a caller's writes would no longer land together.
+            await held.close()
+        await self._pool.putconn(held)
 
 
 async def serializable(pool: AsyncConnectionPool[Any], work: Callable[[], Awaitable[T]]) -> T:

@@ -183,6 +183,88 @@ def test_after_a_unit_the_connection_is_idle_and_at_the_default_level(dsn: str) 
     on_pool(dsn, test, max_size=1)
 
 
+async def lent_back(pool: AsyncConnectionPool[Any]) -> tuple[bool, Any, int]:
+    """What the one connection of ``pool`` is like when lent out next: its autocommit,
+    its transaction status and what it reads."""
+    async with pool.connection() as connection:
+        status = connection.info.transaction_status
+        row = await (await connection.execute("SELECT n FROM counter")).fetchone()
+        assert row is not None
+        return connection.autocommit, status, row[0]
+
+
+IDLE = psycopg.pq.TransactionStatus.IDLE
+
+
+def test_outside_a_unit_each_statement_commits_on_its_own(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async with transactions.statement(pool) as connection:
+            await connection.execute("UPDATE counter SET n = 7")
+            # No transaction left open: the write has landed already.
+            assert connection.info.transaction_status == IDLE
+            assert await read_elsewhere(dsn) == 7
+            with pytest.raises(psycopg.errors.DivisionByZero):
+                await connection.execute("UPDATE counter SET n = 1 / 0")
+            # The failed statement took nothing with it, and the block goes on.
+            row = await (await connection.execute("SELECT n FROM counter")).fetchone()
+            assert row == (7,)
+        assert await lent_back(pool) == (False, IDLE, 7)
+
+    on_pool(dsn, test, max_size=1)
+
+
+async def read_elsewhere(dsn: str) -> Any:
+    async with await psycopg.AsyncConnection.connect(dsn) as other:
+        row = await (await other.execute("SELECT n FROM counter")).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_a_statement_inside_a_unit_joins_it(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def write_then_refuse() -> None:
+            async with transactions.statement(pool) as connection:
+                await connection.execute("UPDATE counter SET n = 3")
+                assert not connection.autocommit
+            async with transactions.statement(pool) as connection:
+                row = await (await connection.execute("SELECT n FROM counter")).fetchone()
+            assert row == (3,)  # the unit's own write, not yet committed
+            raise Refused
+
+        with pytest.raises(Refused):
+            await transactions.serializable(pool, write_then_refuse)
+        assert await lent_back(pool) == (False, IDLE, 0)
+
+    on_pool(dsn, test, max_size=1)
+
+
+def test_a_statement_cancelled_mid_query_never_lends_a_connection_in_autocommit(
+    dsn: str,
+) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def slow() -> None:
+            async with transactions.statement(pool) as connection:
+                await connection.execute("SELECT pg_sleep(30)")
+
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(slow(), timeout=0.3)
+        # The pool's one connection is a usable one, out of autocommit.
+        assert await lent_back(pool) == (False, IDLE, 0)
+
+    on_pool(dsn, test, max_size=1)
+
+
+def test_a_transaction_left_open_in_a_statement_block_is_not_lent_out(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async with transactions.statement(pool) as connection:
+            await connection.execute("BEGIN")
+            await connection.execute("UPDATE counter SET n = 9")
+        # Rolled back with its connection, and the one lent next is out of autocommit.
+        assert await lent_back(pool) == (False, IDLE, 0)
+
+    on_pool(dsn, test, max_size=1)
+
+
 def test_the_twin_runs_units_one_at_a_time_and_a_unit_may_reenter() -> None:
     serial = transactions.Serial()
     trace: list[str] = []
