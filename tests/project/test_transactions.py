@@ -143,6 +143,20 @@ def test_a_unit_is_serializable_and_a_unit_inside_it_joins_it(dsn: str) -> None:
     on_pool(dsn, test)
 
 
+def test_a_unit_whose_work_asks_for_a_rollback_writes_nothing_and_says_so(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def write_then_roll_back() -> None:
+            async with transactions.statement(pool) as connection:
+                await connection.execute("UPDATE counter SET n = 4")
+            raise psycopg.Rollback
+
+        with pytest.raises(RuntimeError, match="rolled back"):
+            await transactions.serializable(pool, write_then_roll_back)
+        assert await read(pool, "SELECT n FROM counter") == 0
+
+    on_pool(dsn, test)
+
+
 def test_a_transaction_block_inside_a_unit_is_part_of_it(dsn: str) -> None:
     # A repository may open its own block for a multi-statement write; inside a
     # unit, even as the unit's first statement, it must not commit on its own.
