@@ -6,9 +6,9 @@ range a rule scanned) cannot change under it before it commits; when a
 concurrent unit made the result impossible to serialize, PostgreSQL aborts one
 of them (SQLSTATE 40001, or 40P01 for a deadlock) and it is run again from the
 start, up to ``ATTEMPTS`` times with a short random pause. The repository's
-methods find the unit's connection through :func:`connection`, so a rule's
-reads and the final write share one snapshot; outside a unit, a method of one
-statement runs it in autocommit through :func:`statement`.
+methods find the unit's connection through :func:`statement` (or
+:func:`connection`), so a rule's reads and the final write share one snapshot;
+outside a unit, :func:`statement` runs each statement in autocommit.
 
 The in-memory twin runs its units one at a time (:class:`Serial`): the outcome
 of any interleaving of serializable transactions is that of some serial order,
