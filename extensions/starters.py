@@ -13,6 +13,8 @@ the rules already written stay as they are.
 from __future__ import annotations
 
 import functools
+import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,6 +71,28 @@ def write_missing(project: Path, component: str, answers: dict[str, object]) -> 
     return written
 
 
+def orphaned(project: Path, component: str, answers: dict[str, object]) -> list[Path]:
+    """The use-case modules of ``component`` whose use case the answers no longer name
+    (one an update took out of ``usecases``): each defines the function it is named
+    after, as the starter did. They are the user's and stay; the caller says so."""
+    folder = project / "components" / component / "domain" / "use_cases"
+    if not folder.is_dir():
+        return []
+    entity = str(answers["entity_name"])
+    use_cases = parse_use_cases(str(answers.get("usecases") or ""), entity, component)
+    named = {use_case.name for use_case in use_cases}
+    return [
+        path
+        for path in sorted(folder.glob("*.py"))
+        if path.stem not in named and path.stem != "__init__" and _defines_own_name(path)
+    ]
+
+
+def _defines_own_name(module: Path) -> bool:
+    text = module.read_text(encoding="utf-8", errors="replace")
+    return re.search(rf"^(async )?def {re.escape(module.stem)}\(", text, re.MULTILINE) is not None
+
+
 def main(project: Path, component: str) -> list[Path]:
     """After a render: the starter modules written this time, for the layout step."""
     from ruamel.yaml import YAML  # needed next to Copier (copier_hooks.py checks)
@@ -78,4 +102,11 @@ def main(project: Path, component: str) -> list[Path]:
     written = write_missing(project, component, answers)
     for path in written:
         print(f"hexforge: wrote {path.relative_to(project).as_posix()} (yours from now on)")
+    for path in orphaned(project, component, answers):
+        print(
+            f"hexforge: warning: {path.relative_to(project).as_posix()} defines "
+            f"{path.stem}(), a use case the usecases answer no longer names; it is yours "
+            "and was kept: move what it holds elsewhere, then delete it",
+            file=sys.stderr,
+        )
     return written
