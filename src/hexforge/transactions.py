@@ -98,15 +98,22 @@ class _Autocommit:
         return held
 
     async def __aexit__(self, *_: object) -> None:
-        held = self._held
-        try:
-            await held.set_autocommit(False)
-        except psycopg.Error:
-            # A transaction the block began and left open, or a broken connection:
-            # closed, so that the pool replaces it rather than lend it out in
-            # autocommit, where a caller's writes would no longer land together.
-            await held.close()
-        await self._pool.putconn(held)
+        await _give_back(self._pool, self._held, self._held.set_autocommit(False))
+
+
+async def _give_back(
+    pool: AsyncConnectionPool[Any], held: AsyncConnection[Any], restore: Awaitable[None]
+) -> None:
+    """Give ``held`` back to ``pool`` once ``restore`` has set back what this module
+    changed on it (autocommit, the isolation level); closed instead when it cannot (a
+    transaction the caller began and left open, a broken connection), so that the
+    pool replaces it rather than lend it out changed, where a caller's writes would
+    no longer land together or would run SERIALIZABLE unawares."""
+    try:
+        await restore
+    except psycopg.Error:
+        await held.close()
+    await pool.putconn(held)
 
 
 async def serializable(pool: AsyncConnectionPool[Any], work: Callable[[], Awaitable[T]]) -> T:
@@ -148,14 +155,9 @@ async def _attempt(pool: AsyncConnectionPool[Any], work: Callable[[], Awaitable[
             raise RuntimeError("the unit's work raised psycopg.Rollback: rolled back")
         finally:
             _unit.reset(token)
-            try:
-                await held.set_isolation_level(None)
-            except psycopg.Error:
-                # Broken, or a statement still running: closed, never lent out at
-                # SERIALIZABLE (and the work's own outcome is what the caller sees).
-                await held.close()
     finally:
-        await pool.putconn(held)
+        # The work's own outcome is what the caller sees, whatever the give-back.
+        await _give_back(pool, held, held.set_isolation_level(None))
 
 
 # The Serial units the running task is inside of (their ids), for re-entry.
