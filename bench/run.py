@@ -397,6 +397,7 @@ PHASES = (
     ("answers_relpath", "`_answers_file` rendered (once per path part and more)"),
     ("_render_file", "file contents rendered"),
     ("_cleanup", "temporary template clone removed"),
+    ("_execute_tasks", "tasks: hexforge's after-render step (wiring, layout), in-process"),
 )
 
 

@@ -9,31 +9,13 @@ the question keeps ``none`` until its owner changes it.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import copier_internals
+import package
 from usecases import UseCasesError, parse_use_cases
 
-
-def _package_module(name: str) -> ModuleType:
-    """hexforge/<name>.py of this template version's own copy of the package, loaded
-    by path: an update runs two template versions in one Copier process, and the
-    ``hexforge`` package either imported first would answer for both."""
-    path = Path(__file__).resolve().parent.parent / "src" / "hexforge" / f"{name}.py"
-    key = f"_hexforge_{name}_{abs(hash(path))}"
-    if key not in sys.modules:
-        spec = importlib.util.spec_from_file_location(key, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[key] = module  # dataclasses look their module up while defining
-        spec.loader.exec_module(module)
-    return sys.modules[key]
-
-
-_access = _package_module("access")
+_access = package.module("access")
 Rule = _access.Rule
 access_error = _access.access_error
 parse_access = _access.parse_access

@@ -35,10 +35,17 @@ _SIBLINGS = (
     "references",
     "precheck",
     "gitignore",
+    "package",
     # Imported only when needed (an update, a file to check): ruamel.yaml, tomlkit.
     "registry",
     "manifest",
     "pyproject_merge",
+    "after_render",
+    "format_component",
+    "starters",
+    "wiring",
+    "app_main",
+    "project_files",
 )
 
 
@@ -149,6 +156,7 @@ class Globals(Extension):
             hx_in_temporary_copy=copier_internals.in_temporary_copy,
             hx_ruff=find_ruff_bin,
             hx_ruff_config=project_settings.ruff_config_option,
+            hx_after_render=after_render,
             hx_evidence_tracked=lambda path: bool(gitignore.tracked_evidence(Path(str(path)))),
         )
 
@@ -199,6 +207,39 @@ def subdirectory(
             # killed half-way leaves it, and hexforge's gates and sync name it.
             (destination / project_state.UPDATE_MARKER).touch()
     return chosen
+
+
+def after_render(
+    kind: object,
+    component: object,
+    operation: object,
+    template: object,
+    ref: object,
+    project_name: object,
+    dst_path: object,
+    pretend: object,
+) -> bool:
+    """copier.yml's last task condition: hexforge's after-render step (after_render.py),
+    run here, in Copier's process, for the real project; always false, so Copier
+    starts no process for it. Nothing runs for ``--pretend`` or in an update's
+    temporary copies (copier.yml runs ruff there)."""
+    if pretend or copier_internals.in_temporary_copy(str(dst_path)):
+        return False
+    import after_render as step
+
+    status = step.run(
+        copier_internals.destination() or Path(str(dst_path)).absolute(),
+        kind=str(kind),
+        component=str(component),
+        operation=str(operation),
+        template=str(template),
+        ref=str(ref),
+        project_name=str(project_name),
+    )
+    if status:
+        # The wiring has said why on stderr; Copier removes a folder it created.
+        raise copier_internals.refusal(f"hexforge: the project's wiring stopped (exit {status})")
+    return False
 
 
 class DerivedContext(ContextHook):

@@ -1,8 +1,8 @@
 """Lay out a freshly rendered component with ruff, touching only what the template rendered.
 
-Run by Copier's task (after_render.py) after every render, also in Copier's
-temporary update copies, so that an update compares formatted code with formatted
-code. During an update the task runs in the real project before Copier re-applies
+Run by after_render.py after every render, and as ruff commands (copier.yml's tasks)
+in Copier's temporary update copies, so that an update compares formatted code with
+formatted code. During an update the step runs in the real project before Copier re-applies
 the user's changes: at that moment the template's own files are fresh renders, but
 the folder may also hold modules the user wrote. Those are not ours to reformat,
 and one the formatter cannot parse must not abort the update half-way, so only the

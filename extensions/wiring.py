@@ -1,9 +1,10 @@
 """The wiring: run after every `copier copy` and `copier update` of hexforge.
 
-    python extensions/wiring.py --kind=KIND --template=SRC --ref=COMMIT --project-name=NAME
+    python extensions/wiring.py --kind=KIND [--operation=copy|update] --template=SRC
+        --ref=COMMIT --project-name=NAME
 
-runs with the project root as its working directory (Copier's task, after_render.py,
-calls its main() after the layout step). It makes the project's
+runs with the project root as its working directory (after_render.py calls its
+main() in Copier's process, before the layout step). It makes the project's
 wiring match what is on disk: pyproject.toml has what hexforge needs and depends on
 the hexforge of this template version, app/components.py and .claude/manifest.yaml
 list exactly the components under components/, app/main.py exists, and the agent's
@@ -32,15 +33,14 @@ from pathlib import Path
 from typing import Any
 
 import environment
+import package
 from fields import referenced_components
+from project_state import REMOTE_PREFIXES, is_wired, unreachable_template
 
-# The package hexforge from this template version's own copy (src/ beside extensions/):
-# the wiring shares its decisions (the registry module, the pin) with the project.
-_PACKAGE_SOURCE = Path(__file__).resolve().parent.parent / "src"
-if str(_PACKAGE_SOURCE) not in sys.path:
-    sys.path.insert(0, str(_PACKAGE_SOURCE))
-from hexforge import composition, pin  # noqa: E402
-from project_state import REMOTE_PREFIXES, is_wired, unreachable_template  # noqa: E402
+# The wiring shares these decisions with the project, through this template
+# version's own copy of the hexforge package: the registry module and the pin.
+composition = package.module("composition")
+pin = package.module("pin")
 
 try:
     import app_main
@@ -67,8 +67,6 @@ README = "README.md"
 APP_COMPONENTS = composition.COMPONENTS_MODULE.as_posix()
 GITIGNORE = ".gitignore"
 LOCK_GITIGNORE = ".claude/.gitignore"
-# Copier tells its tasks which operation runs (copier_internals.py documents it).
-OPERATION_ENV = "COPIER_OPERATION"
 LOCK_NAME = ".hexforge.lock"
 
 SMALL_FILES = {
@@ -105,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Checked again under the lock: a concurrent scaffold may have wired it.
             if args.kind != "project" and not is_wired(root):
                 wire_project_first(root, args.template, args.ref, args.project_name)
-            report = wire(root, args.project_name, args.kind, hexforge_pin(root, args))
+            report = wire(
+                root, args.project_name, args.kind, hexforge_pin(root, args), args.operation
+            )
     except WiringError as error:
         print(f"hexforge: {error}", file=sys.stderr)
         return 1
@@ -120,12 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def hexforge_pin(root: Path, args: argparse.Namespace) -> str:
     """The project's requirement on hexforge at the template version rendered."""
-    return pin.requirement(args.template, args.ref, _PACKAGE_SOURCE.parent, root)
+    requirement: str = pin.requirement(args.template, args.ref, package.SOURCE.parent, root)
+    return requirement
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Wire a project for hexforge (Copier task).")
     parser.add_argument("--kind", choices=KINDS, required=True)
+    parser.add_argument("--operation", choices=("copy", "update"), default="copy")
     parser.add_argument("--template", required=True, help="the template source, as given to copier")
     parser.add_argument("--ref", default="", help="the template version rendered (_commit)")
     parser.add_argument("--project-name", required=True, help="name for a new pyproject.toml")
@@ -177,7 +179,11 @@ def nested_ref(root: Path, template: str, ref: str) -> str | None:
 
 
 def wire(
-    root: Path, project_name: str, kind: str = "project", requirement: str | None = None
+    root: Path,
+    project_name: str,
+    kind: str = "project",
+    requirement: str | None = None,
+    operation: str = "copy",
 ) -> Report:
     """Bring every wiring-owned file of the project at ``root`` up to date.
 
@@ -211,7 +217,7 @@ def wire(
     plan.write()
     precheck.record_checked(root)
     # In an update, Copier's after-migration does it, once Copier is done with the index.
-    if os.environ.get(OPERATION_ENV) != "update" and (untracked := untrack(root)):
+    if operation != "update" and (untracked := untrack(root)):
         report.changes.append(untracked)
     report.changes.extend(registration)
     if main_moved:

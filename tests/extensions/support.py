@@ -24,7 +24,8 @@ def run_wiring(
     project_name: str = "demo",
     env: Mapping[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """The task command of copier.yml, run in ``project`` like Copier runs it."""
+    """The wiring's command line, run in ``project`` (after_render.py calls the same
+    main() in Copier's process)."""
     return subprocess.run(
         [
             sys.executable,

@@ -11,6 +11,7 @@ import pytest
 import manifest
 from registry import read_answers
 from tests.helpers import (
+    BIN,
     COPIER,
     GIT_ENV,
     REPO,
@@ -19,6 +20,7 @@ from tests.helpers import (
     copier_update,
     git,
     init_repo,
+    run,
     snapshot_template,
     tag_template,
     tree_bytes,
@@ -170,3 +172,64 @@ def test_concurrent_component_copies_wire_once_and_register_all(tmp_path: Path) 
     assert [run.returncode for run in runs] == [0] * len(names), outputs
     assert registered(project) == imported(project) == sorted(names)
     assert sum("pyproject.toml" in out for out, _ in outputs) == 1, "wired exactly once"
+
+
+# Put on PYTHONPATH, it logs the arguments of every Python process started.
+ARGV_LOGGER = """\
+import os, sys
+with open(os.environ["HEXFORGE_TEST_ARGV_LOG"], "a", encoding="utf-8") as log:
+    log.write(repr(sys.argv) + "\\n")
+"""
+
+
+def test_the_after_render_step_runs_in_copiers_own_process(tmp_path: Path) -> None:
+    """Wiring and layout start no Python process of their own (a second interpreter
+    cost a sixth of a copy): Copier's is the only one, and the project is wired."""
+    template = snapshot_template(tmp_path / "template")
+    project = init_repo(tmp_path / "shop")
+    copier_copy(template, project, {"kind": "project"})
+    commit_all(project, "wired")
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(ARGV_LOGGER, encoding="utf-8")
+    log = tmp_path / "argv.log"
+    data = {"kind": "component", "component_name": "orders"}
+
+    result = run(
+        [COPIER, "copy", "--trust", "--defaults", "--quiet"]
+        + [arg for key, value in data.items() for arg in ("-d", f"{key}={value}")]
+        + [str(template), str(project)],
+        project,
+        env={"PYTHONPATH": str(hook), "HEXFORGE_TEST_ARGV_LOG": str(log)},
+    )
+
+    started = log.read_text(encoding="utf-8").splitlines()
+    assert len(started) == 1 and "'copy'" in started[0], started
+    assert "registered component orders" in result.stdout
+    assert registered(project) == imported(project) == ["orders"]
+    migrations = project / "components/orders/adapters/outbound/migrations"
+    assert [path.name for path in migrations.glob("*.sql")] == ["0001_create_orders.sql"]
+    assert (project / "components/orders/domain/invariants.py").is_file()  # a starter
+    check = [str(BIN / "ruff"), "format", "--check", "--quiet", "components"]
+    assert subprocess.run(check, cwd=project, check=False).returncode == 0  # laid out
+
+
+def test_a_wiring_that_stops_fails_the_copy_with_its_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The step's failure is Copier's user error (its CLI prints it alone, exit 1),
+    after the wiring's own line saying why."""
+    from copier.errors import UserMessageError
+
+    import copier_hooks
+
+    project = init_repo(tmp_path / "shop")
+    (project / "pyproject.toml").write_text("[project\nname = 'x'\n", encoding="utf-8")
+
+    with pytest.raises(UserMessageError) as stopped:
+        copier_hooks.after_render("project", "", "copy", "hexforge", "v1", "shop", project, False)
+
+    assert str(stopped.value) == "hexforge: the project's wiring stopped (exit 1)"
+    assert "hexforge: error: pyproject.toml is not valid TOML" in capsys.readouterr().err
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == "[project\nname = 'x'\n"
+    assert not (project / ".claude" / "manifest.yaml").exists()  # nothing half-written
