@@ -57,7 +57,6 @@ def _digest(path: Path) -> str | None:
 
 
 _DIGESTS = {name: _digest(_HERE / f"{name}.py") for name in _SIBLINGS}
-_LOADED = {name: sys.modules.get(name) for name in _SIBLINGS}
 
 
 def _source_digest(module: Any) -> str | None:
@@ -67,20 +66,30 @@ def _source_digest(module: Any) -> str | None:
     return stamped or _digest(Path(module.__file__ or ""))
 
 
-# Loaded from another folder (the other template version of an update, or an
-# earlier run's clone): kept only when every sibling's source is this folder's,
-# byte for byte, since they import names from each other. Re-importing them costs
-# more than the rest of setting up Copier's environment.
-if any(
-    module is not None and _source_digest(module) != _DIGESTS[name]
-    for name, module in _LOADED.items()
-):
-    for _name, _module in _LOADED.items():
-        if _module is not None and Path(_module.__file__ or "").resolve().parent != _HERE:
-            del sys.modules[_name]
-if str(_HERE) in sys.path:
-    sys.path.remove(str(_HERE))
-sys.path.insert(0, str(_HERE))
+def _take_siblings() -> None:
+    """Make this folder's modules the ones a plain ``import <sibling>`` finds.
+
+    Siblings loaded from another folder (the other template version of an update, or
+    an earlier run's clone) are kept only when every one's source is this folder's,
+    byte for byte, since they import names from each other: re-importing them costs
+    more than the rest of setting up Copier's environment. Run as this module loads
+    and again before the after-render step, which imports its modules then: the
+    other version of an update may have been loaded in between.
+    """
+    loaded = {name: sys.modules.get(name) for name in _SIBLINGS}
+    if any(
+        module is not None and _source_digest(module) != _DIGESTS[name]
+        for name, module in loaded.items()
+    ):
+        for name, module in loaded.items():
+            if module is not None and Path(module.__file__ or "").resolve().parent != _HERE:
+                del sys.modules[name]
+    if str(_HERE) in sys.path:
+        sys.path.remove(str(_HERE))
+    sys.path.insert(0, str(_HERE))
+
+
+_take_siblings()
 
 import bytecode  # noqa: E402
 
@@ -225,6 +234,7 @@ def after_render(
     temporary copies (copier.yml runs ruff there)."""
     if pretend or copier_internals.in_temporary_copy(str(dst_path)):
         return False
+    _take_siblings()
     import after_render as step
 
     status = step.run(
