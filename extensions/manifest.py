@@ -15,6 +15,7 @@ byte of the file stays as it was.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterable
 from typing import Any
@@ -166,7 +167,10 @@ def check_editable(text: str) -> None:
     update_manifest(text, [])
 
 
+@functools.lru_cache(maxsize=8)
 def _load(text: str) -> Any:
+    """``text`` parsed, once per text: one wiring reads the same manifest, before and
+    after each of its edits, six times. Callers only read the result."""
     try:
         data = YAML(typ="rt", pure=True).load(text)
     except YAMLError as error:
