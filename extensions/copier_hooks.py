@@ -66,18 +66,19 @@ def _source_digest(module: Any) -> str | None:
     return stamped or _digest(Path(module.__file__ or ""))
 
 
-def _take_siblings() -> None:
+def _take_siblings(*, same_folder: bool = False) -> None:
     """Make this folder's modules the ones a plain ``import <sibling>`` finds.
 
     Siblings loaded from another folder (the other template version of an update, or
     an earlier run's clone) are kept only when every one's source is this folder's,
     byte for byte, since they import names from each other: re-importing them costs
-    more than the rest of setting up Copier's environment. Run as this module loads
-    and again before the after-render step, which imports its modules then: the
-    other version of an update may have been loaded in between.
+    more than the rest of setting up Copier's environment. With ``same_folder``,
+    every sibling from another folder is dropped: the after-render step reads files
+    beside its modules (the package's source, the template, the starters), and by
+    then an update has removed its other version's clone.
     """
     loaded = {name: sys.modules.get(name) for name in _SIBLINGS}
-    if any(
+    if same_folder or any(
         module is not None and _source_digest(module) != _DIGESTS[name]
         for name, module in loaded.items()
     ):
@@ -234,7 +235,8 @@ def after_render(
     temporary copies (copier.yml runs ruff there)."""
     if pretend or copier_internals.in_temporary_copy(str(dst_path)):
         return False
-    _take_siblings()
+    # The other version of an update may have been loaded since this module was.
+    _take_siblings(same_folder=True)
     import after_render as step
 
     status = step.run(
