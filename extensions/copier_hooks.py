@@ -213,7 +213,7 @@ def subdirectory(
             raise copier_internals.refusal("hexforge: " + "; ".join(found))
         if operation == "update":
             # Every check passed and the first file is next: the update is under way
-            # until the task that ends it (after_render.py) removes the marker. One
+            # until the after-render step (after_render.py) removes the marker. One
             # killed half-way leaves it, and hexforge's gates and sync name it.
             (destination / project_state.UPDATE_MARKER).touch()
     return chosen

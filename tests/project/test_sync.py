@@ -399,7 +399,7 @@ def test_bad_arguments_exit_2_in_one_line(tmp_path: Path, args: list[str]) -> No
 
 @pytest.mark.slow
 def test_an_update_stopped_half_way_is_named_by_sync_and_the_gates(project: Path) -> None:
-    # Copier stopped after writing the update, before the task that ends it: what a
+    # Copier stopped after writing the update, before the step that ends it: what a
     # kill -9 or a closed terminal leaves (--skip-tasks stops it there every time).
     answers = "components/orders/.copier-answers.yml"
     run(
