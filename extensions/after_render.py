@@ -55,18 +55,17 @@ def _finish(
         starters = starter_modules.main(Path.cwd(), component)
     import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
 
-    status = wiring.main(
-        [
-            f"--kind={kind}",
-            f"--operation={operation}",
-            f"--template={template}",
-            f"--ref={ref}",
-            f"--project-name={project_name}",
-        ]
+    status = wiring.run(
+        Path.cwd(),
+        kind=kind,
+        operation=operation,
+        template=template,
+        ref=ref,
+        project_name=project_name,
     )
     # After the wiring: it may add the [tool.ruff] settings the layout follows.
     if kind == "component" and component:
-        format_component.main([f"--component={component}", *map(str, starters)])
+        format_component.lay_out(Path.cwd(), component, starters)
     elif kind == "project":
-        format_component.main([])
+        format_component.lay_out(Path.cwd())
     return status

@@ -14,10 +14,10 @@ its line length, quotes, isort options... are what its gates check.
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
@@ -75,26 +75,18 @@ def format_files(files: list[Path], project: Path) -> int:
     return max(isort.returncode, layout.returncode)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--component", default="", help="also lay out this component")
-    parser.add_argument("written", nargs="*", type=Path, help="modules written this run")
-    args = parser.parse_args(argv)
-    project = Path.cwd()
+def lay_out(project: Path, component: str = "", written: Sequence[Path] = ()) -> None:
+    """Lay out the project's rendered files, ``component``'s when given, and the
+    modules ``written`` this run; a ruff failure is a warning."""
     files = project_python_files(project)
-    if args.component:
-        files += rendered_python_files(args.component, project)
-    files += args.written
+    if component:
+        files += rendered_python_files(component, project)
+    files += written
     status = format_files(files, project)
     if status != 0:
-        what = f"components/{args.component}" if args.component else "the project's tools"
+        what = f"components/{component}" if component else "the project's tools"
         print(
             f"hexforge: warning: ruff could not lay out {what} (exit {status}); "
             "the files are rendered but may fail `ruff format --check`",
             file=sys.stderr,
         )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -40,9 +40,9 @@ REMOTE_PREFIXES = (
 )
 
 
-# Written in the project as an update starts writing, removed by the after-render step
-# that ends it: hexforge.core.UPDATE_MARKER, named here too because Copier's process does not
-# load the package (it would cost every run 60 ms).
+# Written in the project as an update starts writing, removed by the after-render
+# step that ends it: hexforge.core.UPDATE_MARKER, named here too because Copier's
+# process does not load the package (it would cost every run 60 ms).
 UPDATE_MARKER = ".hexforge-update"
 
 

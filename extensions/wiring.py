@@ -95,17 +95,29 @@ class Report:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    root = Path.cwd()
+    return run(
+        Path.cwd(),
+        kind=args.kind,
+        operation=args.operation,
+        template=args.template,
+        ref=args.ref,
+        project_name=args.project_name,
+    )
+
+
+def run(
+    root: Path, *, kind: str, operation: str, template: str, ref: str, project_name: str
+) -> int:
+    """Wire the project at ``root``, saying what changed; the exit status (0: done)."""
     try:
-        if args.kind != "project" and not is_wired(root):
-            check_template(root, args.template)  # before the lock: fail without a trace
+        if kind != "project" and not is_wired(root):
+            check_template(root, template)  # before the lock: fail without a trace
         with project_lock(root):
             # Checked again under the lock: a concurrent scaffold may have wired it.
-            if args.kind != "project" and not is_wired(root):
-                wire_project_first(root, args.template, args.ref, args.project_name)
-            report = wire(
-                root, args.project_name, args.kind, hexforge_pin(root, args), args.operation
-            )
+            if kind != "project" and not is_wired(root):
+                wire_project_first(root, template, ref, project_name)
+            requirement = hexforge_pin(root, template, ref)
+            report = wire(root, project_name, kind, requirement, operation)
     except WiringError as error:
         print(f"hexforge: {error}", file=sys.stderr)
         return 1
@@ -118,14 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1 if report.errors else 0
 
 
-def hexforge_pin(root: Path, args: argparse.Namespace) -> str:
+def hexforge_pin(root: Path, template: str, ref: str) -> str:
     """The project's requirement on hexforge at the template version rendered."""
-    requirement: str = pin.requirement(args.template, args.ref, package.SOURCE.parent, root)
-    return requirement
+    return str(pin.requirement(template, ref, package.SOURCE.parent, root))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description="Wire a project for hexforge (Copier task).")
+    parser = argparse.ArgumentParser(description="Wire a project, as the after-render step does.")
     parser.add_argument("--kind", choices=KINDS, required=True)
     parser.add_argument("--operation", choices=("copy", "update"), default="copy")
     parser.add_argument("--template", required=True, help="the template source, as given to copier")
