@@ -4,6 +4,8 @@ structlog. And the request ids the middleware makes."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
 import re
@@ -132,3 +134,73 @@ def test_a_forked_worker_makes_other_ids_than_its_parent() -> None:
         in_child = pipe.read()
     assert re.fullmatch(r"[0-9a-f]{32}", in_child)
     assert in_child != new_request_id()
+
+
+class CountingText(io.StringIO):
+    """A target stream that counts the writes it gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+@given(lines=st.lists(st.text(alphabet=st.characters(blacklist_characters="\n")), max_size=20))
+def test_lines_logged_on_the_loop_go_out_together_at_the_end_of_the_turn(
+    lines: list[str],
+) -> None:
+    target = CountingText()
+    stream = logs.TurnStream(target)
+
+    async def one_turn() -> None:
+        for line in lines:
+            stream.write(f"{line}\n")
+            stream.flush()  # what logging's handler does after each line
+        assert target.getvalue() == ""
+        await asyncio.sleep(0)  # the turn ends
+
+    asyncio.run(one_turn())
+    assert target.getvalue() == "".join(f"{line}\n" for line in lines)
+    assert target.writes == (1 if lines else 0)
+
+
+def test_a_line_from_off_the_loop_goes_out_at_once_after_the_pending_ones() -> None:
+    target = CountingText()
+    stream = logs.TurnStream(target)
+
+    async def serve() -> None:
+        stream.write("on the loop\n")
+        await asyncio.to_thread(stream.write, "from a worker thread\n")
+        assert target.getvalue() == "on the loop\nfrom a worker thread\n"
+        stream.write("later\n")
+        await asyncio.sleep(0)
+
+    asyncio.run(serve())
+    assert target.getvalue() == "on the loop\nfrom a worker thread\nlater\n"
+
+
+def test_what_a_stopped_loop_left_pending_goes_out_with_the_next_write() -> None:
+    target = CountingText()
+    stream = logs.TurnStream(target)
+    loop = asyncio.new_event_loop()
+
+    def write_and_stop() -> None:
+        stream.write("last line of the loop\n")
+        loop.stop()  # before the turn that would write it out
+
+    loop.call_soon(write_and_stop)
+    loop.run_forever()
+    loop.close()
+    assert target.getvalue() == ""
+
+    async def next_loop() -> None:
+        stream.write("next\n")
+        await asyncio.sleep(0)
+
+    asyncio.run(next_loop())
+    assert target.getvalue() == "last line of the loop\nnext\n"
+    stream.write("at exit\n")  # off any loop: at once
+    assert target.getvalue().endswith("next\nat exit\n")
