@@ -18,7 +18,6 @@ which is what a lock gives by construction.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -45,10 +44,55 @@ class Contention(Exception):
     503 with Retry-After, and nothing was written."""
 
 
-# The connection of the unit running in this task, and the pool it came from.
-_unit: ContextVar[tuple[AsyncConnectionPool[Any], AsyncConnection[Any]] | None] = ContextVar(
-    "hexforge_unit", default=None
-)
+# The unit running in this task, if any.
+_unit: ContextVar[_Unit | None] = ContextVar("hexforge_unit", default=None)
+
+
+class _Unit:
+    """One run of a unit on ``pool``. It takes its connection and begins its
+    transaction at its first statement, so that a unit whose work reads nothing can
+    give its last write a connection of its own, in autocommit (:func:`serializable`'s
+    ``then``)."""
+
+    __slots__ = ("held", "pool", "transaction")
+
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self.pool = pool
+        self.held: AsyncConnection[Any] | None = None
+        self.transaction: AsyncTransaction | None = None
+
+    async def begin(self) -> AsyncConnection[Any]:
+        """The unit's connection, in its SERIALIZABLE transaction, begun now if it was
+        not: psycopg's Transaction sends BEGIN ISOLATION LEVEL SERIALIZABLE at once, so
+        that a transaction block the work opens on this connection is a savepoint
+        inside the unit and not a commit of its own."""
+        if self.held is not None:
+            return self.held
+        held: AsyncConnection[Any] = await self.pool.getconn()
+        try:
+            await held.set_isolation_level(IsolationLevel.SERIALIZABLE)
+            transaction = AsyncTransaction(held)
+            await transaction.__aenter__()
+        except BaseException:
+            await _give_back(self.pool, held, held.set_isolation_level(None))
+            raise
+        self.held, self.transaction = held, transaction
+        return held
+
+
+class _Joined:
+    """The connection of the unit in progress, begun if it was not, for one block."""
+
+    __slots__ = ("_unit",)
+
+    def __init__(self, unit: _Unit) -> None:
+        self._unit = unit
+
+    async def __aenter__(self) -> AsyncConnection[Any]:
+        return await self._unit.begin()
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
 
 
 def connection(
@@ -59,8 +103,8 @@ def connection(
     own context manager is given as it is: every query goes through here, and a
     generator around it cost a few microseconds a query."""
     unit = _unit.get()
-    if unit is not None and unit[0] is pool:
-        return contextlib.nullcontext(unit[1])
+    if unit is not None and unit.pool is pool:
+        return _Joined(unit)
     return pool.connection()
 
 
@@ -75,8 +119,8 @@ def statement(
     COMMIT, two round trips of a read's three. Statements that must land together
     belong in a unit, or in :func:`connection`'s block."""
     unit = _unit.get()
-    if unit is not None and unit[0] is pool:
-        return contextlib.nullcontext(unit[1])
+    if unit is not None and unit.pool is pool:
+        return _Joined(unit)
     return _Autocommit(pool)
 
 
@@ -116,48 +160,77 @@ async def _give_back(
     await pool.putconn(held)
 
 
-async def serializable(pool: AsyncConnectionPool[Any], work: Callable[[], Awaitable[T]]) -> T:
-    """Run ``work`` in one SERIALIZABLE transaction on ``pool``, again from the
-    start when PostgreSQL aborts it for a concurrent one; :class:`Contention` after
-    ``ATTEMPTS`` runs. Inside a unit already, ``work`` joins it."""
+async def serializable(
+    pool: AsyncConnectionPool[Any],
+    work: Callable[[], Awaitable[T]],
+    then: Callable[[T], Awaitable[object]] | None = None,
+) -> T:
+    """Run ``work``, then ``then`` with its result, in one SERIALIZABLE transaction on
+    ``pool``, again from the start when PostgreSQL aborts it for a concurrent one;
+    :class:`Contention` after ``ATTEMPTS`` runs. Inside a unit already, both join it.
+
+    ``then`` is the unit's last write (a create's insert). When ``work`` ran no
+    statement, nothing was read that the write could be unsafe against: it runs
+    alone, in autocommit, one round trip where BEGIN, the write and COMMIT were
+    three. A unit begins its transaction at its first statement, and a unit that
+    runs none holds no connection."""
     unit = _unit.get()
-    if unit is not None and unit[0] is pool:
-        return await work()
+    if unit is not None and unit.pool is pool:
+        result = await work()
+        if then is not None:
+            await then(result)
+        return result
     for attempt in range(ATTEMPTS):
         try:
-            return await _attempt(pool, work)
+            return await _attempt(pool, work, then)
         except (SerializationFailure, DeadlockDetected):
             if attempt + 1 < ATTEMPTS:
                 await asyncio.sleep(random.uniform(0, min(MAX_PAUSE_S, 0.001 * 2**attempt)))
     raise Contention(f"gave up after {ATTEMPTS} runs aborted by concurrent writes")
 
 
-async def _attempt(pool: AsyncConnectionPool[Any], work: Callable[[], Awaitable[T]]) -> T:
-    """One run of a unit: ``work`` in a SERIALIZABLE transaction on a connection of
-    ``pool``, which goes back to the pool at its default level.
+async def _attempt(
+    pool: AsyncConnectionPool[Any],
+    work: Callable[[], Awaitable[T]],
+    then: Callable[[T], Awaitable[object]] | None,
+) -> T:
+    """One run of a unit; its connection, if it took one, goes back to the pool at
+    the default level.
 
     The connection is taken and given back without the pool's context manager, and
     the block is psycopg's Transaction itself rather than ``connection.transaction()``:
     both wrap what is done here in a generator, together about 14 µs of CPU a unit
-    (a create served costs about 400). The block begins the transaction at once
-    (BEGIN ISOLATION LEVEL SERIALIZABLE, one round trip), so that a transaction block
-    the work opens on this connection, even before its first statement, is a
-    savepoint inside the unit and not a commit of its own."""
-    held = await pool.getconn()
+    (a create served costs about 400)."""
+    unit = _Unit(pool)
+    token = _unit.set(unit)
+    inside = True
     try:
-        await held.set_isolation_level(IsolationLevel.SERIALIZABLE)
-        token = _unit.set((pool, held))
         try:
-            async with AsyncTransaction(held):
-                return await work()
-            # Reached only when the work raised psycopg.Rollback, which the block
-            # swallows once it has rolled back: there is no result to return.
-            raise RuntimeError("the unit's work raised psycopg.Rollback: rolled back")
-        finally:
-            _unit.reset(token)
+            result = await work()
+            if unit.transaction is None:
+                # No statement so far: the last write runs on its own, in autocommit.
+                _unit.reset(token)
+                inside = False
+            if then is not None:
+                await then(result)
+        except BaseException as error:
+            rolled_back = unit.transaction is not None and await unit.transaction.__aexit__(
+                type(error), error, error.__traceback__
+            )
+            if rolled_back or isinstance(error, psycopg.Rollback):
+                # psycopg.Rollback, which the block swallows once it has rolled back:
+                # there is no result to return.
+                raise RuntimeError("the unit's work raised psycopg.Rollback: rolled back") from None
+            raise
+        if unit.transaction is not None:
+            await unit.transaction.__aexit__(None, None, None)  # COMMIT
+        return result
     finally:
-        # The work's own outcome is what the caller sees, whatever the give-back.
-        await _give_back(pool, held, held.set_isolation_level(None))
+        if inside:
+            _unit.reset(token)
+        if unit.held is not None:
+            # The work's own outcome is what the caller sees, whatever the give-back.
+            await _give_back(pool, unit.held, unit.held.set_isolation_level(None))
 
 
 # The Serial units the running task is inside of (their ids), for re-entry.
@@ -170,13 +243,25 @@ class Serial:
     def __init__(self) -> None:
         self._lock = asyncio.Lock()
 
-    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+    async def run(
+        self, work: Callable[[], Awaitable[T]], then: Callable[[T], Awaitable[object]] | None = None
+    ) -> T:
+        """``work``, then ``then`` with its result, as one unit."""
         inside = _inside.get()
         if id(self) in inside:
-            return await work()
+            return await _both(work, then)
         async with self._lock:
             token = _inside.set(inside | {id(self)})
             try:
-                return await work()
+                return await _both(work, then)
             finally:
                 _inside.reset(token)
+
+
+async def _both(
+    work: Callable[[], Awaitable[T]], then: Callable[[T], Awaitable[object]] | None
+) -> T:
+    result = await work()
+    if then is not None:
+        await then(result)
+    return result

@@ -279,6 +279,113 @@ def test_a_transaction_left_open_in_a_statement_block_is_not_lent_out(dsn: str) 
     on_pool(dsn, test, max_size=1)
 
 
+async def write_n(pool: AsyncConnectionPool[Any], value: int) -> tuple[bool, Any]:
+    """A unit's last write: sets the counter; whether it ran in autocommit, and in
+    which transaction."""
+    async with transactions.statement(pool) as connection:
+        await connection.execute("UPDATE counter SET n = %s", (value,))
+        row = await (await connection.execute("SELECT txid_current()")).fetchone()
+        assert row is not None
+        return connection.autocommit, row[0]
+
+
+def test_the_last_write_of_a_unit_that_ran_no_statement_runs_alone_in_autocommit(
+    dsn: str,
+) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        seen: list[tuple[bool, Any]] = []
+
+        async def decide() -> int:
+            return 6  # a rule that reads nothing
+
+        async def last(value: int) -> None:
+            seen.append(await write_n(pool, value))
+
+        assert await transactions.serializable(pool, decide, last) == 6
+        assert seen[0][0] is True
+        assert await read_elsewhere(dsn) == 6
+        assert await lent_back(pool) == (False, IDLE, 6)
+
+    on_pool(dsn, test, max_size=1)
+
+
+def test_the_last_write_of_a_unit_that_read_joins_its_transaction(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        seen: list[tuple[bool, Any]] = []
+
+        async def read_first() -> tuple[int, Any]:
+            return await read(pool, "SELECT n FROM counter") + 1, await read(
+                pool, "SELECT txid_current()"
+            )
+
+        async def last(decided: tuple[int, Any]) -> None:
+            seen.append(await write_n(pool, decided[0]))
+
+        value, txid = await transactions.serializable(pool, read_first, last)
+        assert (value, seen) == (1, [(False, txid)])
+        assert await lent_back(pool) == (False, IDLE, 1)
+
+    on_pool(dsn, test, max_size=1)
+
+
+def test_a_last_write_that_fails_after_a_read_takes_the_units_writes_with_it(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async def write_first() -> int:
+            await write_n(pool, 3)
+            return 1
+
+        async def refuse(_: int) -> None:
+            raise Refused
+
+        with pytest.raises(Refused):
+            await transactions.serializable(pool, write_first, refuse)
+        assert await lent_back(pool) == (False, IDLE, 0)
+
+    on_pool(dsn, test, max_size=1)
+
+
+def test_units_whose_last_write_depends_on_a_read_still_land_one_after_the_other(
+    dsn: str,
+) -> None:
+    runs = 0
+
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        both_read = asyncio.Barrier(2)
+
+        async def read_n() -> int:
+            nonlocal runs
+            runs += 1
+            seen: int = await read(pool, "SELECT n FROM counter")
+            if runs <= 2:
+                await both_read.wait()
+            return seen
+
+        async def increment(seen: int) -> None:
+            await write_n(pool, seen + 1)
+
+        await asyncio.gather(
+            transactions.serializable(pool, read_n, increment),
+            transactions.serializable(pool, read_n, increment),
+        )
+        assert await read(pool, "SELECT n FROM counter") == 2
+
+    on_pool(dsn, test)
+    assert runs == 3
+
+
+def test_a_unit_that_runs_no_statement_takes_no_connection(dsn: str) -> None:
+    async def test(pool: AsyncConnectionPool[Any]) -> None:
+        async with pool.connection():  # the pool's only connection, held elsewhere
+            assert (
+                await asyncio.wait_for(
+                    transactions.serializable(pool, lambda: asyncio.sleep(0, result="done")), 1
+                )
+                == "done"
+            )
+
+    on_pool(dsn, test, max_size=1)
+
+
 def test_the_twin_runs_units_one_at_a_time_and_a_unit_may_reenter() -> None:
     serial = transactions.Serial()
     trace: list[str] = []
@@ -297,3 +404,25 @@ def test_the_twin_runs_units_one_at_a_time_and_a_unit_may_reenter() -> None:
 
     assert asyncio.run(main()) == ["a inner", "b inner"]
     assert trace == ["a in", "a out", "b in", "b out"]
+
+
+def test_the_twins_unit_holds_its_last_write_too() -> None:
+    serial = transactions.Serial()
+    trace: list[str] = []
+
+    async def work(name: str) -> str:
+        trace.append(f"{name} work")
+        await asyncio.sleep(0.01)
+        return name
+
+    async def then(name: str) -> None:
+        await asyncio.sleep(0.01)
+        trace.append(f"{name} then")
+
+    async def main() -> None:
+        await asyncio.gather(
+            serial.run(lambda: work("a"), then), serial.run(lambda: work("b"), then)
+        )
+
+    asyncio.run(main())
+    assert trace == ["a work", "a then", "b work", "b then"]
