@@ -7,7 +7,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 import project_settings
 
@@ -134,3 +138,57 @@ def test_a_folder_only_named_like_a_temporary_copy_is_its_own_project(tmp_path: 
 def test_the_default_line_length_is_the_one_hexforge_adds() -> None:
     reference = tomllib.loads(project_settings.REFERENCE.read_text(encoding="utf-8"))
     assert reference["tool"]["ruff"]["line-length"] == project_settings.DEFAULT_LINE_LENGTH
+
+
+ALNUM = st.sampled_from("aZ7")
+NAMES = st.builds(
+    lambda first, parts: first + "".join(parts),
+    ALNUM,
+    st.lists(
+        st.builds(lambda sep, end: sep + end, st.sampled_from(["", ".", "_", "-", "-_"]), ALNUM)
+    ),
+)
+TAILS = st.sampled_from(
+    [
+        "",
+        " ",
+        "[binary,pool]",
+        ">=1.0",
+        " >= 2, <3",
+        "==2.*",
+        "; python_version > '3'",
+        "[x] ; sys_platform != 'win32'",
+        " @ https://example.invalid/p.whl",
+        "~=1.4",
+    ]
+)
+
+
+@given(name=NAMES, tail=TAILS)
+def test_the_quick_name_of_a_requirement_is_the_one_packaging_reads(name: str, tail: str) -> None:
+    # The precheck judges only the requirements whose name the generated code needs,
+    # and reads that name without packaging: both must agree on every valid text.
+    text = name + tail
+    try:
+        expected = canonicalize_name(Requirement(text).name)
+    except InvalidRequirement:
+        assume(False)
+    assert project_settings._name(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("declared", "refused"),
+    [
+        (['"fastapi>=0.115"', '"requests"', '"Pydantic >= 2.6"'], False),
+        (['"fastapi>=0.115"', '"pydantic<2"'], True),
+        (['"FastAPI == 0.95.2"'], True),
+        (['"psycopg_binary"', '"pydantic.v1-compat<1"'], False),
+    ],
+)
+def test_only_requirements_on_what_the_code_needs_are_judged(
+    tmp_path: Path, declared: list[str], refused: bool
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        f'[project]\nname = "p"\ndependencies = [{", ".join(declared)}]\n', encoding="utf-8"
+    )
+    assert bool(project_settings.settings_error(tmp_path)) is refused
