@@ -26,6 +26,7 @@ _SIBLINGS = (
     "validation",
     "copier_internals",
     "atomic",
+    "records",
     "project_state",
     "project_settings",
     "context",

@@ -18,11 +18,10 @@ meeting the same bytes again (the next one, a clone of the project) skips the pa
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path, PurePosixPath
 
-from atomic import private_folder, user_cache_root
+import records
 from copier_internals import read_answers
 from naming import answers_file
 
@@ -69,45 +68,20 @@ def already_checked(root: Path, extensions: Path = HERE) -> bool:
     """Whether the wiring left both files with these very bytes, under the rules in
     ``extensions`` (this run's template: in an update this module may come from the
     old version's clone, which Copier has removed by then)."""
-    folder = _records()
-    return folder is not None and (folder / _stamp(root, extensions)).is_file()
+    return _CHECKED.has(_stamp(root, extensions))
 
 
 def record_checked(root: Path, extensions: Path = HERE) -> None:
-    """Remember that the wiring could edit both files as they are now; keep the
-    :data:`KEPT_RECORDS` newest records."""
-    folder = _records()
-    if folder is None:
-        return
-    (folder / _stamp(root, extensions)).touch()
-    records = sorted(folder.iterdir(), key=_modified, reverse=True)
-    for old in records[KEPT_RECORDS:]:
-        old.unlink(missing_ok=True)
+    """Remember that the wiring could edit both files as they are now."""
+    _CHECKED.add(_stamp(root, extensions))
 
 
-KEPT_RECORDS = 256
-
-
-def _modified(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-def _records() -> Path | None:
-    folder = user_cache_root() / "checked"
-    return folder if private_folder(folder) else None
+_CHECKED = records.Records("checked")
 
 
 def _stamp(root: Path, extensions: Path) -> str:
-    digest = hashlib.sha256()
-    for path in [*(extensions / name for name in RULES), *(root / name for name in CHECKED_FILES)]:
-        try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
-            digest.update(b"absent")
-    return digest.hexdigest()
+    paths = [*(extensions / name for name in RULES), *(root / name for name in CHECKED_FILES)]
+    return records.digest(*records.file_parts(paths))
 
 
 def moved_scaffold(root: Path, answers_path: Path) -> str:

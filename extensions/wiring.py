@@ -49,6 +49,7 @@ try:
     import precheck
     import project_files
     import pyproject_merge
+    import records
     import registry
     from atomic import held_lock_env, project_lock, write_if_changed
 except ModuleNotFoundError as missing:
@@ -61,6 +62,7 @@ except ModuleNotFoundError as missing:
 KINDS = ("project", "component", "story")
 
 MANIFEST = ".claude/manifest.yaml"
+HERE = Path(__file__).resolve().parent
 APP_MAIN = "app/main.py"
 APP_SETTINGS = "app/settings.py"
 README = "README.md"
@@ -321,6 +323,21 @@ def _plan_pyproject(plan: Plan, project_name: str, report: Report, pin: str | No
     pytest_files = pyproject_merge.pytest_config_files(plan.root)
     try:
         text = _read_text(plan.root / "pyproject.toml")
+    except pyproject_merge.PyprojectError as error:
+        report.errors.append(str(error))
+        return
+    # The merge parses both files with tomlkit, tens of milliseconds on every scaffold,
+    # and after the first one in a project it finds nothing to add.
+    stamp = records.digest(
+        *records.file_parts([HERE / name for name in MERGE_RULES]),
+        text,
+        project_name,
+        pin or "",
+        *pytest_files,
+    )
+    if _MERGED.has(stamp):
+        return
+    try:
         result = pyproject_merge.merge_pyproject(text, project_name, pytest_files, pin)
     except pyproject_merge.PyprojectError as error:
         report.errors.append(str(error))
@@ -328,6 +345,14 @@ def _plan_pyproject(plan: Plan, project_name: str, report: Report, pin: str | No
     report.warnings.extend(result.warnings)
     if plan.set("pyproject.toml", result.text.encode("utf-8")) and result.changes:
         report.changes.append(f"wired pyproject.toml: added {', '.join(result.changes)}")
+    elif result.text == text and not result.warnings:
+        _MERGED.add(stamp)
+
+
+# What decides the merge of pyproject.toml; a merge that left it as it was is
+# recorded against these files, the project's bytes and the merge's other inputs.
+MERGE_RULES = ("pyproject_merge.py", "project_pyproject.toml")
+_MERGED = records.Records("merged")
 
 
 def _read_text(path: Path) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import precheck
+import records
 from tests.extensions.support import add_component, mark_wired, run_wiring
 from tests.helpers import REPO
 
@@ -64,10 +65,10 @@ def test_a_wiring_run_records_its_files_and_any_later_edit_is_checked_again(
 
 def test_only_the_newest_records_are_kept(tmp_path: Path, cache_home: Path) -> None:
     project = mark_wired(tmp_path / "shop")
-    for number in range(precheck.KEPT_RECORDS + 5):
+    for number in range(records.KEPT + 5):
         (project / "pyproject.toml").write_text(f'[project]\nname = "p{number}"\n')
         precheck.record_checked(project)
-    assert len(list((cache_home / "hexforge" / "checked").iterdir())) == precheck.KEPT_RECORDS
+    assert len(list((cache_home / "hexforge" / "checked").iterdir())) == records.KEPT
     assert precheck.already_checked(project)
 
 

@@ -8,6 +8,7 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,52 @@ def test_second_run_changes_no_byte_and_says_nothing(tmp_path: Path) -> None:
     again = run_wiring(project)
     assert (again.returncode, again.stdout, again.stderr) == (0, "", "")
     assert snapshot(project) == before
+
+
+def test_a_merge_that_changed_nothing_is_not_parsed_again_for_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = mark_wired(tmp_path / "shop")
+    add_component(project, "orders")
+    merges: list[str] = []
+    merge = pyproject_merge.merge_pyproject
+
+    def counted(text: str, *args: Any, **options: Any) -> Any:
+        if not options:  # the wiring's merge; new_pyproject's passes its pin by name
+            merges.append(text)
+        return merge(text, *args, **options)
+
+    monkeypatch.setattr(pyproject_merge, "merge_pyproject", counted)
+
+    def wire() -> None:
+        status = wiring.run(
+            project,
+            kind="component",
+            operation="copy",
+            template="/nonexistent/hexforge",
+            ref="v1",
+            project_name="demo",
+        )
+        assert status == 0
+
+    wire()  # writes pyproject.toml: nothing to merge yet
+    wire()  # merges, finds nothing to add, records it
+    before = snapshot(project)
+    wire()
+    assert len(merges) == 1
+    assert snapshot(project) == before
+    # Other bytes, another merge; and another pin, too.
+    with (project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("# a comment of the user's\n")
+    wire()
+    assert len(merges) == 2
+    wire()
+    assert len(merges) == 2
+    monkeypatch.setattr(wiring, "hexforge_pin", lambda *_: "hexforge @ git+https://h.invalid/x@v2")
+    wire()
+    assert len(merges) == 3
+    assert "hexforge @ git+https://h.invalid/x@v2" in (project / "pyproject.toml").read_text()
 
 
 def test_kind_project_wires_an_empty_project(tmp_path: Path) -> None:
