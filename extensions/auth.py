@@ -9,6 +9,7 @@ the question keeps ``none`` until its owner changes it.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import copier_internals
@@ -51,9 +52,23 @@ def answer_error(access: object, usecases: object, entity: object) -> str:
 
 
 def rules(auth: object, access: object, usecases: object, entity: object) -> dict[str, object]:
-    """Each operation's rule, for the templates; empty with ``auth=none``."""
+    """Each operation's rule, for the templates; empty with ``auth=none``.
+
+    Copier builds a context for every path and file it renders, and parsing the rules
+    of a component with use cases took about 0.1 ms: some 60 ms a copy. The answers
+    are strings, so the parse is kept per answers (the templates only read it)."""
+    if auth != "jwt":
+        return {}
+    try:
+        return _rules(access, usecases, entity)
+    except TypeError:  # an answer of another type: not hashable, not cached
+        return _rules.__wrapped__(access, usecases, entity)
+
+
+@functools.lru_cache(maxsize=64)
+def _rules(access: object, usecases: object, entity: object) -> dict[str, object]:
     names = use_case_names(usecases, entity)
-    if auth != "jwt" or names is None or access_error(access, names):
+    if names is None or access_error(access, names):
         return {}
     parsed: dict[str, object] = parse_access(str(access or ""), names)
     return parsed
