@@ -25,6 +25,27 @@ def _git(folder: Path, *args: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
+def _commits(folder: Path, *names: str) -> list[str | None]:
+    """The commit each of ``names`` names in the repository at ``folder`` (None: none),
+    read by one git process: each git started is a few milliseconds of every copy. A
+    name holding a line break names nothing (git would read it as two)."""
+    asked = [name for name in names if "\n" not in name]
+    result = subprocess.run(
+        ["git", "-C", str(folder), "cat-file", "--batch-check=%(objectname) %(objecttype)"],
+        input="".join(f"{name}^{{commit}}\n" for name in asked),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    lines = result.stdout.splitlines() if result.returncode == 0 else []
+    found: dict[str, str | None] = dict.fromkeys(names)
+    if len(lines) == len(asked):
+        for name, line in zip(asked, lines, strict=True):
+            parts = line.split()
+            found[name] = parts[0] if len(parts) == 2 and parts[1] == "commit" else None
+    return [found[name] for name in names]
+
+
 def source_url(template: str, project: Path) -> str:
     """The git URL pip takes for the template as Copier recorded it (``_src_path``)."""
     for short, prefix in _SHORTCUTS.items():
@@ -51,7 +72,7 @@ def requirement(template: str, ref: str, clone: Path, project: Path) -> str:
     depends on that folder as it is (``hexforge @ file:///...``), for the template's
     own development.
     """
-    head = _git(clone, "rev-parse", "HEAD")
+    head, tag = _commits(clone, "HEAD", f"refs/tags/{ref}")
     local = Path(project / template) if "://" not in template and ":" not in template[:3] else None
     if head is None or (
         local is not None
@@ -60,6 +81,5 @@ def requirement(template: str, ref: str, clone: Path, project: Path) -> str:
     ):
         folder = local if local is not None and local.is_dir() else clone
         return f"hexforge @ {folder.resolve().as_uri()}"
-    tag = _git(clone, "rev-parse", "--verify", "--quiet", f"refs/tags/{ref}^{{commit}}")
     version = ref if ref and tag == head else head
     return f"hexforge @ {source_url(template, project)}@{version}"

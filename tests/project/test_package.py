@@ -160,6 +160,12 @@ def test_a_local_template_pins_its_tag_then_its_commit(tmp_path: Path) -> None:
     assert pin.requirement(str(template), head[:7], template, tmp_path) == (
         f"hexforge @ {url}@{head}"
     )
+    git(template, "tag", "-a", "v4", "-m", "an annotated tag names its commit too")
+    assert pin.requirement(str(template), "v4", template, tmp_path) == f"hexforge @ {url}@v4"
+    # A ref git would read as two names is no tag of the clone's commit.
+    assert pin.requirement(str(template), "v3\nv4", template, tmp_path) == (
+        f"hexforge @ {url}@{head}"
+    )
     plain = tmp_path / "plain"
     plain.mkdir()
     assert pin.requirement(str(plain), "", plain, tmp_path) == (
