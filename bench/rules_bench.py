@@ -72,12 +72,12 @@ runs = 0
 serializable = transactions.serializable
 
 
-async def counted(pool, work):
+async def counted(pool, work, then=None):
     async def attempt():
         global runs
         runs += 1
         return await work()
-    return await serializable(pool, attempt)
+    return await serializable(pool, attempt, then)
 
 
 transactions.serializable = counted
@@ -87,10 +87,13 @@ async def main():
     async with AsyncConnectionPool(dsn, min_size=workers, max_size=workers) as pool:
         service = compose.build(pool)
         if scenario == "baseline":
-            async def direct(work):
+            async def direct(work, then=None):
                 global runs
                 runs += 1
-                return await work()
+                result = await work()
+                if then is not None:
+                    await then(result)
+                return result
             service._repository.atomically = direct
         drafts = [ProductDraft(sku=f"{scenario}-{time.time_ns()}-{i}", stock=10**9)
                   for i in range(workers)]
