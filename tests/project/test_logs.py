@@ -204,3 +204,21 @@ def test_what_a_stopped_loop_left_pending_goes_out_with_the_next_write() -> None
     assert target.getvalue() == "last line of the loop\nnext\n"
     stream.write("at exit\n")  # off any loop: at once
     assert target.getvalue().endswith("next\nat exit\n")
+
+
+def test_lines_for_a_closed_stream_are_dropped_without_an_error() -> None:
+    target = CountingText()
+    stream = logs.TurnStream(target)
+    loop = asyncio.new_event_loop()
+
+    def write_and_stop() -> None:
+        stream.write("for a reader that left\n")
+        loop.stop()
+
+    loop.call_soon(write_and_stop)
+    loop.run_forever()
+    loop.close()
+    target.close()
+    stream.flush()  # at exit: no ValueError from the closed target
+    stream.write("and later\n")
+    assert target.writes == 2  # both tried, both dropped

@@ -126,8 +126,11 @@ class TurnStream:
         if self._pending:
             text = "".join(self._pending)
             self._pending.clear()
-            self._target.write(text)
-            self._target.flush()
+            try:
+                self._target.write(text)
+                self._target.flush()
+            except (OSError, ValueError):
+                pass  # stderr closed or gone (a reader that left): no one to tell
 
 
 # Where configure sends the lines; access_line writes there too.
@@ -162,6 +165,8 @@ def configure(level: str, fmt: str) -> None:
     )
     global _stream
     if _stream is None or _stream.target is not sys.stderr:
+        if _stream is not None:
+            _stream.flush()  # what the stream it replaces still holds
         _stream = TurnStream(sys.stderr)
     structlog.configure(
         processors=[*shared, *renderer],
