@@ -640,6 +640,12 @@ def build_inputs(config: Config) -> Inputs:
         variant = snapshot(folder, None, root / f"variant-{name}")
         add_hexforge_v2(variant)
         variants.append((name, variant))
+    for template in [hexforge, baseline_component, baseline_project, *(v for _, v in variants)]:
+        # As a template reaches its users, fetched: packed. A snapshot just committed
+        # holds one loose object per file, which Copier's clone of a local path links
+        # one by one and removes again: about 0.05 s more for hexforge's ~150 files
+        # than for the baseline's ~40, a cost no fetched template has.
+        git(template, "repack", "-a", "-d", "-q")
     return Inputs(hexforge, wired, first, baseline_component, baseline_project, variants)
 
 
