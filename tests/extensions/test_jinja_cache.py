@@ -161,6 +161,36 @@ def test_from_string_compiles_each_source_once(tmp_path: Path, cache_dir: Path) 
     assert bound.render(b=8) == "7-8"
 
 
+def test_a_later_run_reads_a_string_compiled_by_an_earlier_one(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    first, first_compiled = environment(tmp_path / "clone1")
+    assert first.from_string("{% if a %}{{ b }}{% endif %}").render(a=1, b="yes") == "yes"
+    second, second_compiled = environment(tmp_path / "clone2")
+    template = second.from_string("{% if a %}{{ b }}{% endif %}")
+    assert template.render(a=1, b="again") == "again"
+    assert template.render(a=0, b="no") == ""
+    assert (first_compiled, second_compiled) == (["<string>"], [])
+    # Another source is compiled, and an environment of other syntax settings never
+    # reads the first one's code.
+    assert second.from_string("{{ b }}!").render(b="x") == "x!"
+    assert second_compiled == ["<string>"]
+    other, other_compiled = environment(tmp_path / "clone3", trim_blocks=True)
+    assert other.from_string("{% if a %}{{ b }}{% endif %}").render(a=1, b="z") == "z"
+    assert other_compiled == ["<string>"]
+
+
+def test_strings_are_compiled_every_run_when_the_disk_cache_is_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(jinja_cache.CACHE_ENV, "off")
+    first, first_compiled = environment(tmp_path)
+    second, second_compiled = environment(tmp_path)
+    for env in (first, second):
+        assert env.from_string("{{ a }}").render(a=3) == "3"
+    assert first_compiled == second_compiled == ["<string>"]
+
+
 @pytest.mark.slow
 def test_copier_runs_share_the_cache_and_render_the_same(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, template_v1: Path
