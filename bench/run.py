@@ -541,10 +541,14 @@ def snapshot(source: Path, ref: str | None, dest: Path) -> Path:
     else:
         for part in TEMPLATE_PARTS:
             if (source / part).is_dir():
+                # Symbolic links kept as links, as git keeps them: followed, the
+                # template's component_with_project/ alone was 56 files more to check
+                # out on every clone, which no user's clone of the template has.
                 shutil.copytree(
                     source / part,
                     dest / part,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+                    symlinks=True,
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info"),
                 )
             elif (source / part).exists():
                 shutil.copy2(source / part, dest / part)
