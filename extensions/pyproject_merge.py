@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-import tomlkit.items
+# tomlkit (about 13 ms to import) is imported by the functions that edit: a scaffold
+# whose merge the wiring has recorded as a no-op (wiring.py) never needs it.
 
 REFERENCE_PATH = Path(__file__).with_name("project_pyproject.toml")
 
@@ -118,6 +118,8 @@ def merge_pyproject(
     Raises :class:`PyprojectError` when the file is not valid TOML, or when the
     result would not keep the user's text and values intact (checked, not assumed).
     """
+    import tomlkit
+
     # tomlkit writes new lines as "\n": work in "\n" and convert back, so a CRLF
     # file stays CRLF throughout. A file with mixed endings is kept as it is.
     crlf = "\r\n" in text and text.count("\r\n") == text.count("\n")
@@ -182,6 +184,8 @@ class _Merger:
         """Depend on hexforge by ``pin``: the one value hexforge changes in a project's
         file, since it names the template version the project was last rendered from
         (an update moves it). Other requirements stay as they are."""
+        import tomlkit
+
         project = self.document.get("project")
         if not isinstance(project, MutableMapping) or "dependencies" in project.get("dynamic", []):
             self.result.warnings.append(_dynamic_warning("dependencies", [pin]))
@@ -233,9 +237,13 @@ class _Merger:
             self._count(len(missing), f"[{'.'.join(path)}] settings")
 
     def render(self, source: str) -> str:
+        import tomlkit
+
         return _separate_tables(source, tomlkit.dumps(self.document))
 
     def _new_project_table(self, ref_project: Mapping[str, Any], project_name: str) -> Any:
+        import tomlkit
+
         table = tomlkit.table()
         for key in NEW_PROJECT_KEYS:
             table[key] = copy.deepcopy(ref_project[key])
@@ -268,6 +276,8 @@ class _Merger:
     def _child_table(
         self, parent: MutableMapping[str, Any], key: str, *, super_table: bool = False
     ) -> MutableMapping[str, Any]:
+        import tomlkit
+
         if key not in parent:
             # A super table ([tool]) gets no header of its own, only its children do.
             parent[key] = tomlkit.table(is_super_table=True if super_table else None)
@@ -293,6 +303,8 @@ def _merge_markers(present: object, wanted: Iterable[str]) -> int:
 
 def _copy_into(table: MutableMapping[str, Any], item: Any) -> Any:
     """A copy of a reference item, kept on one line when it goes into an inline table."""
+    import tomlkit.items
+
     if isinstance(table, tomlkit.items.InlineTable) and isinstance(item, list):
         single_line = tomlkit.array()
         single_line.extend(str(value) for value in item)

@@ -30,7 +30,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import environment
 import package
@@ -41,6 +41,16 @@ from project_state import REMOTE_PREFIXES, is_wired, unreachable_template
 # version's own copy of the hexforge package: the registry module and the pin.
 composition = package.module("composition")
 pin = package.module("pin")
+
+
+def _exit_for(missing: ModuleNotFoundError) -> NoReturn:
+    """Exit with the one line naming what to install, for tomlkit or ruamel.yaml."""
+    top = (missing.name or "").split(".")[0]
+    if top not in {"tomlkit", "ruamel"}:
+        raise missing
+    names = environment.missing() or [{"ruamel": "ruamel.yaml"}.get(top, top)]
+    sys.exit(environment.message(names))
+
 
 try:
     import app_main
@@ -53,11 +63,7 @@ try:
     import registry
     from atomic import held_lock_env, project_lock, write_if_changed
 except ModuleNotFoundError as missing:
-    if (missing.name or "").split(".")[0] not in {"tomlkit", "ruamel"}:
-        raise
-    top = (missing.name or "").split(".")[0]
-    names = environment.missing() or [{"ruamel": "ruamel.yaml"}.get(top, top)]
-    sys.exit(environment.message(names))
+    _exit_for(missing)
 
 KINDS = ("project", "component", "story")
 
@@ -97,6 +103,12 @@ class Report:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    try:
+        # Imported by pyproject_merge only once a merge is due; run by hand, the wiring
+        # says at once what is missing (in Copier's process, copier_hooks.py does).
+        import tomlkit  # noqa: F401
+    except ModuleNotFoundError as missing:
+        _exit_for(missing)
     return run(
         Path.cwd(),
         kind=args.kind,
