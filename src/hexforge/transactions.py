@@ -169,11 +169,12 @@ async def serializable(
     ``pool``, again from the start when PostgreSQL aborts it for a concurrent one;
     :class:`Contention` after ``ATTEMPTS`` runs. Inside a unit already, both join it.
 
-    ``then`` is the unit's last write (a create's insert). When ``work`` ran no
-    statement, nothing was read that the write could be unsafe against: it runs
-    alone, in autocommit, one round trip where BEGIN, the write and COMMIT were
-    three. A unit begins its transaction at its first statement, and a unit that
-    runs none holds no connection."""
+    ``then`` is the unit's last write (a create's insert): one statement, or a block
+    of its own (:func:`connection`). When ``work`` ran no statement, nothing was read
+    that the write could be unsafe against: it runs alone, in autocommit, one round
+    trip where BEGIN, the write and COMMIT were three; two statements of it would
+    then each commit on their own. A unit begins its transaction at its first
+    statement, and a unit that runs none holds no connection."""
     unit = _unit.get()
     if unit is not None and unit.pool is pool:
         result = await work()
