@@ -199,15 +199,21 @@ def _needed_requirements() -> dict[str, Requirement]:
 
 
 @functools.cache
+def _reference_project() -> dict[str, Any]:
+    project: dict[str, Any] = tomllib.loads(REFERENCE.read_text(encoding="utf-8"))["project"]
+    return project
+
+
+@functools.cache
 def _needed_texts() -> tuple[str, ...]:
-    reference = tomllib.loads(REFERENCE.read_text(encoding="utf-8"))["project"]
+    reference = _reference_project()
     return (*reference["dependencies"], *reference["optional-dependencies"]["dev"])
 
 
 @functools.cache
 def _reference_texts() -> frozenset[str]:
     """Every requirement the reference declares, as written."""
-    reference = tomllib.loads(REFERENCE.read_text(encoding="utf-8"))["project"]
+    reference = _reference_project()
     groups = [reference["dependencies"], *reference.get("optional-dependencies", {}).values()]
     return frozenset(text.strip() for texts in groups for text in texts)
 

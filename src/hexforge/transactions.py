@@ -177,10 +177,7 @@ async def serializable(
     statement, and a unit that runs none holds no connection."""
     unit = _unit.get()
     if unit is not None and unit.pool is pool:
-        result = await work()
-        if then is not None:
-            await then(result)
-        return result
+        return await _both(work, then)
     for attempt in range(ATTEMPTS):
         try:
             return await _attempt(pool, work, then)
