@@ -586,9 +586,28 @@ def rendered_files(project: Path) -> dict[str, bytes]:
     return files
 
 
-def baseline_template(dest: Path, files: dict[str, bytes], answers_template: str) -> Path:
-    """A Copier template that writes `files` verbatim: the cost of Copier alone."""
+def baseline_template(
+    dest: Path, files: dict[str, bytes], answers_template: str, padding: Path | None = None
+) -> Path:
+    """A Copier template that writes `files` verbatim: the cost of Copier alone.
+
+    With `padding` (a hexforge snapshot), the template's repository also holds every
+    file of it but the component's templates, inert under repository/ (Copier renders
+    template/ only): as many files and folders to clone and check out as hexforge's,
+    and nothing else of hexforge's.
+    """
     (dest / "template").mkdir(parents=True)
+    if padding is not None:
+        shutil.copytree(
+            padding,
+            dest / "repository",
+            symlinks=True,
+            ignore=lambda folder, names: [
+                name
+                for name in names
+                if name == ".git" or (Path(folder) == padding / "template" and name == "component")
+            ],
+        )
     (dest / "copier.yml").write_text(
         BASELINE_COPIER_YML.format(answers=COMPONENT_ANSWERS), encoding="utf-8"
     )
@@ -612,6 +631,7 @@ class Inputs:
     first: Path  # empty repo + one component (the reference render), committed
     baseline_component: Path  # tags v1, v2
     baseline_project: Path  # tag v1
+    baseline_sized: Path  # baseline_component in a repository of hexforge's size; v1, v2
     variants: list[tuple[str, Path]]  # other versions of hexforge, tags v1 and v2
 
 
@@ -636,21 +656,28 @@ def build_inputs(config: Config) -> Inputs:
         root / "baseline-component", only_component, answers_template
     )
     baseline_project = baseline_template(root / "baseline-project", everything, answers_template)
+    baseline_sized = baseline_template(
+        root / "baseline-sized", only_component, answers_template, padding=hexforge
+    )
 
     add_hexforge_v2(hexforge)
-    add_v2(baseline_component, baseline_component / "template" / prefix / "README.md")
+    for baseline in (baseline_component, baseline_sized):
+        add_v2(baseline, baseline / "template" / prefix / "README.md")
     variants = []
     for name, folder in config.variants:
         variant = snapshot(folder, None, root / f"variant-{name}")
         add_hexforge_v2(variant)
         variants.append((name, variant))
-    for template in [hexforge, baseline_component, baseline_project, *(v for _, v in variants)]:
+    templates = [hexforge, baseline_component, baseline_project, baseline_sized]
+    for template in [*templates, *(v for _, v in variants)]:
         # As a template reaches its users, fetched: packed. A snapshot just committed
         # holds one loose object per file, which Copier's clone of a local path links
         # one by one and removes again: about 0.05 s more for hexforge's ~150 files
         # than for the baseline's ~40, a cost no fetched template has.
         git(template, "repack", "-a", "-d", "-q")
-    return Inputs(hexforge, wired, first, baseline_component, baseline_project, variants)
+    return Inputs(
+        hexforge, wired, first, baseline_component, baseline_project, baseline_sized, variants
+    )
 
 
 class Scratch:
@@ -692,6 +719,32 @@ def ratio_row(
         ratio <= RATIO_TARGET,
         note,
     )
+
+
+def size_rows(
+    section: str, command: str, hexforge: Timing, sized: Timing, base: Timing
+) -> list[Row]:
+    """The ratio to plain Copier split in two (no targets): what the template repository's
+    size costs alone (the static copy, from a repository holding as many files and folders
+    as hexforge's), and what hexforge's own code costs on top of it."""
+    return [
+        Row(
+            f"{section}: the static {command}, from a repository of hexforge's size",
+            sized,
+            f"the static {command}",
+            base,
+            sized.median / base.median,
+            note="Copier's clones of a larger template repository, alone",
+        ),
+        Row(
+            f"{section}: hexforge's {command}, against the previous row",
+            hexforge,
+            f"the static {command}, from a repository of hexforge's size",
+            sized,
+            hexforge.median / sized.median,
+            note="hexforge's own code: questions, extensions, rendering, after-render, ruff",
+        ),
+    ]
 
 
 def check_component(project: Path, v2: bool = False) -> None:
@@ -767,12 +820,19 @@ def bench_scaffold(config: Config, inputs: Inputs, report: Report) -> None:
         ),
     ):
         progress(f"scaffold {where}: {len(hexforges)} + baseline, {config.runs} runs each")
+        # Into a wired project, the component's static copy also runs from a repository
+        # of hexforge's size: what Copier's clone of a larger repository costs alone.
+        controls = [inputs.baseline_sized] if source is not None else []
         *timings, base = alternate(
             config.runs,
             warmup=not config.quick,
-            cases=[*(case(source, template) for _, template in hexforges), case(source, baseline)],
+            cases=[
+                *(case(source, template) for _, template in hexforges),
+                *(case(source, template) for template in controls),
+                case(source, baseline),
+            ],
         )
-        for (name, _), timing in zip(hexforges, timings, strict=True):
+        for (name, _), timing in zip(hexforges, timings, strict=False):
             report.rows.append(
                 ratio_row(
                     f"scaffold: `copier copy` component {where}{variant_label(name)}",
@@ -781,6 +841,8 @@ def bench_scaffold(config: Config, inputs: Inputs, report: Report) -> None:
                     base,
                 )
             )
+        if controls:
+            report.rows.extend(size_rows("scaffold", "copy", timings[0], timings[-1], base))
 
     progress("scaffold: one traced run of each for the breakdown")
     traced = [
@@ -846,6 +908,7 @@ def profile_copy(config: Config, inputs: Inputs) -> str:
 def bench_update(config: Config, inputs: Inputs, report: Report) -> Timing:
     progress("update: preparing the v1 projects")
     templates = [("hexforge", inputs.hexforge), *inputs.variants]
+    templates.append(("sized", inputs.baseline_sized))
     templates.append(("baseline", inputs.baseline_component))
     projects = {}
     for name, template in templates:
@@ -869,7 +932,7 @@ def bench_update(config: Config, inputs: Inputs, report: Report) -> Timing:
 
     progress(f"update v1 -> v2: {len(templates) - 1} + baseline, {config.runs} runs each")
     cases = [case(name) for name, _ in templates]
-    *timings, base = alternate(config.runs, cases, warmup=not config.quick)
+    *timings, sized, base = alternate(config.runs, cases, warmup=not config.quick)
     for (name, _), timing in zip(templates, timings, strict=False):
         report.rows.append(
             ratio_row(
@@ -879,8 +942,11 @@ def bench_update(config: Config, inputs: Inputs, report: Report) -> Timing:
                 base,
             )
         )
+    # Copier clones and checks out the template five times per update.
+    report.rows.extend(size_rows("update", "update", timings[0], sized, base))
     progress("update: one traced run of each for the breakdown")
-    for name, _ in templates[:-1] if config.quick else templates:
+    traced = [t for t in templates if t[0] != "sized"]
+    for name, _ in traced[:-1] if config.quick else traced:
         project = scratch.fresh(projects[name])
         trace = traced_run(
             config.workspace, lambda env, p=project: run(update_command(p), p, env=env)

@@ -198,3 +198,43 @@ def test_a_bench_refuses_bad_arguments_with_exit_2(script: Path, arguments: list
     )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1].startswith(f"{script.name}: error: ")
+
+
+def entries(repository: Path) -> set[str]:
+    """What a checkout of the repository's HEAD creates: its files and their folders."""
+    listed = subprocess.run(
+        ["git", "-C", str(repository), "ls-files", "-z"], capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    paths = {Path(name) for name in listed if name}
+    return {str(path) for path in paths} | {str(p) for path in paths for p in path.parents} - {"."}
+
+
+def test_the_size_control_clones_like_hexforge_and_renders_like_the_baseline(
+    tmp_path: Path,
+) -> None:
+    run = load_run()
+    hexforge = run.snapshot(REPO, None, tmp_path / "hexforge")
+    # Stand-ins for the rendered component: one file per template, in the same folders.
+    component = hexforge / "template" / "component" / "components" / "{{ component_name }}"
+    files = {
+        "components/orders/"
+        + re.sub(r"[^\w/.]", "_", path.relative_to(component).as_posix())[: -len(".jinja")]: b""
+        for path in component.rglob("*.jinja")
+    }
+    answers = "{{ _copier_answers|to_nice_yaml -}}\n"
+    plain = run.baseline_template(tmp_path / "plain", files, answers)
+    sized = run.baseline_template(tmp_path / "sized", files, answers, padding=hexforge)
+
+    # As many files and folders to check out as hexforge's snapshot (the component's
+    # templates are replaced by the rendered files), within a tenth.
+    assert abs(len(entries(sized)) - len(entries(hexforge))) <= len(entries(hexforge)) / 10
+    assert len(entries(plain)) < len(entries(hexforge)) / 3
+    # ... and Copier renders template/ alone: nothing of hexforge's reaches the project.
+    project = run.init_repo(tmp_path / "project")
+    run.copier_copy(sized, project, run.COMPONENT_DATA, vcs_ref="v1")
+    written = {
+        path.relative_to(project).as_posix()
+        for path in project.rglob("*")
+        if path.is_file() and ".git" not in path.relative_to(project).parts
+    }
+    assert written == {*files, run.COMPONENT_ANSWERS}
