@@ -15,10 +15,10 @@ def test_update_copies_are_laid_out_with_the_same_ruff_options() -> None:
     the Python step's, or an update would see layout changes nobody made."""
     tasks = YAML(typ="safe").load((REPO / "copier.yml").read_text())["_tasks"]
     isort, layout = (task["command"] for task in tasks[:2])
-    options = ["{{ hx_ruff_config(_copier_conf.dst_path) }}", *format_component.RUFF_OPTIONS]
-    assert isort == ["{{ hx_ruff() }}", "check", *options, "--select=I", "--fix", "--exit-zero",
+    options = ["{{ hx.ruff_config(_copier_conf.dst_path) }}", *format_component.RUFF_OPTIONS]
+    assert isort == ["{{ hx.ruff() }}", "check", *options, "--select=I", "--fix", "--exit-zero",
                      "components/{{ component_name }}"]  # fmt: skip
-    assert layout == ["{{ hx_ruff() }}", "format", *options, "components/{{ component_name }}"]
+    assert layout == ["{{ hx.ruff() }}", "format", *options, "components/{{ component_name }}"]
     # The project's own renders: the folders hold exactly format_component's files.
     project_isort, project_layout = (task["command"] for task in tasks[2:4])
     assert project_isort == [*isort[:-1], "tools", "components"]

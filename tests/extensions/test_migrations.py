@@ -50,12 +50,12 @@ def test_copier_runs_the_module_before_the_merge_with_the_pep440_versions() -> N
     config = YAML(typ="safe").load((REPO / "copier.yml").read_text())
     migration, after = config["_migrations"]
     assert after["when"] == (
-        "{{ _stage == 'after' and hx_evidence_tracked(_copier_conf.dst_path) }}"
+        "{{ _stage == 'after' and hx.evidence_tracked(_copier_conf.dst_path) }}"
     )
     assert after["command"] == migration["command"]
     assert migration["when"] == (
-        "{{ _stage == 'before' and (hx_moves_between(_version_pep440_from, _version_pep440_to)"
-        " or hx_imports_project_tools(_copier_conf.dst_path, _copier_conf.answers_file)) }}"
+        "{{ _stage == 'before' and (hx.moves_between(_version_pep440_from, _version_pep440_to)"
+        " or hx.imports_project_tools(_copier_conf.dst_path, _copier_conf.answers_file)) }}"
     )
     assert migration["command"] == [
         "{{ _copier_python }}",
