@@ -10,6 +10,10 @@ static, under a copier.yml with no extensions, no question logic and no tasks.
 - scaffold  `copier copy` of a component (the CLI, whole process) into a wired project,
             and into an empty git repository (which wires it first), vs the baseline;
 - update    `copier update` of a component v1 -> v2, vs the same update of the baseline;
+            the update and the copy into a wired project also time the baseline
+            from a repository as large as hexforge's (the rest of the snapshot inert
+            in it): the ratio split into the repository's size and hexforge's own
+            code (rows with no target);
 - audit     tools/hex_audit.py vs lint-imports on 50/200/500 synthetic components
             (bench/audit_bench.py's projects);
 - sync      tools/sync.py v1 -> v2 on projects of 1, 5 and 20 components;
