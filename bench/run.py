@@ -836,7 +836,8 @@ def bench_scaffold(config: Config, inputs: Inputs, report: Report) -> None:
                 case(source, baseline),
             ],
         )
-        for (name, _), timing in zip(hexforges, timings, strict=False):
+        ours, sized = timings[: len(hexforges)], timings[len(hexforges) :]
+        for (name, _), timing in zip(hexforges, ours, strict=True):
             report.rows.append(
                 ratio_row(
                     f"scaffold: `copier copy` component {where}{variant_label(name)}",
@@ -845,8 +846,8 @@ def bench_scaffold(config: Config, inputs: Inputs, report: Report) -> None:
                     base,
                 )
             )
-        if controls:
-            report.rows.extend(size_rows("scaffold", "copy", timings[0], timings[-1], base))
+        for control in sized:
+            report.rows.extend(size_rows("scaffold", "copy", ours[0], control, base))
 
     progress("scaffold: one traced run of each for the breakdown")
     traced = [
