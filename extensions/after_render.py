@@ -5,8 +5,8 @@ Copier runs it in its own process, from the condition of copier.yml's last task
 (copier_hooks.after_render): Copier renders a task's ``when`` after every file is
 written, and offers no other place to run Python there; a task process of its own
 cost about 0.15 s of every copy (a Python start, and the imports Copier's process
-already holds). It runs for the real project only: in the temporary copies an
-update renders, copier.yml runs ruff directly instead.
+already holds). It runs for the real project only: the temporary copies an update
+renders are only laid out (format_component.lay_out_copy).
 
 The wiring comes first, since it may add the ruff settings the layout follows (the
 first component of a project); the layout touches only the files the template
@@ -46,15 +46,17 @@ def run(
 def _finish(
     kind: str, component: str, operation: str, template: str, ref: str, project_name: str
 ) -> int:
-    starters: list[Path] = []
+    written: list[Path] = []  # modules this step writes: the starters, the registry
     if kind == "component" and component:
         import schema_migrations  # the real project only: Copier's copies never hold them
         import starters as starter_modules
 
         schema_migrations.main(Path.cwd(), component, adopt=operation == "update")
-        starters = starter_modules.main(Path.cwd(), component)
+        written = starter_modules.main(Path.cwd(), component)
     import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
 
+    registry = Path.cwd() / format_component.REGISTRY
+    registry_before = _contents(registry)
     status = wiring.run(
         Path.cwd(),
         kind=kind,
@@ -65,7 +67,19 @@ def _finish(
     )
     # After the wiring: it may add the [tool.ruff] settings the layout follows.
     if kind == "component" and component:
-        format_component.lay_out(Path.cwd(), component, starters)
+        # An update renders the component alone; a copy may be a project's first, which
+        # renders the project's files too (template/component_with_project).
+        alone = operation == "update"
+        if alone and _contents(registry) != registry_before:
+            written.append(registry)
+        format_component.lay_out(Path.cwd(), component, written, project_files=not alone)
     elif kind == "project":
         format_component.lay_out(Path.cwd())
     return status
+
+
+def _contents(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None

@@ -109,7 +109,6 @@ if _MISSING := environment.missing():
 copier_internals.print_refusals_alone()
 
 from copier_template_extensions import ContextHook  # noqa: E402
-from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]  # noqa: E402
 
 import auth  # noqa: E402
 import context as derived_context  # noqa: E402
@@ -119,7 +118,6 @@ import jinja_cache  # noqa: E402
 import moves  # noqa: E402
 import naming  # noqa: E402
 import precheck  # noqa: E402
-import project_settings  # noqa: E402
 import project_state  # noqa: E402
 import pycode  # noqa: E402
 import references  # noqa: E402
@@ -165,9 +163,6 @@ class Globals(Extension):
                 imports_project_tools=_imports_project_tools,
                 subdirectory=subdirectory,
                 project_answers=project_state.project_answers,
-                in_temporary_copy=copier_internals.in_temporary_copy,
-                ruff=find_ruff_bin,
-                ruff_config=project_settings.ruff_config_option,
                 after_render=after_render,
                 evidence_tracked=lambda path: bool(gitignore.tracked_evidence(Path(str(path)))),
             ),
@@ -238,10 +233,16 @@ def after_render(
     pretend: object,
 ) -> bool:
     """copier.yml's last task condition: hexforge's after-render step (after_render.py),
-    run here, in Copier's process, for the real project; always false, so Copier
-    starts no process for it. Nothing runs for ``--pretend`` or in an update's
-    temporary copies (copier.yml runs ruff there)."""
-    if pretend or copier_internals.in_temporary_copy(str(dst_path)):
+    run here, in Copier's process; always false, so Copier starts no process for it.
+    In an update's temporary copies it only lays out the rendered Python, as in the
+    project; nothing runs for ``--pretend``."""
+    if pretend:
+        return False
+    if copier_internals.in_temporary_copy(str(dst_path)):
+        import format_component
+
+        copy = Path(str(dst_path)).absolute()
+        format_component.lay_out_copy(copy, str(kind), str(component))
         return False
     # The other version of an update may have been loaded since this module was.
     _take_siblings(same_folder=True)

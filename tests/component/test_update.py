@@ -3,7 +3,7 @@
 Each scenario snapshots the working tree's template as tag v1, scaffolds a project
 from it with the copier CLI, commits, makes the user's edits and commits them, then
 changes the template snapshot, tags it v2 and runs `copier update` the way a user or
-an agent does. The rendered components go through the template's ruff tasks on
+an agent does. The rendered components go through the template's ruff layout on
 every side of the update, so the edits below are checked against formatted code.
 """
 
