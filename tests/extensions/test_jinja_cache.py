@@ -14,6 +14,12 @@ from jinja2.sandbox import SandboxedEnvironment
 import jinja_cache
 
 
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts as a new process would: nothing loaded yet."""
+    monkeypatch.setattr(jinja_cache, "_LOADED", {})
+
+
 @pytest.fixture
 def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
@@ -55,6 +61,23 @@ def test_a_second_clone_of_the_same_template_reuses_the_compiled_file(
     assert first_compiled == ["components/README.md.jinja"]
     assert second_compiled == []
     assert len(list(cache_dir.iterdir())) == 1
+
+
+def test_environments_of_one_process_read_an_entry_once(tmp_path: Path, cache_dir: Path) -> None:
+    """An update builds three environments in one process: the code the first read
+    from the disk serves the others."""
+    files = {"a.jinja": "{{ x }}!"}
+    first, _ = environment(clone(tmp_path / "clone1", files))
+    assert first.get_template("a.jinja").render(x=1) == "1!"
+    for entry in cache_dir.iterdir():
+        entry.unlink()  # what a later environment reads, it reads from memory
+    second, compiled = environment(clone(tmp_path / "clone2", files))
+    assert second.get_template("a.jinja").render(x=2) == "2!"
+    assert compiled == []
+    assert list(cache_dir.iterdir()) == []
+    edited, compiled = environment(clone(tmp_path / "clone3", {"a.jinja": "{{ x }}?"}))
+    assert edited.get_template("a.jinja").render(x=3) == "3?"
+    assert compiled == ["a.jinja"]
 
 
 def test_an_edited_file_is_compiled_again(tmp_path: Path, cache_dir: Path) -> None:
