@@ -90,12 +90,16 @@ class _Finder:
 
 
 def install(folders: Sequence[Path]) -> None:
-    """Load the modules of ``folders`` (and their packages) through the cache."""
+    """Load the modules of ``folders`` (and their packages) through the cache; their
+    finder goes first, before those of folders installed earlier."""
     wanted = [folder.resolve() for folder in folders]
-    if os.environ.get(CACHE_ENV) == "off" or any(
-        getattr(finder, "folders", None) == wanted for finder in sys.meta_path
-    ):
+    if os.environ.get(CACHE_ENV) == "off":
         return
+    for finder in sys.meta_path:
+        if getattr(finder, "folders", None) == wanted:
+            sys.meta_path.remove(finder)
+            sys.meta_path.insert(0, finder)
+            return
     cache = user_cache_root() / "pyc"
     if private_folder(cache):
         sys.meta_path.insert(0, _Finder(folders, cache))

@@ -2,13 +2,13 @@
 
 Loaded by ``copier_template_extensions.TemplateExtensionLoader`` from this file's
 path. The sibling modules are imported by their plain names from this folder;
-``copier update`` loads two template versions in one process, so a sibling
-already imported from another folder (the other version) is dropped first.
+``copier update`` renders from several clones of two template versions in one
+process, so siblings already imported from another clone are dropped first, unless
+that clone holds the same commit (_take_siblings).
 """
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -51,52 +51,68 @@ _SIBLINGS = (
 )
 
 
-def _digest(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
+def _take_siblings() -> Path:
+    """Make the siblings a plain ``import <sibling>`` finds this template commit's;
+    returns the folder those not loaded yet come from: this one, or the kept ones'.
 
-
-_DIGESTS = {name: _digest(_HERE / f"{name}.py") for name in _SIBLINGS}
-
-
-def _source_digest(module: Any) -> str | None:
-    """The digest stamped below, or, for a sibling first imported later (lazily), its
-    source's."""
-    stamped: str | None = getattr(module, "_hexforge_digest", None)
-    return stamped or _digest(Path(module.__file__ or ""))
-
-
-def _take_siblings(*, same_folder: bool = False) -> None:
-    """Make this folder's modules the ones a plain ``import <sibling>`` finds.
-
-    Siblings loaded from another folder (the other template version of an update, or
-    an earlier run's clone) are kept only when every one's source is this folder's,
-    byte for byte, since they import names from each other: re-importing them costs
-    more than the rest of setting up Copier's environment. With ``same_folder``,
-    every sibling from another folder is dropped: the after-render step reads files
-    beside its modules (the package's source, the template, the starters), and by
-    then an update has removed its other version's clone.
+    Copier clones the template for each of its runs, and an update makes several in
+    one process: the old version's copy, then the new version's project render and
+    copy, each from a clone of its own. Siblings already loaded from another clone
+    are kept only when that clone still exists and is a checkout of this one's commit,
+    so that every file beside them is the same, byte for byte (some read the
+    template, the package's source or the starters when called); otherwise every
+    sibling from another folder is dropped, since they import names from each other.
+    Re-importing them costs more than the rest of setting up Copier's environment.
     """
-    loaded = {name: sys.modules.get(name) for name in _SIBLINGS}
-    if same_folder or any(
-        module is not None and _source_digest(module) != _DIGESTS[name]
-        for name, module in loaded.items()
-    ):
-        for name, module in loaded.items():
-            if module is not None and Path(module.__file__ or "").resolve().parent != _HERE:
+    folders = {
+        name: Path(str(module.__file__)).resolve().parent
+        for name in _SIBLINGS
+        if (module := sys.modules.get(name)) is not None
+    }
+    active = _HERE
+    if not all(_same_checkout(folder) for folder in folders.values()):
+        for name, folder in folders.items():
+            if folder != _HERE:
                 del sys.modules[name]
-    if str(_HERE) in sys.path:
-        sys.path.remove(str(_HERE))
-    sys.path.insert(0, str(_HERE))
+    elif others := sorted(set(folders.values()) - {_HERE}):
+        # Siblings imported later come from the same clone as the kept ones: in an
+        # update, the first clone of this commit, which Copier removes last.
+        active = others[0]
+    if str(active) in sys.path:
+        sys.path.remove(str(active))
+    sys.path.insert(0, str(active))
+    return active
 
 
-_take_siblings()
+def _same_checkout(folder: Path) -> bool:
+    """Whether ``folder`` is this one, or the same in another checkout, still there,
+    of this template's commit."""
+    return folder == _HERE or (_CHECKOUT is not None and _checkout(folder.parent) == _CHECKOUT)
+
+
+def _checkout(root: Path) -> str | None:
+    """The commit checked out, detached, in the git folder ``root`` (as Copier's clones
+    are), read from its HEAD; None when it is anything else or cannot be read."""
+    try:
+        git = root / ".git"
+        if git.is_file():  # a worktree (Copier's cache of a remote template)
+            pointer = git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()
+            git = (root / pointer).resolve()
+        head = (git / "HEAD").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    is_commit = len(head) in (40, 64) and all(c in "0123456789abcdef" for c in head)
+    return head if is_commit else None
+
+
+_CHECKOUT = _checkout(_HERE.parent)
+
+
+_ACTIVE = _take_siblings()
 
 import bytecode  # noqa: E402
 
-bytecode.install([_HERE])  # compiled once for every run, not once per run's clone
+bytecode.install([_ACTIVE])  # compiled once for every run, not once per run's clone
 
 import copier_internals  # noqa: E402
 import environment  # noqa: E402
@@ -109,6 +125,8 @@ if _MISSING := environment.missing():
 copier_internals.print_refusals_alone()
 
 from copier_template_extensions import ContextHook  # noqa: E402
+from jinja2 import Environment  # noqa: E402
+from jinja2.ext import Extension  # noqa: E402
 
 import auth  # noqa: E402
 import context as derived_context  # noqa: E402
@@ -124,12 +142,6 @@ import references  # noqa: E402
 import schema_migrations  # noqa: E402
 import usecases  # noqa: E402
 import validation  # noqa: E402
-
-for _name in _SIBLINGS:
-    if _name in sys.modules:
-        sys.modules[_name]._hexforge_digest = _DIGESTS[_name]  # type: ignore[attr-defined]
-from jinja2 import Environment  # noqa: E402
-from jinja2.ext import Extension  # noqa: E402
 
 
 class Globals(Extension):
@@ -238,14 +250,14 @@ def after_render(
     project; nothing runs for ``--pretend``."""
     if pretend:
         return False
+    # Another template version may have been loaded since this module was.
+    bytecode.install([_take_siblings()])
     if copier_internals.in_temporary_copy(str(dst_path)):
         import format_component
 
         copy = Path(str(dst_path)).absolute()
         format_component.lay_out_copy(copy, str(kind), str(component))
         return False
-    # The other version of an update may have been loaded since this module was.
-    _take_siblings(same_folder=True)
     import after_render as step
 
     status = step.run(
