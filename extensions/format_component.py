@@ -86,10 +86,14 @@ def format_files(files: list[Path], root: Path) -> int:
     options = [option, *RUFF_OPTIONS]
     # The ruff executable itself: `python -m ruff` would start an interpreter first.
     ruff = [find_ruff_bin()]
+    # In the render's folder: with --config, ruff resolves the settings' relative paths
+    # (src, which decides isort's first-party section; per-file-ignores) from there.
     isort = subprocess.run(
-        [*ruff, "check", *options, "--select=I", "--fix", "--exit-zero", *paths], check=False
+        [*ruff, "check", *options, "--select=I", "--fix", "--exit-zero", *paths],
+        cwd=root,
+        check=False,
     )
-    layout = subprocess.run([*ruff, "format", *options, *paths], check=False)
+    layout = subprocess.run([*ruff, "format", *options, *paths], cwd=root, check=False)
     status = max(isort.returncode, layout.returncode)
     if layouts is not None and status == 0:
         for path, before in raw.items():
@@ -102,21 +106,21 @@ class _Layouts:
 
     Copier renders an update three times in one process (old copy, project, new copy),
     and the new copy's files are the project's render, byte for byte, as are most of
-    the old copy's. ruff's layout of a file depends on its bytes, its place in the
-    project and the project's ruff settings, which make the key; and on which
-    top-level packages the project holds (isort's first-party section), which an
-    update does not change. So the memo lives for one update only, known by its
-    temporary folders, and in ``sys.modules``: each render loads this module from a
-    clone of its own, and the old copy from another template version, whose entries
-    match only if it keys them alike (``FORMAT``).
+    the old copy's. ruff's layout of a file depends on its bytes, its path in the
+    render's folder (per-file settings), the project's ruff settings, and which of the
+    top-level modules it imports that folder holds (isort puts those in the
+    first-party section): together, the key. The memo lives for one update only, known
+    by its temporary folders, and in ``sys.modules``: each render loads this module
+    from a clone of its own, and the old copy from another template version, whose
+    entries match only if it keys them alike (``FORMAT``).
     """
 
     STORE = "_hexforge_update_layouts"
-    FORMAT = b"hexforge-layout-1"
+    FORMAT = b"hexforge-layout-2"
 
     def __init__(self, option: str, entries: dict[bytes, bytes]) -> None:
         self.option = option
-        self.settings = _ruff_settings(option)
+        self.settings, self.source_folders = _ruff_settings(option)
         self.entries = entries
 
     @classmethod
@@ -133,7 +137,8 @@ class _Layouts:
 
     def _key(self, path: Path, root: Path, raw: bytes) -> bytes:
         relative = path.relative_to(root).as_posix().encode()
-        parts = (self.FORMAT, self.option.encode(), self.settings, relative, raw)
+        local = _local_modules(raw, [root / folder for folder in self.source_folders])
+        parts = (self.FORMAT, self.option.encode(), self.settings, relative, local, raw)
         return hashlib.sha256(b"\0".join(hashlib.sha256(part).digest() for part in parts)).digest()
 
     def apply(self, path: Path, root: Path) -> bool:
@@ -150,25 +155,51 @@ class _Layouts:
         self.entries[self._key(path, root, raw)] = path.read_bytes()
 
 
-def _ruff_settings(option: str) -> bytes:
-    """What ruff reads of the configuration file ``option`` names: the whole of a
-    ruff.toml, but of a pyproject.toml only [tool.ruff] and the Python version it
-    infers the target from, not the hexforge pin that an update moves."""
+def _ruff_settings(option: str) -> tuple[bytes, tuple[str, ...]]:
+    """What ruff reads of the configuration file ``option`` names (the whole of a
+    ruff.toml; of a pyproject.toml only [tool.ruff] and the Python version it infers
+    the target from, not the hexforge pin that an update moves), and its ``src``
+    folders, where isort looks for the first-party modules."""
+    default_src = (".", "src")
     if not option.startswith("--config="):
-        return b""
+        return b"", default_src
     path = Path(option.removeprefix("--config="))
     try:
         data = path.read_bytes()
-        if path.name != "pyproject.toml":
-            return data
         document = tomllib.loads(data.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return b"unreadable"  # ruff fails on it too: nothing is remembered
-    read = {
-        "tool.ruff": document.get("tool", {}).get("ruff"),
-        "project.requires-python": document.get("project", {}).get("requires-python"),
-    }
-    return json.dumps(read, sort_keys=True, default=str).encode()
+        return b"unreadable", default_src  # ruff fails on it too: nothing is remembered
+    ruff = document if path.name != "pyproject.toml" else document.get("tool", {}).get("ruff")
+    src = ruff.get("src") if isinstance(ruff, dict) else None
+    folders = tuple(map(str, src)) if isinstance(src, list) else default_src
+    if path.name != "pyproject.toml":
+        return data, folders
+    python = document.get("project", {}).get("requires-python")
+    read = {"tool.ruff": ruff, "project.requires-python": python}
+    return json.dumps(read, sort_keys=True, default=str).encode(), folders
+
+
+_FROM = re.compile(rb"^[ \t]*from[ \t]+([A-Za-z_]\w*)", re.MULTILINE)
+_IMPORT = re.compile(rb"^[ \t]*import[ \t]+([^#;\n]+)", re.MULTILINE)
+
+
+def _local_modules(raw: bytes, folders: Sequence[Path]) -> bytes:
+    """The top-level modules ``raw`` imports that ``folders`` hold (ruff's first-party
+    test), as a sorted, comma-separated list. A line in a string that reads like an
+    import only adds a name to the key."""
+    names = set(_FROM.findall(raw))
+    for group in _IMPORT.findall(raw):
+        names.update(part.split()[0].split(b".")[0] for part in group.split(b",") if part.split())
+    found = [
+        name
+        for name in sorted(names)
+        if any(_holds(folder, name.decode("utf-8", "replace")) for folder in folders)
+    ]
+    return b",".join(found)
+
+
+def _holds(folder: Path, module: str) -> bool:
+    return (folder / module).is_dir() or (folder / f"{module}.py").is_file()
 
 
 def lay_out(

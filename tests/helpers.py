@@ -155,7 +155,9 @@ def copier_update(
     data: Mapping[str, str] | None = None,
     check: bool = True,
     vcs_ref: str | None = None,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
+    """``copier update`` of ``project``, started in ``cwd`` (the project by default)."""
     args: list[str | Path] = [
         COPIER,
         "update",
@@ -170,7 +172,7 @@ def copier_update(
     for key, value in (data or {}).items():
         args += ["-d", f"{key}={value}"]
     args.append(str(project))
-    return run(args, project, check=check)
+    return run(args, cwd or project, check=check)
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:

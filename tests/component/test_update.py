@@ -154,6 +154,34 @@ def test_a_user_edit_in_lines_v2_left_alone_is_kept_and_v2_lands(tmp_path: Path)
     assert "template_version: v2" in (project / ".claude/manifest.yaml").read_text()
 
 
+def test_an_update_started_from_another_folder_merges_as_one_started_in_the_project(
+    tmp_path: Path,
+) -> None:
+    """The update's copies are laid out as if they were the project, wherever the
+    command runs: isort puts `components` in its own section there too, so the user's
+    import beside it meets no conflict."""
+    template, project = new_project(tmp_path, ("customers", FIELDS), ("orders", FIELDS))
+    test_module = project / ORDERS / "tests/unit/test_public_api.py"
+    replace_once(test_module, "import pytest\n", "import hypothesis\nimport pytest\n")
+    commit_all(project, "user edit")
+    replace_once(
+        component_template(template, "tests/unit/test_public_api.py"),
+        "carries no framework.",
+        "carries no framework (v2).",
+    )
+    tag_template(template, "v2")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
+    copier_update(project, ORDERS_ANSWERS, cwd=elsewhere)
+
+    text = test_module.read_text()
+    assert "import hypothesis\nimport pytest\n\nimport components.orders\n" in text
+    assert "carries no framework (v2)." in text
+    assert files_with_markers(project) == []
+    assert conflicted(project) == []
+
+
 # -- (b) a line both sides changed: both kept, inline --------------------------------------
 
 

@@ -99,8 +99,10 @@ def test_the_step_runs_after_an_identical_other_version_was_loaded_and_removed(
     assert not other.exists()
 
 
-def checkouts_of_one_commit(tmp_path: Path) -> tuple[Path, Path]:
-    """Two clones of one template commit, checked out detached as Copier's are."""
+def checkouts(tmp_path: Path, *, same_commit: bool = True) -> tuple[Path, Path]:
+    """Two clones of the template, checked out detached as Copier's are: of one commit,
+    or of two whose extensions are the same byte for byte (the second changes only a
+    template file, as a release may)."""
     source = tmp_path / "template"
     copy_of_this_version(source)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C"]
@@ -109,6 +111,11 @@ def checkouts_of_one_commit(tmp_path: Path) -> tuple[Path, Path]:
     subprocess.run([*git, str(source), "commit", "-qm", "v1"], check=True)
     clones = []
     for name in ("first", "second"):
+        if name == "second" and not same_commit:
+            (source / "template").mkdir()
+            (source / "template" / "README.md.jinja").write_text("v2\n")
+            subprocess.run([*git, str(source), "add", "-A"], check=True)
+            subprocess.run([*git, str(source), "commit", "-qm", "v2"], check=True)
         subprocess.run(
             ["git", "clone", "-q", "--no-checkout", str(source), str(tmp_path / name)], check=True
         )
@@ -126,7 +133,7 @@ def test_renders_from_clones_of_one_commit_share_their_modules(
     """An update renders the new version from several clones of one commit: the
     modules the first loaded serve the others while it exists, those imported later
     included, since every file beside them is the same."""
-    first, second = checkouts_of_one_commit(tmp_path)
+    first, second = checkouts(tmp_path)
     cache = tmp_path / "cache" if pyc_cache else None
 
     found = run_step(second, first, tmp_path / "shop", "other-first", cache)
@@ -137,8 +144,18 @@ def test_renders_from_clones_of_one_commit_share_their_modules(
 def test_a_removed_clone_of_the_same_commit_serves_no_module(tmp_path: Path) -> None:
     """Kept while the first clone existed, its modules are dropped once it is gone:
     the step reads files beside them."""
-    first, second = checkouts_of_one_commit(tmp_path)
+    first, second = checkouts(tmp_path)
 
     found = run_step(second, first, tmp_path / "shop", "other-first-then-removed")
 
     assert found == ["fields kept", str(second), str(second)]
+
+
+def test_a_clone_of_another_commit_serves_no_module(tmp_path: Path) -> None:
+    """The same extension sources in a clone of another commit: the files beside them
+    (the template, the package's source) may differ, so nothing is kept."""
+    first, second = checkouts(tmp_path, same_commit=False)
+
+    found = run_step(second, first, tmp_path / "shop", "other-first")
+
+    assert found == ["fields imported again", str(second), str(second)]

@@ -91,6 +91,48 @@ def test_an_update_lays_out_each_rendering_of_a_file_once(
     assert len(runs) == 8
 
 
+def test_a_render_is_laid_out_in_its_own_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ruff decides isort's first-party section from the folder it runs in: a copy is
+    laid out as a project rooted at the copy, wherever the update was started."""
+    copy = tmp_path / "copy"
+    module = _render(
+        copy, "components/orders/domain/model.py", "import pytest\nimport components\n"
+    )
+    monkeypatch.setattr(format_component, "ruff_config_option", lambda root: "--isolated")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    assert format_component.format_files([module], copy) == 0
+
+    assert module.read_text() == "import pytest\n\nimport components\n"
+
+
+def test_renders_share_a_layout_only_when_they_hold_the_same_imported_modules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module the file imports, present in the project but not in the copy, is
+    first-party in one and third-party in the other: ruff runs for each."""
+    project, copy = init_repo(tmp_path / "shop"), tmp_path / "copy"
+    (project / "warehouse").mkdir()
+    _within_an_update(monkeypatch, copy)
+    monkeypatch.setattr(format_component, "ruff_config_option", lambda root: "--isolated")
+    runs = _ruff_runs(monkeypatch)
+    relative, text = "components/orders/domain/model.py", "import warehouse\nimport pytest\n"
+
+    assert format_component.format_files([_render(project, relative, text)], project) == 0
+    assert format_component.format_files([_render(copy, relative, text)], copy) == 0
+
+    assert len(runs) == 4
+    assert (project / relative).read_text() == "import pytest\n\nimport warehouse\n"
+    assert (copy / relative).read_text() == "import pytest\nimport warehouse\n"
+    # The same render again, in a folder holding the same modules: from the memo.
+    assert format_component.format_files([_render(copy, relative, text)], copy) == 0
+    assert len(runs) == 4
+
+
 def test_a_layout_is_not_shared_outside_its_update(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
