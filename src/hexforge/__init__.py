@@ -7,4 +7,4 @@ The ``hexforge`` command (:mod:`hexforge.cli`) runs them; a project's ``tools/*.
 are entry points of a few lines that call it.
 """
 
-__version__ = "0.15.1"
+__version__ = "0.15.2"
