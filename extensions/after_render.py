@@ -16,6 +16,7 @@ renders (format_component.py), never the user's own modules.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import format_component
@@ -31,51 +32,51 @@ def run(
     template: str,
     ref: str,
     project_name: str,
+    with_project: bool = False,
 ) -> int:
-    """Wire the project at ``destination`` and lay out the component rendered into it;
+    """Wire the project at ``destination`` and lay out what was rendered into it (the
+    project's own files too ``with_project``: a component's copy that rendered them);
     the exit status of the wiring (0: done)."""
-    with contextlib.chdir(destination):
-        try:
-            return _finish(kind, component, operation, template, ref, project_name)
-        finally:
-            # The update's last step in the project: it ran to its end (the marker is
-            # written by copier_hooks.subdirectory as the update starts writing).
-            Path(project_state.UPDATE_MARKER).unlink(missing_ok=True)
+    with contextlib.chdir(destination), _update_finished():
+        written: list[Path] = []  # modules this step writes: the starters, the registry
+        if kind == "component" and component:
+            import schema_migrations  # the real project only: Copier's copies never hold them
+            import starters as starter_modules
+
+            schema_migrations.main(Path.cwd(), component, adopt=operation == "update")
+            written = starter_modules.main(Path.cwd(), component)
+        import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
+
+        registry = Path.cwd() / format_component.REGISTRY
+        registry_before = _contents(registry)
+        status = wiring.run(
+            Path.cwd(),
+            kind=kind,
+            operation=operation,
+            template=template,
+            ref=ref,
+            project_name=project_name,
+        )
+        # After the wiring: it may add the [tool.ruff] settings the layout follows.
+        if kind == "component" and component:
+            # The component alone, unless its copy was the project's first, which
+            # renders the project's files too (template/component_with_project).
+            if not with_project and _contents(registry) != registry_before:
+                written.append(registry)
+            format_component.lay_out(Path.cwd(), component, written, project_files=with_project)
+        elif kind == "project":
+            format_component.lay_out(Path.cwd())
+        return status
 
 
-def _finish(
-    kind: str, component: str, operation: str, template: str, ref: str, project_name: str
-) -> int:
-    written: list[Path] = []  # modules this step writes: the starters, the registry
-    if kind == "component" and component:
-        import schema_migrations  # the real project only: Copier's copies never hold them
-        import starters as starter_modules
-
-        schema_migrations.main(Path.cwd(), component, adopt=operation == "update")
-        written = starter_modules.main(Path.cwd(), component)
-    import wiring  # tomlkit and ruamel.yaml: only where the wiring has work to do
-
-    registry = Path.cwd() / format_component.REGISTRY
-    registry_before = _contents(registry)
-    status = wiring.run(
-        Path.cwd(),
-        kind=kind,
-        operation=operation,
-        template=template,
-        ref=ref,
-        project_name=project_name,
-    )
-    # After the wiring: it may add the [tool.ruff] settings the layout follows.
-    if kind == "component" and component:
-        # An update renders the component alone; a copy may be a project's first, which
-        # renders the project's files too (template/component_with_project).
-        alone = operation == "update"
-        if alone and _contents(registry) != registry_before:
-            written.append(registry)
-        format_component.lay_out(Path.cwd(), component, written, project_files=not alone)
-    elif kind == "project":
-        format_component.lay_out(Path.cwd())
-    return status
+@contextlib.contextmanager
+def _update_finished() -> Iterator[None]:
+    """The update's last step in the project ran to its end, whatever it found: the
+    marker copier_hooks.subdirectory wrote as the update started writing goes."""
+    try:
+        yield
+    finally:
+        Path(project_state.UPDATE_MARKER).unlink(missing_ok=True)
 
 
 def _contents(path: Path) -> bytes | None:

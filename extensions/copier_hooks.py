@@ -196,6 +196,9 @@ def _imports_project_tools(destination: object, answers_file: object) -> bool:
 # (operation, kind, destination) already checked in this process: Copier renders
 # _subdirectory once per file.
 _CHECKED: set[tuple[str, str, str]] = set()
+# Destinations a component's copy renders the project's files into as well (the
+# bootstrap folder): only those files' layout is then the after-render step's too.
+_BOOTSTRAPPED: set[str] = set()
 
 
 def subdirectory(
@@ -209,6 +212,8 @@ def subdirectory(
     """
     operation = copier_internals.operation()
     chosen = project_state.subdirectory(kind, operation, str(src_path), str(dst_path))
+    if chosen == project_state.BOOTSTRAP_SUBDIRECTORY:
+        _BOOTSTRAPPED.add(str(dst_path))
     key = (operation, str(kind), str(dst_path))
     if key in _CHECKED:
         return chosen
@@ -268,6 +273,7 @@ def after_render(
         template=str(template),
         ref=str(ref),
         project_name=str(project_name),
+        with_project=str(dst_path) in _BOOTSTRAPPED,
     )
     if status:
         # The wiring has said why on stderr; Copier removes a folder it created.

@@ -96,38 +96,50 @@ def test_a_project_with_its_own_line_length_and_strict_asyncio_passes_its_own_ga
     run_gates(project, generated_venv)
 
 
-def test_an_update_lays_out_the_registry_it_rewrites_and_leaves_the_tools_be(
+def test_a_scaffold_lays_out_the_registry_it_rewrites_and_leaves_the_tools_be(
     tmp_path: Path, template_v1: Path
 ) -> None:
-    """An update renders the component alone: the registry is laid out with the
-    project's settings when the wiring rewrites it, and the project's tools, which
-    the update did not render, are left as they are."""
+    """Only a project's first component renders the project's files; later copies
+    and updates render the component alone. The registry is laid out with the
+    project's settings whenever the wiring rewrites it, and the project's tools,
+    which those runs do not render, are left as they are."""
     project = init_repo(tmp_path / "shop")
     (project / "pyproject.toml").write_text(OWN_SETTINGS.format(line_length=60))
     commit_all(project, "the project's own settings")
-    for name in ("warehouses", "stock_items"):
-        copier_copy(template_v1, project, {"kind": "component", "component_name": name})
+    copier_copy(template_v1, project, {"kind": "component", "component_name": "warehouses"})
     tool = project / "tools" / "migrate.py"
     tool.write_text(tool.read_text() + "print( 'mine' )\n")
-    commit_all(project, "two components, and an edit of a tool")
+    commit_all(project, "the first component, and an edit of a tool")
+    registry = project / "app" / "components.py"
 
+    def registry_laid_out() -> None:
+        checked = run(
+            [RUFF, "format", "--check", f"--config={project / 'pyproject.toml'}", str(registry)],
+            project,
+            check=False,
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    # A copy whose component references another: a call too long for 60 columns,
+    # which the wiring writes on one line and ruff wraps.
+    stock_items = {"kind": "component", "component_name": "stock_items"}
+    copier_copy(
+        template_v1, project, {**stock_items, "fields": "name:str, warehouse:ref[warehouses]"}
+    )
+    assert "stock_items_compose.build(\n" in registry.read_text()
+    registry_laid_out()
+    copier_copy(template_v1, project, {"kind": "component", "component_name": "suppliers"})
+    commit_all(project, "two more components")
+
+    # An update that adds a reference rewrites the registry too.
     copier_update(
         project,
-        "components/stock_items/.copier-answers.yml",
+        "components/suppliers/.copier-answers.yml",
         data={"fields": "name:str, warehouse:ref[warehouses]?"},
     )
 
-    registry = (project / "app" / "components.py").read_text()
-    # Rewritten: stock_items is now built on warehouses, in a call too long for 60
-    # columns, which the wiring writes on one line and ruff wraps.
-    assert "warehouses_use_cases=warehouses_service" in registry
-    assert "stock_items_compose.build(pool, warehouses_use_cases" not in registry
-    checked = run(
-        [RUFF, "format", "--check", f"--config={project / 'pyproject.toml'}", "app/components.py"],
-        project,
-        check=False,
-    )
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "suppliers_compose.build(\n" in registry.read_text()
+    registry_laid_out()
     assert tool.read_text().endswith("print( 'mine' )\n")
 
 
