@@ -75,13 +75,13 @@ def format_files(files: list[Path], root: Path) -> int:
     Files laid out earlier in the same update are taken from its memo."""
     option = ruff_config_option(root)
     layouts = _Layouts.of_running_update(option)
-    pending = []
-    for path in files:
-        if layouts is None or not layouts.apply(path, root):
-            pending.append(path)
+    raw = {path: path.read_bytes() for path in files} if layouts is not None else {}
+    keys = {path: layouts.key(path, root, raw[path]) for path in raw} if layouts is not None else {}
+    pending = [
+        path for path in files if layouts is None or not layouts.apply(path, keys[path], raw[path])
+    ]
     if not pending:
         return 0
-    raw = {path: path.read_bytes() for path in pending} if layouts is not None else {}
     paths = [str(path) for path in pending]
     options = [option, *RUFF_OPTIONS]
     # The ruff executable itself: `python -m ruff` would start an interpreter first.
@@ -96,8 +96,8 @@ def format_files(files: list[Path], root: Path) -> int:
     layout = subprocess.run([*ruff, "format", *options, *paths], cwd=root, check=False)
     status = max(isort.returncode, layout.returncode)
     if layouts is not None and status == 0:
-        for path, before in raw.items():
-            layouts.record(path, root, before)
+        for path in pending:
+            layouts.entries[keys[path]] = path.read_bytes()
     return status
 
 
@@ -135,24 +135,22 @@ class _Layouts:
             sys.modules[cls.STORE] = store
         return cls(option, store.entries)
 
-    def _key(self, path: Path, root: Path, raw: bytes) -> bytes:
+    def key(self, path: Path, root: Path, raw: bytes) -> bytes:
+        """The key of ``path`` in the render at ``root``, holding ``raw``."""
         relative = path.relative_to(root).as_posix().encode()
         local = _local_modules(raw, [root / folder for folder in self.source_folders])
         parts = (self.FORMAT, self.option.encode(), self.settings, relative, local, raw)
         return hashlib.sha256(b"\0".join(hashlib.sha256(part).digest() for part in parts)).digest()
 
-    def apply(self, path: Path, root: Path) -> bool:
-        """Lay ``path`` out from the memo; False when it holds no layout of it."""
-        raw = path.read_bytes()
-        laid_out = self.entries.get(self._key(path, root, raw))
+    def apply(self, path: Path, key: bytes, raw: bytes) -> bool:
+        """Lay ``path`` (holding ``raw``) out from the memo; False when it holds no
+        layout of it."""
+        laid_out = self.entries.get(key)
         if laid_out is None:
             return False
         if laid_out != raw:
             path.write_bytes(laid_out)
         return True
-
-    def record(self, path: Path, root: Path, raw: bytes) -> None:
-        self.entries[self._key(path, root, raw)] = path.read_bytes()
 
 
 def _ruff_settings(option: str) -> tuple[bytes, tuple[str, ...]]:
@@ -225,9 +223,10 @@ def lay_out_copy(copy: Path, kind: str, component: str) -> None:
     """Lay out an update's temporary copy as the project's render is laid out. A copy
     holds only the template's files, all of them ours: the component's folder, or the
     project wiring's tools/ and components/."""
-    folders = [copy / "components" / component] if kind == "component" else []
-    if kind == "project":
-        folders = [copy / "tools", copy / "components"]
+    folders = {
+        "component": [copy / "components" / component],
+        "project": [copy / "tools", copy / "components"],
+    }.get(kind, [])
     files = sorted(path for folder in folders for path in folder.rglob("*.py"))
     status = format_files(files, copy)
     if status != 0:
